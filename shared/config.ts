@@ -1,0 +1,73 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
+ * read once per cold start (`configFromEnv`), failing fast with the variable at fault. Locally it
+ * comes from the embedded default merged with an optional JSON file (`local/config.ts`).
+ */
+export type RunnerKind = 'ssm' | 'ssh' | 'sandbox';
+
+export interface Config {
+  /** Deployment stage or `local`. */
+  stage: string;
+  appliance: {
+    runner: RunnerKind;
+    /** Primary appliance: EC2 instance id (ssm), host (ssh) or sandbox name. */
+    primary: string;
+    /** Replica appliance, when HA is configured. */
+    replica?: string;
+    /** SSH settings (runner `ssh`). */
+    ssh?: { user: string; port: number; identityFile?: string; options?: string[] };
+  };
+  mail: {
+    /** Sender of notifications, e.g. `ghes-ops <ghes-ops@example.com>`. */
+    from: string;
+    /** Default recipients of workflow notifications. */
+    notify: string[];
+  };
+  /** Prefix of parameter names in the parameter store. */
+  parameterPrefix: string;
+  /** State machine key -> ARN (AWS) or key (local). */
+  stateMachines: Record<string, string>;
+}
+
+export type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const v = env[name]?.trim();
+  if (!v) throw new ConfigError(`Environment variable ${name} is not set. Set it in serverless.yml (params) and redeploy.`);
+  return v;
+}
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function configFromEnv(env: Env = process.env): Config {
+  const runner = (env.GHES_OPS_RUNNER ?? 'ssm') as RunnerKind;
+  if (runner !== 'ssm') {
+    throw new ConfigError(`GHES_OPS_RUNNER must be "ssm" in AWS (Lambda has no ssh client), not ${JSON.stringify(runner)}.`);
+  }
+  let stateMachines: Record<string, string> = {};
+  if (env.GHES_OPS_STATE_MACHINES) {
+    try {
+      stateMachines = JSON.parse(env.GHES_OPS_STATE_MACHINES) as Record<string, string>;
+    } catch {
+      throw new ConfigError('GHES_OPS_STATE_MACHINES must be a JSON object of state machine key to ARN.');
+    }
+  }
+  return {
+    stage: env.GHES_OPS_STAGE ?? 'dev',
+    appliance: {
+      runner,
+      primary: required(env, 'GHES_OPS_PRIMARY'),
+      replica: env.GHES_OPS_REPLICA?.trim() || undefined,
+    },
+    mail: { from: required(env, 'GHES_OPS_MAIL_FROM'), notify: splitList(env.GHES_OPS_NOTIFY) },
+    parameterPrefix: env.GHES_OPS_PARAMETER_PREFIX ?? '/ghes-ops',
+    stateMachines,
+  };
+}
