@@ -1,0 +1,24 @@
+import { describe, expect, it } from '@jest/globals';
+import { command, pipe, renderShell, shellQuote } from '../../shared/appliance/command.js';
+
+describe('appliance commands', () => {
+  it('quotes every argument that is not a plain word', () => {
+    expect(shellQuote('1234567')).toBe('1234567');
+    expect(shellQuote('$(id)')).toBe("'$(id)'");
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shellQuote('a; rm -rf /')).toBe("'a; rm -rf /'");
+    expect(shellQuote('')).toBe("''");
+    expect(shellQuote('line1\nline2')).toBe("'line1\nline2'");
+  });
+
+  it('renders pipelines', () => {
+    const cmd = pipe(['ghe-repl-status', '-vv'], ['ghe-support-upload', '-t', '1234567', '-d', 'status from replica']);
+    expect(renderShell(cmd)).toBe("ghe-repl-status -vv | ghe-support-upload -t 1234567 -d 'status from replica'");
+  });
+
+  it('refuses programs outside the allow-list and NUL bytes', () => {
+    expect(() => command('rm', '-rf', '/')).toThrow(/not allowed/);
+    expect(() => command('bash', '-c', 'id')).toThrow(/not allowed/);
+    expect(() => command('cat', 'a\0b')).toThrow(/NUL/);
+  });
+});
