@@ -1,0 +1,59 @@
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { ParameterAlreadyExists } from '../errors.js';
+import type { ParameterStore, PutOptions } from '../params/parameter-store.js';
+import { isAwsError, maskedAwsError } from './aws-error.js';
+
+/**
+ * SSM Parameter Store. Secrets are SecureString parameters (encrypted with the account's
+ * `aws/ssm` key unless the parameter says otherwise) and are always read decrypted. `put` without
+ * overwrite is atomic in SSM: concurrent callers get `ParameterAlreadyExists`, so it doubles as a
+ * lock. Values never appear in errors.
+ */
+export class SsmParameterStore implements ParameterStore {
+  constructor(private readonly client: SSMClient) {}
+
+  async get(name: string): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      return out.Parameter?.Value;
+    } catch (err) {
+      if (isAwsError(err, 'ParameterNotFound')) return undefined;
+      throw maskedAwsError(err, `Reading parameter ${name} from SSM failed`, []);
+    }
+  }
+
+  async put(name: string, value: string, opts: PutOptions): Promise<void> {
+    try {
+      await this.client.send(
+        new PutParameterCommand({
+          Name: name,
+          Value: value,
+          Type: opts.secure ? 'SecureString' : 'String',
+          Overwrite: opts.overwrite,
+        }),
+      );
+    } catch (err) {
+      if (isAwsError(err, 'ParameterAlreadyExists')) {
+        throw new ParameterAlreadyExists(
+          `Parameter ${name} already exists and was not overwritten (another run may hold it).`,
+          { name },
+        );
+      }
+      throw maskedAwsError(err, `Writing parameter ${name} to SSM failed`, [value]);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteParameterCommand({ Name: name }));
+    } catch (err) {
+      if (isAwsError(err, 'ParameterNotFound')) return;
+      throw maskedAwsError(err, `Deleting parameter ${name} from SSM failed`, []);
+    }
+  }
+}
