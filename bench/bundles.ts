@@ -1,0 +1,179 @@
+/**
+ * Function bundles: size and cold import time.
+ *
+ * Packages the service (osls, offline, on a throw-away copy of the project), takes each function's
+ * .mjs out of its zip, and measures how long a fresh Node process takes to `import()` it: the time
+ * is taken inside the child with performance.now() around the import, so Node's own start-up is
+ * excluded. The floor is the same figure for an empty ESM handler. Runs are interleaved across the
+ * files so that machine noise hits them all alike; the median is reported.
+ *
+ * Targets: bundle <= 1 MB (also the limit the tests enforce), import <= 2x the floor.
+ * Every import runs with an empty environment (PATH only): a handler that reads its configuration or
+ * calls AWS at import time fails here.
+ *
+ * Options: --runs N (default 15), or BENCH_RUNS=N.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageIsolated } from '../scripts/package-isolated.js';
+import { readZip } from '../scripts/zip.js';
+
+const SIZE_TARGET = 1024 * 1024;
+const RATIO_TARGET = 2;
+
+function runsOption(): number {
+  const i = process.argv.indexOf('--runs');
+  const raw = i >= 0 ? process.argv[i + 1] : process.env.BENCH_RUNS;
+  const n = raw === undefined ? 15 : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs must be a positive whole number, got ${raw}`);
+  return n;
+}
+
+interface Subject {
+  name: string;
+  file: string;
+  size: number;
+  samples: number[];
+  /** Whole child process, spawn to exit, measured by the parent (Node start-up included). */
+  wall: number[];
+  error?: string;
+}
+
+/** One cold import in a fresh process: milliseconds inside the child, and for the whole process. */
+function importOnce(file: string): { ms: number; wallMs: number } {
+  const url = pathToFileURL(file).href;
+  const script =
+    `const t0 = performance.now(); const m = await import(${JSON.stringify(url)}); const t1 = performance.now();` +
+    `if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }` +
+    `process.stdout.write(JSON.stringify({ ms: t1 - t0 }));`;
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (run.status !== 0)
+    throw new Error(
+      `import failed (exit ${run.status ?? run.signal}): ${run.stderr.trim().split('\n').slice(0, 5).join(' | ')}`,
+    );
+  const wallMs = performance.now() - started;
+  return { ms: (JSON.parse(run.stdout) as { ms: number }).ms, wallMs };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+const ms = (n: number): string => `${n.toFixed(1)} ms`;
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+async function main(): Promise<void> {
+  const runs = runsOption();
+  console.log(`Node ${process.version} (${process.execPath}), ${runs} cold imports per file`);
+  const packaged = await packageIsolated({ stage: 'dev' });
+  const work = mkdtempSync(join(tmpdir(), 'ghes-ops-bench-'));
+  try {
+    console.log(`packaged with osls in ${(packaged.durationMs / 1000).toFixed(1)} s`);
+    const floorFile = join(work, 'floor', 'empty-handler.mjs');
+    mkdirSync(dirname(floorFile), { recursive: true });
+    writeFileSync(floorFile, 'export const handler = async (event) => event;\n');
+    const floor: Subject = { name: '(empty ESM handler)', file: floorFile, size: 0, samples: [], wall: [] };
+
+    const subjects: Subject[] = [];
+    for (const zipName of readdirSync(packaged.outDir)
+      .filter((f) => f.endsWith('.zip'))
+      .sort()) {
+      const fn = zipName.replace(/\.zip$/, '');
+      const entries = readZip(join(packaged.outDir, zipName)).filter((e) => e.name.endsWith('.mjs'));
+      if (entries.length !== 1)
+        throw new Error(
+          `${zipName}: expected one .mjs, found ${entries.map((e) => e.name).join(', ') || 'none'}`,
+        );
+      const entry = entries[0]!;
+      // Extracted outside the project: the bundle must import with nothing but Node's built-ins.
+      const file = join(work, fn, entry.name);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, entry.data());
+      subjects.push({ name: fn, file, size: entry.size, samples: [], wall: [] });
+    }
+    if (subjects.length === 0) throw new Error(`no function zip in ${packaged.outDir}`);
+
+    const all = [floor, ...subjects];
+    for (let i = 0; i < runs; i++) {
+      for (const s of all) {
+        if (s.error) continue;
+        try {
+          const { ms: t, wallMs } = importOnce(s.file);
+          s.samples.push(t);
+          s.wall.push(wallMs);
+        } catch (error) {
+          s.error = (error as Error).message;
+        }
+      }
+    }
+    if (floor.error) throw new Error(`the floor could not be measured: ${floor.error}`);
+    const floorMs = median(floor.samples);
+
+    const header = [
+      pad('function', 32),
+      lpad('size', 10),
+      lpad('import', 9),
+      lpad('min-max', 14),
+      lpad('floor', 8),
+      lpad('ratio', 8),
+      lpad('process', 9),
+      '  size<=1MB',
+      '  ratio<=2x',
+    ];
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+    console.log(`\n${header.join('')}`);
+    console.log(
+      `${pad(floor.name, 32)}${lpad('-', 10)}${lpad(ms(floorMs), 9)}${lpad(range(floor.samples), 14)}${lpad('', 16)}${lpad(ms(median(floor.wall)), 9)}`,
+    );
+    let sizeFailures = 0;
+    let ratioFailures = 0;
+    for (const s of subjects) {
+      const sizeOk = s.size <= SIZE_TARGET;
+      if (!sizeOk) sizeFailures++;
+      if (s.error) {
+        console.log(`${pad(s.name, 32)}${lpad(kb(s.size), 10)}  IMPORT FAILED: ${s.error}`);
+        ratioFailures++;
+        continue;
+      }
+      const m = median(s.samples);
+      const ratio = m / floorMs;
+      const ratioOk = ratio <= RATIO_TARGET;
+      if (!ratioOk) ratioFailures++;
+      console.log(
+        pad(s.name, 32) +
+          lpad(kb(s.size), 10) +
+          lpad(ms(m), 9) +
+          lpad(range(s.samples), 14) +
+          lpad(ms(floorMs), 8) +
+          lpad(`${ratio.toFixed(1)}x`, 8) +
+          lpad(ms(median(s.wall)), 9) +
+          lpad(sizeOk ? 'ok' : 'OVER', 11) +
+          lpad(ratioOk ? 'ok' : 'OVER', 11),
+      );
+    }
+    console.log(
+      '\nimport: median of the import() alone, timed inside the child; floor: the same for an empty ESM handler;\n' +
+        'process: median wall time of the whole child process (Node start-up + import), for scale.',
+    );
+    console.log(
+      `targets: size <= 1 MB: ${subjects.length - sizeFailures}/${subjects.length} ok; ` +
+        `import <= ${RATIO_TARGET}x the floor: ${subjects.length - ratioFailures}/${subjects.length} ok`,
+    );
+  } finally {
+    packaged.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

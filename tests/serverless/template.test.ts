@@ -1,0 +1,509 @@
+/**
+ * Packages the service with osls (offline, no credentials) and checks the CloudFormation template
+ * and the function artifacts: least-privilege roles, the state machine built from the ASL file, the
+ * disabled schedule, logging, runtime and ESM bundles.
+ *
+ * Packaging runs on a throw-away copy of the project (scripts/package-isolated.ts), so the template
+ * always reflects the current serverless.yml, ASL files and handlers, and the developer's own
+ * .serverless/ is left alone. Two packagings run in parallel: default params, and params that set a
+ * replica, an SES configuration set and enable the schedule.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isNode, parseDocument, visit } from 'yaml';
+import { packageIsolated, PROJECT_DIR, type PackagedService } from '../../scripts/package-isolated.js';
+import { readZip } from '../../scripts/zip.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Properties: JsonObject;
+  DependsOn?: string[];
+  Condition?: string;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, JsonObject>;
+  Conditions?: Record<string, Json>;
+}
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: Json;
+  Principal?: Json;
+  Condition?: Json;
+}
+
+const STAGE = 'dev';
+const SERVICE = 'ghes-ops';
+const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
+
+/** Function key -> what its role may do besides writing to its own log group. */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  supportBundleValidate: [],
+  supportBundleStart: ['ssm:SendCommand'],
+  supportBundleCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  supportBundleAttachReplication: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  supportBundleNotify: ['ses:SendEmail'],
+};
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Actions that AWS authorizes only on Resource "*" (no resource-level permissions). */
+const STAR_RESOURCE_ACTIONS = new Set([
+  'ssm:GetCommandInvocation',
+  'ssm:CancelCommand',
+  // Step Functions logging to CloudWatch Logs (vended log delivery), added by serverless-step-functions.
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+const DEFAULT_PRIMARY = 'i-00000000000000000';
+const VARIANT = {
+  replicaInstanceId: 'i-0123456789abcdef1',
+  sesConfigurationSet: 'ghes-ops-events',
+  scheduleEnabled: 'true',
+  scheduleTicket: '1234567',
+};
+
+/** serverless naming: function key -> logical ids. */
+const upperFirst = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+const functionLogicalId = (key: string): string => `${upperFirst(key)}LambdaFunction`;
+const logGroupLogicalId = (key: string): string => `${upperFirst(key)}LogGroup`;
+const roleLogicalId = (key: string): string => `${upperFirst(key)}Role`;
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every IAM-style statement in the template: role policies, managed policies, resource policies. */
+function allStatements(template: Template): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  const visit = (node: Json, where: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${where}[${i}]`));
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node.Statement)) {
+      node.Statement.forEach((s, i) =>
+        found.push({ where: `${where}.Statement[${i}]`, statement: s as unknown as Statement }),
+      );
+    }
+    for (const [k, v] of Object.entries(node)) visit(v, `${where}.${k}`);
+  };
+  for (const [id, resource] of Object.entries(template.Resources)) visit(resource as unknown as Json, id);
+  return found;
+}
+
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const role = template.Resources[roleId];
+  if (!role) throw new Error(`no resource ${roleId}`);
+  expect(role.Type).toBe('AWS::IAM::Role');
+  expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  const policies = (role.Properties.Policies ?? []) as JsonObject[];
+  return policies.flatMap(
+    (p) => ((p.PolicyDocument as JsonObject).Statement as unknown as Statement[]) ?? [],
+  );
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return [...new Set(statements.flatMap((s) => asArray(s.Action)))].sort();
+}
+
+/** The definition as deployed: Fn::Sub placeholders replaced by `GETATT(<LogicalId>)` markers. */
+function deployedDefinition(template: Template): JsonObject {
+  const sub = template.Resources.SupportBundleStateMachine?.Properties.DefinitionString as JsonObject;
+  const [text, vars] = sub['Fn::Sub'] as [string, Record<string, JsonObject>];
+  const resolved = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
+    const ref = vars[name];
+    if (!ref) return whole;
+    const [logicalId, attribute] = ref['Fn::GetAtt'] as [string, string];
+    expect(attribute).toBe('Arn');
+    return `GETATT(${logicalId})`;
+  });
+  return JSON.parse(resolved) as JsonObject;
+}
+
+/** The ASL file with `{"Fn::GetAtt": [functionKey, "Arn"]}` turned into the same markers. */
+function expectedDefinition(functionKeys: string[]): JsonObject {
+  const replace = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(replace);
+    if (node === null || typeof node !== 'object') return node;
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && Object.keys(node).length === 1) {
+      const [key, attribute] = getAtt as [string, string];
+      expect(functionKeys).toContain(key);
+      expect(attribute).toBe('Arn');
+      return `GETATT(${functionLogicalId(key)})`;
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+  };
+  return replace(JSON.parse(readFileSync(ASL_FILE, 'utf8')) as Json) as JsonObject;
+}
+
+/** serverless-step-functions adds `"QueryLanguage": "JSONPath"` to every state; compare without it. */
+function withoutJsonPathQueryLanguage(node: Json): Json {
+  if (Array.isArray(node)) return node.map(withoutJsonPathQueryLanguage);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(k === 'QueryLanguage' && v === 'JSONPath'))
+      .map(([k, v]) => [k, withoutJsonPathQueryLanguage(v)]),
+  );
+}
+
+/** Task states of a definition (including nested Parallel branches and Map iterators). */
+function taskStates(definition: JsonObject): [string, JsonObject][] {
+  const out: [string, JsonObject][] = [];
+  const walk = (states: Record<string, JsonObject>): void => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') out.push([name, state]);
+      for (const branch of asArray(state.Branches as JsonObject[] | undefined))
+        walk(branch.States as Record<string, JsonObject>);
+      const iterator = (state.ItemProcessor ?? state.Iterator) as JsonObject | undefined;
+      if (iterator) walk(iterator.States as Record<string, JsonObject>);
+    }
+  };
+  walk(definition.States as Record<string, JsonObject>);
+  return out;
+}
+
+/** The function a Task state invokes (`Resource` or `Parameters.FunctionName`), as a GETATT marker. */
+function invokedLogicalId(state: JsonObject): string | undefined {
+  const params = state.Parameters as JsonObject | undefined;
+  const target =
+    typeof state.Resource === 'string' && state.Resource.startsWith('GETATT(')
+      ? state.Resource
+      : params?.FunctionName;
+  const m = typeof target === 'string' ? /^GETATT\((.+)\)$/.exec(target) : null;
+  return m?.[1];
+}
+
+const yamlDoc = parseDocument(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'));
+const config = yamlDoc.toJS() as {
+  functions: Record<string, { handler: string; timeout?: number; role?: string }>;
+};
+const functionKeys = Object.keys(config.functions);
+
+let packaged: PackagedService;
+let variant: PackagedService;
+let template: Template;
+let variantTemplate: Template;
+let extractDir: string;
+
+beforeAll(async () => {
+  [packaged, variant] = await Promise.all([
+    packageIsolated({ stage: STAGE }),
+    packageIsolated({ stage: STAGE, params: VARIANT }),
+  ]);
+  const load = (p: PackagedService): Template =>
+    JSON.parse(readFileSync(join(p.outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  template = load(packaged);
+  variantTemplate = load(variant);
+  extractDir = mkdtempSync(join(tmpdir(), 'ghes-ops-bundles-'));
+}, 180_000);
+
+afterAll(() => {
+  packaged?.cleanup();
+  variant?.cleanup();
+  if (extractDir) rmSync(extractDir, { recursive: true, force: true });
+});
+
+describe('serverless.yml', () => {
+  it('is plain YAML (no CloudFormation short tags) the local engine can read', () => {
+    expect(yamlDoc.errors).toEqual([]);
+    expect(yamlDoc.warnings).toEqual([]);
+    const tags: string[] = [];
+    visit(yamlDoc, {
+      Node: (_key, node) => {
+        if (isNode(node) && node.tag) tags.push(node.tag);
+      },
+    });
+    expect(tags).toEqual([]);
+    // ${ssm:...} (and ${cf:...}, ${s3:...}) variables would need AWS credentials at package time.
+    expect(JSON.stringify(yamlDoc.toJS())).not.toMatch(/\$\{(ssm|cf|s3|aws):/);
+  });
+
+  it('declares the five support-bundle functions with handlers that exist', () => {
+    expect(functionKeys.sort()).toEqual(Object.keys(EXPECTED_ACTIONS).sort());
+    for (const [key, fn] of Object.entries(config.functions)) {
+      const source = fn.handler.replace(/\.handler$/, '.ts');
+      expect({ key, exists: existsSync(join(PROJECT_DIR, source)) }).toEqual({ key, exists: true });
+      expect(typeof fn.timeout).toBe('number');
+      expect(fn.role).toBe(roleLogicalId(key));
+    }
+  });
+});
+
+describe('functions', () => {
+  it('run on nodejs22.x arm64 with their own role, log group and the configuration variables', () => {
+    const roles = new Set<string>();
+    for (const key of functionKeys) {
+      const fn = template.Resources[functionLogicalId(key)];
+      expect(fn?.Type).toBe('AWS::Lambda::Function');
+      const p = fn!.Properties;
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Handler).toBe(config.functions[key]!.handler);
+      expect(p.Timeout).toBe(config.functions[key]!.timeout);
+      expect(p.FunctionName).toBe(`${SERVICE}-${STAGE}-${key}`);
+      expect(p.Role).toEqual({ 'Fn::GetAtt': [roleLogicalId(key), 'Arn'] });
+      roles.add(roleLogicalId(key));
+      expect(template.Resources[logGroupLogicalId(key)]?.Properties.LogGroupName).toBe(
+        `/aws/lambda/${SERVICE}-${STAGE}-${key}`,
+      );
+      const env = (p.Environment as JsonObject).Variables as JsonObject;
+      expect(env).toMatchObject({
+        GHES_OPS_STAGE: STAGE,
+        GHES_OPS_RUNNER: 'ssm',
+        GHES_OPS_PRIMARY: DEFAULT_PRIMARY,
+        GHES_OPS_REPLICA: '',
+        GHES_OPS_MAIL_FROM: expect.stringContaining('@'),
+        GHES_OPS_NOTIFY: expect.any(String),
+        GHES_OPS_PARAMETER_PREFIX: `/ghes-ops/${STAGE}`,
+        GHES_OPS_COMMAND_OUTPUT_BUCKET: '',
+        GHES_OPS_SES_CONFIGURATION_SET: '',
+        LOG_LEVEL: expect.any(String),
+      });
+      // The ARN is built from the fixed name (no Ref to the state machine: no circular dependency).
+      const machines = (env.GHES_OPS_STATE_MACHINES as JsonObject)['Fn::Sub'] as string;
+      expect(JSON.parse(machines)).toEqual({
+        supportBundle: `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-support-bundle`,
+      });
+    }
+    expect(roles.size).toBe(functionKeys.length);
+    // No shared default role.
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('have timeouts no longer than their Task states allow', () => {
+    const definition = deployedDefinition(template);
+    let checked = 0;
+    for (const [state, task] of taskStates(definition)) {
+      const logicalId = invokedLogicalId(task);
+      const key = functionKeys.find((k) => functionLogicalId(k) === logicalId);
+      if (!key || task.TimeoutSeconds === undefined) continue;
+      checked++;
+      expect({
+        state,
+        lambdaTimeout: config.functions[key]!.timeout! <= (task.TimeoutSeconds as number),
+      }).toEqual({
+        state,
+        lambdaTimeout: true,
+      });
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('ship one minified ESM .mjs bundle under 1 MB each, importable with no environment', () => {
+    for (const key of functionKeys) {
+      const zip = join(packaged.outDir, `${key}.zip`);
+      const entries = readZip(zip);
+      const expected = `${config.functions[key]!.handler.replace(/\.handler$/, '')}.mjs`;
+      expect(entries.map((e) => e.name)).toEqual([expected]);
+      const code = entries[0]!.data();
+      expect(code.length).toBeLessThanOrEqual(1024 * 1024);
+      const text = code.toString('utf8');
+      expect(text.startsWith('import { createRequire')).toBe(true);
+      expect(text).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
+      // Outside the project: the bundle must need nothing but Node's built-in modules.
+      const file = join(extractDir, key, expected);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, code);
+      // No AWS call and no configuration read at import time: a bare environment must not throw.
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(`file://${file}`)}); if (typeof m.handler !== 'function') process.exit(3);`,
+        ],
+        { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000 },
+      );
+      expect({ key, status: run.status, stderr: run.stderr }).toEqual({ key, status: 0, stderr: '' });
+    }
+  });
+});
+
+describe('IAM', () => {
+  it('has no Allow statement with a wildcard action, and no NotAction', () => {
+    const statements = allStatements(template);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { where, statement } of statements) {
+      expect({ where, NotAction: statement.NotAction }).toEqual({ where, NotAction: undefined });
+      if (statement.Effect !== 'Allow') continue;
+      for (const action of asArray(statement.Action)) {
+        expect({ where, action, wildcard: action.includes('*') }).toEqual({ where, action, wildcard: false });
+      }
+    }
+  });
+
+  it('denies with a wildcard only to enforce TLS on the deployment bucket', () => {
+    const denies = allStatements(template).filter(({ statement }) => statement.Effect === 'Deny');
+    for (const { where, statement } of denies) {
+      expect(where.startsWith('ServerlessDeploymentBucketPolicy.')).toBe(true);
+      expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
+    }
+  });
+
+  it('uses Resource "*" only for actions that support no resource-level permissions', () => {
+    for (const { where, statement } of allStatements(template)) {
+      if (statement.Effect !== 'Allow' || !asArray(statement.Resource).includes('*')) continue;
+      for (const action of asArray(statement.Action)) {
+        expect({ where, action, allowed: STAR_RESOURCE_ACTIONS.has(action) }).toEqual({
+          where,
+          action,
+          allowed: true,
+        });
+      }
+    }
+  });
+
+  it.each(Object.entries(EXPECTED_ACTIONS))('gives %s exactly the actions it needs', (key, extra) => {
+    const statements = roleStatements(template, roleLogicalId(key));
+    expect(actionsOf(statements)).toEqual([...LOG_ACTIONS, ...extra].sort());
+    const role = template.Resources[roleLogicalId(key)]!;
+    expect((role.Properties.AssumeRolePolicyDocument as JsonObject).Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    // Logs: its own log group only (the LogGroup Arn attribute ends in ":*", covering its streams).
+    const logs = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
+    expect(logs).toEqual([
+      { Effect: 'Allow', Action: LOG_ACTIONS, Resource: [{ 'Fn::GetAtt': [logGroupLogicalId(key), 'Arn'] }] },
+    ]);
+  });
+
+  it('lets SSM steps send commands only with AWS-RunShellScript and only to their appliance', () => {
+    const doc = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript' };
+    const instance = (id: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/${id}`,
+    });
+    const sendResources = (t: Template, key: string): Json[] =>
+      roleStatements(t, roleLogicalId(key))
+        .filter((s) => asArray(s.Action).includes('ssm:SendCommand'))
+        .flatMap((s) => asArray(s.Resource as Json | Json[]));
+    for (const key of ['supportBundleStart', 'supportBundleCheck']) {
+      expect(sendResources(template, key)).toEqual([doc, instance(DEFAULT_PRIMARY)]);
+    }
+    // The replication step runs on the replica only; without one, on no instance at all.
+    const replicaIf = { 'Fn::If': ['HasReplica', instance(''), { Ref: 'AWS::NoValue' }] };
+    expect(sendResources(template, 'supportBundleAttachReplication')).toEqual([doc, replicaIf]);
+    expect(template.Conditions?.HasReplica).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(sendResources(variantTemplate, 'supportBundleAttachReplication')).toEqual([
+      doc,
+      { 'Fn::If': ['HasReplica', instance(VARIANT.replicaInstanceId), { Ref: 'AWS::NoValue' }] },
+    ]);
+    expect(variantTemplate.Conditions?.HasReplica).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [VARIANT.replicaInstanceId, ''] }],
+    });
+  });
+
+  it('lets the notify step send email only from the sender identity (and configuration set)', () => {
+    const ses = (t: Template): Statement[] =>
+      roleStatements(t, roleLogicalId('supportBundleNotify')).filter((s) =>
+        asArray(s.Action).includes('ses:SendEmail'),
+      );
+    const [statement] = ses(template);
+    const resources = asArray(statement!.Resource as Json | Json[]);
+    expect(resources[0]).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com',
+    });
+    expect(resources[1]).toMatchObject({
+      'Fn::If': ['HasSesConfigurationSet', expect.anything(), { Ref: 'AWS::NoValue' }],
+    });
+    expect(variantTemplate.Conditions?.HasSesConfigurationSet).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [VARIANT.sesConfigurationSet, ''] }],
+    });
+  });
+
+  it('lets the state machine invoke only its own functions', () => {
+    const statements = roleStatements(template, 'SupportBundleStateMachineRole');
+    const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(asArray(invoke[0]!.Action)).toEqual(['lambda:InvokeFunction']);
+    const targets = new Set(
+      asArray(invoke[0]!.Resource as Json | Json[]).map(
+        (r) => JSON.stringify(r).match(/"([A-Za-z]+LambdaFunction)"/)?.[1],
+      ),
+    );
+    expect([...targets].sort()).toEqual(functionKeys.map(functionLogicalId).sort());
+  });
+});
+
+describe('state machine', () => {
+  it('is the STANDARD support-bundle workflow defined by the ASL file, with Lambda ARNs resolved by Fn::GetAtt', () => {
+    const sm = template.Resources.SupportBundleStateMachine;
+    expect(sm?.Type).toBe('AWS::StepFunctions::StateMachine');
+    expect(sm!.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-support-bundle`);
+    expect(sm!.Properties.StateMachineType).toBe('STANDARD');
+    expect(sm!.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['SupportBundleStateMachineRole', 'Arn'] });
+    const deployed = deployedDefinition(template);
+    expect(withoutJsonPathQueryLanguage(deployed)).toEqual(
+      withoutJsonPathQueryLanguage(expectedDefinition(functionKeys)),
+    );
+    // JSONPath only (the local engine cannot run JSONata).
+    expect(JSON.stringify(deployed)).not.toContain('JSONata');
+    // Every function is used by the workflow.
+    const invoked = new Set(taskStates(deployed).map(([, s]) => invokedLogicalId(s)));
+    expect([...invoked].sort()).toEqual(functionKeys.map(functionLogicalId).sort());
+  });
+
+  it('logs errors only, without execution data, to its own log group', () => {
+    const sm = template.Resources.SupportBundleStateMachine!;
+    expect(sm.Properties.LoggingConfiguration).toEqual({
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [
+        {
+          CloudWatchLogsLogGroup: {
+            LogGroupArn: { 'Fn::GetAtt': ['SupportBundleStateMachineLogGroup', 'Arn'] },
+          },
+        },
+      ],
+    });
+    const group = template.Resources.SupportBundleStateMachineLogGroup!;
+    expect(group.Type).toBe('AWS::Logs::LogGroup');
+    expect(group.Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${SERVICE}-${STAGE}-support-bundle`);
+    expect(typeof group.Properties.RetentionInDays).toBe('number');
+  });
+
+  it('exports its ARN', () => {
+    const outputs = template.Outputs ?? {};
+    const exported = Object.values(outputs).filter(
+      (o) => JSON.stringify(o.Value) === JSON.stringify({ Ref: 'SupportBundleStateMachine' }),
+    );
+    expect(exported.length).toBeGreaterThanOrEqual(1);
+    expect(exported[0]!.Export).toBeDefined();
+  });
+
+  it('has an EventBridge Scheduler schedule, disabled by default, that starts it with a primary-scope input', () => {
+    const schedules = (t: Template): [string, Resource][] =>
+      Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
+    const [[, schedule]] = schedules(template) as [[string, Resource]];
+    expect(schedules(template)).toHaveLength(1);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule')).toHaveLength(0);
+    expect(schedule.Properties.State).toBe('DISABLED');
+    expect(schedule.Properties.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
+    const target = schedule.Properties.Target as JsonObject;
+    expect(target.Arn).toEqual({ Ref: 'SupportBundleStateMachine' });
+    expect(JSON.parse(target.Input as string)).toEqual({ ticket: expect.any(String), scope: 'primary' });
+    // Its role may only start this state machine.
+    const roleId = ((target.RoleArn as JsonObject)['Fn::GetAtt'] as string[])[0]!;
+    const statements = roleStatements(template, roleId);
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'SupportBundleStateMachine' } },
+    ]);
+    // Enabled with --param=scheduleEnabled=true, with the ticket from --param=scheduleTicket=...
+    const [[, enabled]] = schedules(variantTemplate) as [[string, Resource]];
+    expect(enabled.Properties.State).toBe('ENABLED');
+    expect(JSON.parse((enabled.Properties.Target as JsonObject).Input as string)).toEqual({
+      ticket: VARIANT.scheduleTicket,
+      scope: 'primary',
+    });
+  });
+});
