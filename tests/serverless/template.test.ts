@@ -273,7 +273,7 @@ describe('functions', () => {
       // The ARN is built from the fixed name (no Ref to the state machine: no circular dependency).
       const machines = (env.GHES_OPS_STATE_MACHINES as JsonObject)['Fn::Sub'] as string;
       expect(JSON.parse(machines)).toEqual({
-        supportBundle: `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-support-bundle`,
+        'support-bundle': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-support-bundle`,
       });
     }
     expect(roles.size).toBe(functionKeys.length);
