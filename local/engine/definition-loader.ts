@@ -384,6 +384,10 @@ export function prepareDefinition(
   const timeoutSeconds = typeof topTimeout === 'number' ? topTimeout : undefined;
   delete run.TimeoutSeconds;
   forEachState(key, run, (name, state) => {
+    // `"ResultPath": "$"` means "replace the input with the result", the same as no ResultPath;
+    // the library would instead set a property named "$", so drop it from the run copy.
+    if (state.ResultPath === '$') delete state.ResultPath;
+    for (const c of asArray(state.Catch)) if (isObject(c) && c.ResultPath === '$') delete c.ResultPath;
     scaleRetriers(state, options.scale);
     const binding = tasks.get(name);
     if (state.Type !== 'Task' || !binding) return;
