@@ -19,7 +19,10 @@ export interface LocalConfig extends Config {
     scenario: string;
     /** Directory for local state: outbox, parameters, execution records. */
     stateDir: string;
-    mail: { transport: 'outbox' | 'smtp'; smtp?: { host: string; port: number; secure?: boolean; user?: string; password?: string } };
+    mail: {
+      transport: 'outbox' | 'smtp';
+      smtp?: { host: string; port: number; secure?: boolean; user?: string; password?: string };
+    };
     http: { host: string; port: number };
   };
 }
@@ -53,20 +56,32 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   };
   if (!isObj(file)) return bad('(file)', 'must hold a JSON object');
   const out: LocalConfig = structuredClone(base);
-  const known = ['appliance', 'mail', 'parameterPrefix', 'timeScale', 'scenario', 'stateDir', 'http', '$schema'];
-  for (const k of Object.keys(file)) if (!known.includes(k)) bad(k, `is not a known setting (known: ${known.join(', ')})`);
+  const known = [
+    'appliance',
+    'mail',
+    'parameterPrefix',
+    'timeScale',
+    'scenario',
+    'stateDir',
+    'http',
+    '$schema',
+  ];
+  for (const k of Object.keys(file))
+    if (!known.includes(k)) bad(k, `is not a known setting (known: ${known.join(', ')})`);
 
   if (file.appliance !== undefined) {
     const a = file.appliance;
     if (!isObj(a)) bad('appliance', 'must be an object');
     const ap = a as Json;
     if (ap.runner !== undefined) {
-      if (!['sandbox', 'ssh'].includes(ap.runner as string)) bad('appliance.runner', 'must be "sandbox" or "ssh" locally ("ssm" is for AWS)');
+      if (!['sandbox', 'ssh'].includes(ap.runner as string))
+        bad('appliance.runner', 'must be "sandbox" or "ssh" locally ("ssm" is for AWS)');
       out.appliance.runner = ap.runner as RunnerKind;
     }
     for (const key of ['primary', 'replica'] as const) {
       if (ap[key] === undefined) continue;
-      if (typeof ap[key] !== 'string' || !isTarget(ap[key] as string)) bad(`appliance.${key}`, `must be ${TARGET_HINT}`);
+      if (typeof ap[key] !== 'string' || !isTarget(ap[key] as string))
+        bad(`appliance.${key}`, `must be ${TARGET_HINT}`);
       out.appliance[key] = ap[key] as string;
     }
     if (ap.ssh !== undefined) {
@@ -74,10 +89,17 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
       const s = ap.ssh as Json;
       const user = s.user ?? 'admin';
       const port = s.port ?? 122;
-      if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) bad('appliance.ssh.user', 'must be a user name such as "admin"');
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) bad('appliance.ssh.port', 'must be a port number (GHES uses 122)');
-      if (s.identityFile !== undefined && typeof s.identityFile !== 'string') bad('appliance.ssh.identityFile', 'must be a path');
-      if (s.options !== undefined && (!Array.isArray(s.options) || s.options.some((o) => typeof o !== 'string' || !/^[A-Za-z]+=[^\s]+$/.test(o)))) {
+      if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
+        bad('appliance.ssh.user', 'must be a user name such as "admin"');
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+        bad('appliance.ssh.port', 'must be a port number (GHES uses 122)');
+      if (s.identityFile !== undefined && typeof s.identityFile !== 'string')
+        bad('appliance.ssh.identityFile', 'must be a path');
+      if (
+        s.options !== undefined &&
+        (!Array.isArray(s.options) ||
+          s.options.some((o) => typeof o !== 'string' || !/^[A-Za-z]+=[^\s]+$/.test(o)))
+      ) {
         bad('appliance.ssh.options', 'must be a list of ssh -o settings such as "StrictHostKeyChecking=yes"');
       }
       out.appliance.ssh = {
@@ -89,7 +111,8 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     }
     if (out.appliance.runner === 'ssh' && (out.appliance.primary === 'ghe-primary' || !out.appliance.ssh)) {
       out.appliance.ssh ??= { user: 'admin', port: 122 };
-      if (ap.primary === undefined) bad('appliance.primary', 'must be set to your appliance host name when appliance.runner is "ssh"');
+      if (ap.primary === undefined)
+        bad('appliance.primary', 'must be set to your appliance host name when appliance.runner is "ssh"');
     }
     if (out.appliance.runner === 'ssh' && ap.replica === undefined) delete out.appliance.replica;
   }
@@ -98,22 +121,27 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     if (!isObj(file.mail)) bad('mail', 'must be an object');
     const m = file.mail as Json;
     if (m.from !== undefined) {
-      if (typeof m.from !== 'string' || /[\r\n]/.test(m.from)) bad('mail.from', 'must be an address such as "ghes-ops <ops@example.com>"');
+      if (typeof m.from !== 'string' || /[\r\n]/.test(m.from))
+        bad('mail.from', 'must be an address such as "ghes-ops <ops@example.com>"');
       out.mail.from = m.from as string;
     }
     if (m.notify !== undefined) {
-      if (!Array.isArray(m.notify) || m.notify.some((a) => typeof a !== 'string' || !PATTERNS.email.test(a))) bad('mail.notify', 'must be a list of email addresses');
+      if (!Array.isArray(m.notify) || m.notify.some((a) => typeof a !== 'string' || !PATTERNS.email.test(a)))
+        bad('mail.notify', 'must be a list of email addresses');
       out.mail.notify = m.notify as string[];
     }
     if (m.transport !== undefined) {
-      if (m.transport !== 'outbox' && m.transport !== 'smtp') bad('mail.transport', 'must be "outbox" or "smtp"');
+      if (m.transport !== 'outbox' && m.transport !== 'smtp')
+        bad('mail.transport', 'must be "outbox" or "smtp"');
       out.local.mail.transport = m.transport as 'outbox' | 'smtp';
     }
     if (m.smtp !== undefined) {
       if (!isObj(m.smtp)) bad('mail.smtp', 'must be an object with host and port');
       const s = m.smtp as Json;
-      if (typeof s.host !== 'string' || !PATTERNS.host.test(s.host)) bad('mail.smtp.host', 'must be a host name');
-      if (typeof s.port !== 'number' || !Number.isInteger(s.port)) bad('mail.smtp.port', 'must be a port number');
+      if (typeof s.host !== 'string' || !PATTERNS.host.test(s.host))
+        bad('mail.smtp.host', 'must be a host name');
+      if (typeof s.port !== 'number' || !Number.isInteger(s.port))
+        bad('mail.smtp.port', 'must be a port number');
       out.local.mail.smtp = {
         host: s.host as string,
         port: s.port as number,
@@ -122,14 +150,17 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
         ...(typeof s.password === 'string' ? { password: s.password } : {}),
       };
     }
-    if (out.local.mail.transport === 'smtp' && !out.local.mail.smtp) bad('mail.smtp', 'is required when mail.transport is "smtp"');
+    if (out.local.mail.transport === 'smtp' && !out.local.mail.smtp)
+      bad('mail.smtp', 'is required when mail.transport is "smtp"');
   }
   if (file.parameterPrefix !== undefined) {
-    if (typeof file.parameterPrefix !== 'string' || !/^\/[A-Za-z0-9_./-]+$/.test(file.parameterPrefix)) bad('parameterPrefix', 'must be a path such as "/ghes-ops"');
+    if (typeof file.parameterPrefix !== 'string' || !/^\/[A-Za-z0-9_./-]+$/.test(file.parameterPrefix))
+      bad('parameterPrefix', 'must be a path such as "/ghes-ops"');
     out.parameterPrefix = file.parameterPrefix as string;
   }
   if (file.timeScale !== undefined) {
-    if (typeof file.timeScale !== 'number' || !(file.timeScale > 0) || file.timeScale > 1) bad('timeScale', 'must be a number in (0, 1]');
+    if (typeof file.timeScale !== 'number' || !(file.timeScale > 0) || file.timeScale > 1)
+      bad('timeScale', 'must be a number in (0, 1]');
     out.local.timeScale = file.timeScale as number;
   }
   if (file.scenario !== undefined) {
@@ -145,7 +176,8 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     const h = file.http as Json;
     if (h.host !== undefined) out.local.http.host = String(h.host);
     if (h.port !== undefined) {
-      if (typeof h.port !== 'number' || !Number.isInteger(h.port) || h.port < 0 || h.port > 65535) bad('http.port', 'must be a port number');
+      if (typeof h.port !== 'number' || !Number.isInteger(h.port) || h.port < 0 || h.port > 65535)
+        bad('http.port', 'must be a port number');
       out.local.http.port = h.port as number;
     }
   }
@@ -156,7 +188,10 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
 /** Reads the effective local configuration: default, then the file (`--config`, GHES_OPS_CONFIG or ./ghes-ops.config.json). */
 export async function loadLocalConfig(root: string, file?: string): Promise<LocalConfig> {
   const base = defaultConfig(root);
-  const candidate = file ?? process.env.GHES_OPS_CONFIG ?? (existsSync(path.join(root, DEFAULT_CONFIG_FILE)) ? path.join(root, DEFAULT_CONFIG_FILE) : undefined);
+  const candidate =
+    file ??
+    process.env.GHES_OPS_CONFIG ??
+    (existsSync(path.join(root, DEFAULT_CONFIG_FILE)) ? path.join(root, DEFAULT_CONFIG_FILE) : undefined);
   if (!candidate) return base;
   const source = path.resolve(candidate);
   let text: string;

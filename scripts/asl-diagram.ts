@@ -41,11 +41,16 @@ function walk(machine: Machine, lines: string[], indent: string): void {
       for (const choice of (state.Choices as Record<string, unknown>[]) ?? []) {
         const cond = Object.entries(choice)
           .filter(([k]) => k !== 'Next')
-          .map(([k, v]) => (k === 'Variable' ? String(v).replace(/^\$\./, '') : `${k.replace(/Equals$/, '=')} ${JSON.stringify(v)}`))
+          .map(([k, v]) =>
+            k === 'Variable'
+              ? String(v).replace(/^\$\./, '')
+              : `${k.replace(/Equals$/, '=')} ${JSON.stringify(v)}`,
+          )
           .join(' ');
         lines.push(`${indent}${from} -->|"${label(cond)}"| ${id(String(choice.Next))}`);
       }
-      if (typeof state.Default === 'string') lines.push(`${indent}${from} -->|otherwise| ${id(state.Default)}`);
+      if (typeof state.Default === 'string')
+        lines.push(`${indent}${from} -->|otherwise| ${id(state.Default)}`);
     }
     for (const c of (state.Catch as { ErrorEquals: string[]; Next: string }[] | undefined) ?? []) {
       lines.push(`${indent}${from} -.->|"${label(c.ErrorEquals.join(', '))}"| ${id(c.Next)}`);
@@ -53,7 +58,9 @@ function walk(machine: Machine, lines: string[], indent: string): void {
     const body = (state.ItemProcessor ?? state.Iterator) as Machine | undefined;
     const branches = (state.Branches as Machine[] | undefined) ?? (body ? [body] : []);
     branches.forEach((b, i) => {
-      lines.push(`${indent}subgraph ${from}_body${i}["${label(name)} ${body ? 'for each item' : `branch ${i + 1}`}"]`);
+      lines.push(
+        `${indent}subgraph ${from}_body${i}["${label(name)} ${body ? 'for each item' : `branch ${i + 1}`}"]`,
+      );
       walk(b, lines, indent + '  ');
       lines.push(`${indent}end`);
       lines.push(`${indent}${from} --> ${id(b.StartAt)}`);

@@ -35,7 +35,10 @@ export type Env = Record<string, string | undefined>;
 
 function required(env: Env, name: string): string {
   const v = env[name]?.trim();
-  if (!v) throw new ConfigError(`Environment variable ${name} is not set. Set it in serverless.yml (params) and redeploy.`);
+  if (!v)
+    throw new ConfigError(
+      `Environment variable ${name} is not set. Set it in serverless.yml (params) and redeploy.`,
+    );
   return v;
 }
 
@@ -49,7 +52,9 @@ export function splitList(value: string | undefined): string[] {
 export function configFromEnv(env: Env = process.env): Config {
   const runner = (env.GHES_OPS_RUNNER ?? 'ssm') as RunnerKind;
   if (runner !== 'ssm') {
-    throw new ConfigError(`GHES_OPS_RUNNER must be "ssm" in AWS (Lambda has no ssh client), not ${JSON.stringify(runner)}.`);
+    throw new ConfigError(
+      `GHES_OPS_RUNNER must be "ssm" in AWS (Lambda has no ssh client), not ${JSON.stringify(runner)}.`,
+    );
   }
   let stateMachines: Record<string, string> = {};
   if (env.GHES_OPS_STATE_MACHINES) {

@@ -21,7 +21,10 @@ export function redact<T>(value: T, depth = 0): T {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean' ? MASK : redact(v, depth + 1);
+    out[k] =
+      SECRET_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean'
+        ? MASK
+        : redact(v, depth + 1);
   }
   return out as T;
 }
@@ -36,7 +39,9 @@ export function createLogger(
   const fields = opts.fields ?? {};
   const emit = (lvl: LogLevel, message: string, data?: Record<string, unknown>): void => {
     if (ORDER[lvl] < (ORDER[level] ?? 20)) return;
-    write(JSON.stringify(redact({ level: lvl, time: new Date().toISOString(), message, ...fields, ...data })));
+    write(
+      JSON.stringify(redact({ level: lvl, time: new Date().toISOString(), message, ...fields, ...data })),
+    );
   };
   return {
     debug: (m, d) => emit('debug', m, d),

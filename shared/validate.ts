@@ -15,11 +15,12 @@ export const PATTERNS = {
   /** DNS host name or IPv4 address (no user, no port, no shell metacharacters). */
   host: /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
   /** A plain mailbox, ASCII only (lookalike Unicode is refused). */
-  email: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
+  email:
+    /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
 } as const;
 
 const show = (v: unknown): string => {
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
@@ -134,7 +135,13 @@ export class Fields {
   emails(field: string, opts: { max?: number } = {}): string[] | undefined {
     const v = this.obj[field];
     if (v === undefined || v === null) return undefined;
-    const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+    const list =
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v;
     if (!Array.isArray(list) || list.some((a) => typeof a !== 'string')) {
       this.fail(field, 'must be a list of email addresses');
       return undefined;
@@ -163,4 +170,5 @@ export function isTarget(value: string): boolean {
   return PATTERNS.instanceId.test(value) || PATTERNS.host.test(value);
 }
 
-export const TARGET_HINT = 'an EC2 instance id (i-0123456789abcdef0) or a host name (ghes-replica.example.com)';
+export const TARGET_HINT =
+  'an EC2 instance id (i-0123456789abcdef0) or a host name (ghes-replica.example.com)';

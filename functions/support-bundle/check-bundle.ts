@@ -7,5 +7,6 @@ import { checkBundle, type BundleProgress } from '../../shared/support-bundle/ru
 export const handler = lambdaHandler(
   'supportBundleCheck',
   (event) => stepEvent(event, ['request', 'bundle']),
-  async ({ request, bundle }, deps) => checkBundle(request as SupportBundleRequest, bundle as BundleProgress, deps),
+  async ({ request, bundle }, deps) =>
+    checkBundle(request as SupportBundleRequest, bundle as BundleProgress, deps),
 );

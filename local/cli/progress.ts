@@ -15,7 +15,10 @@ export interface ProgressEvent {
   index?: number;
 }
 
-export function progressPrinter(write: (line: string) => void, startMs = Date.now()): (e: ProgressEvent) => void {
+export function progressPrinter(
+  write: (line: string) => void,
+  startMs = Date.now(),
+): (e: ProgressEvent) => void {
   const entered = new Map<string, number>();
   const stamp = (t: number): string => `[${((t - startMs) / 1000).toFixed(1).padStart(6)}s]`;
   return (e) => {
@@ -28,13 +31,16 @@ export function progressPrinter(write: (line: string) => void, startMs = Date.no
         break;
       case 'StateEntered':
         entered.set(name + where, e.timestamp);
-        if (e.stateType === 'Wait') write(`${at} ~ ${name}${where}: waiting${e.waitSeconds !== undefined ? ` ${e.waitSeconds}s` : ''}`);
+        if (e.stateType === 'Wait')
+          write(`${at} ~ ${name}${where}: waiting${e.waitSeconds !== undefined ? ` ${e.waitSeconds}s` : ''}`);
         else if (e.stateType !== 'Choice') write(`${at} > ${name}${where}`);
         break;
       case 'StateExited': {
         if (e.stateType === 'Choice' || e.stateType === 'Wait') break;
         const since = entered.get(name + where);
-        write(`${at} + ${name}${where}${since !== undefined ? ` (${Math.max(0, e.timestamp - since)} ms)` : ''}`);
+        write(
+          `${at} + ${name}${where}${since !== undefined ? ` (${Math.max(0, e.timestamp - since)} ms)` : ''}`,
+        );
         break;
       }
       case 'StateFailed':
@@ -47,7 +53,9 @@ export function progressPrinter(write: (line: string) => void, startMs = Date.no
         write(`${at} ! ${name}${where}: ${e.error ?? 'error'} caught, going on to the failure path`);
         break;
       case 'TaskTokenIssued':
-        write(`${at} ~ ${name}: waiting for a callback (ghes-ops approve|reject, or the trigger that resumes it)`);
+        write(
+          `${at} ~ ${name}: waiting for a callback (ghes-ops approve|reject, or the trigger that resumes it)`,
+        );
         break;
       case 'ExecutionSucceeded':
         write(`${at} execution succeeded`);

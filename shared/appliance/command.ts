@@ -15,6 +15,7 @@ export const ALLOWED_PROGRAMS = new Set([
   'ghe-cluster-support-bundle',
   'ghe-support-upload',
   'ghe-org-admin-promote',
+  'ghe-announce',
   'actions-sync',
   'uname',
   'cat',

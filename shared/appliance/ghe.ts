@@ -26,7 +26,9 @@ export function readFile(path: string): ApplianceCommand {
 }
 
 export function replStatus(verbosity: 0 | 1 | 2 = 2): ApplianceCommand {
-  return verbosity === 0 ? command('ghe-repl-status') : command('ghe-repl-status', verbosity === 1 ? '-v' : '-vv');
+  return verbosity === 0
+    ? command('ghe-repl-status')
+    : command('ghe-repl-status', verbosity === 1 ? '-v' : '-vv');
 }
 
 /** `ghe-repl-status -vv | ghe-support-upload -t TICKET -d DESCRIPTION` */

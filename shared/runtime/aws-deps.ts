@@ -32,9 +32,14 @@ export function awsDeps(): Deps {
     config,
     clock: realClock,
     log: createLogger({ fields: { stage: config.stage } }),
-    runner: lazy(() => new SsmCommandRunner(ssmClient(), { outputS3Bucket: process.env.GHES_OPS_COMMAND_OUTPUT_BUCKET })),
+    runner: lazy(
+      () => new SsmCommandRunner(ssmClient(), { outputS3Bucket: process.env.GHES_OPS_COMMAND_OUTPUT_BUCKET }),
+    ),
     params: lazy(() => new SsmParameterStore(ssmClient())),
-    mailer: lazy(() => new SesMailer(new SESv2Client({}), { configurationSet: process.env.GHES_OPS_SES_CONFIGURATION_SET })),
+    mailer: lazy(
+      () =>
+        new SesMailer(new SESv2Client({}), { configurationSet: process.env.GHES_OPS_SES_CONFIGURATION_SET }),
+    ),
     executions: lazy(() => new SfnExecutions(new SFNClient({}), config.stateMachines)),
   };
 }

@@ -9,7 +9,12 @@ export function errorLogger(fn: string): middy.MiddlewareObj<unknown, unknown, E
       const error = request.error;
       if (!error) return;
       const { log } = await getDeps();
-      log.error('step failed', { fn, requestId: request.context?.awsRequestId, error: error.name, message: error.message });
+      log.error('step failed', {
+        fn,
+        requestId: request.context?.awsRequestId,
+        error: error.name,
+        message: error.message,
+      });
     },
   };
 }

@@ -15,9 +15,13 @@ export interface ReplicationAttachment {
 }
 
 /** Captures `ghe-repl-status -vv` on the replica for the email, then uploads it to the same ticket. */
-export async function attachReplicationStatus(request: SupportBundleRequest, deps: Deps): Promise<ReplicationAttachment> {
+export async function attachReplicationStatus(
+  request: SupportBundleRequest,
+  deps: Deps,
+): Promise<ReplicationAttachment> {
   const target = request.replica;
-  if (!target) throw new ConfigError('No replica is configured, so there is no replication status to attach.');
+  if (!target)
+    throw new ConfigError('No replica is configured, so there is no replication status to attach.');
   const status = await deps.runner.run(target, replStatus(2), { timeoutSeconds: 60 });
   const upload = uploadReplStatus(request.ticket, `ghe-repl-status -vv from ${target}, attached by ghes-ops`);
   const result = await deps.runner.run(target, upload, { timeoutSeconds: 300 });

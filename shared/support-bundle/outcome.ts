@@ -30,7 +30,10 @@ const STEP_HINT: Record<string, string> = {
 };
 
 /** The outcome email: what ran, where, how long, and on failure the error, its output and what to do. */
-export function composeOutcome(state: SupportBundleState, nowMs: number): { note: Notification; outcome: SupportBundleOutcome['outcome']; durationSeconds: number } {
+export function composeOutcome(
+  state: SupportBundleState,
+  nowMs: number,
+): { note: Notification; outcome: SupportBundleOutcome['outcome']; durationSeconds: number } {
   const { request, bundle, check, replication, error } = state;
   const startedMs = bundle ? Date.parse(bundle.startedAt) : nowMs;
   const durationSeconds = Math.round((nowMs - startedMs) / 1000);
@@ -45,17 +48,26 @@ export function composeOutcome(state: SupportBundleState, nowMs: number): { note
       '',
     );
     if (error.Error === 'SupportBundleTimeout' || error.Error === 'States.Timeout') {
-      lines.push(`State left: the bundle may still be running on ${request.target}; watch ${SUPPORT_BUNDLE_STATUS_FILE} there.`, '');
+      lines.push(
+        `State left: the bundle may still be running on ${request.target}; watch ${SUPPORT_BUNDLE_STATUS_FILE} there.`,
+        '',
+      );
     }
   } else {
-    lines.push(`The support bundle for GitHub Support ticket ${request.ticket} was generated and uploaded to the ticket.`, '');
+    lines.push(
+      `The support bundle for GitHub Support ticket ${request.ticket} was generated and uploaded to the ticket.`,
+      '',
+    );
   }
   lines.push('What ran:');
   lines.push(`  appliance: ${request.target} (${request.scope === 'cluster' ? 'whole cluster' : 'primary'})`);
   if (bundle) lines.push(`  command:   ${bundle.command}`, `  started:   ${bundle.startedAt}`);
   lines.push(`  duration:  ${formatDuration(durationSeconds)}`);
-  lines.push(`  covers:    ${request.extended ? 'extended (8 days)' : (request.period ?? '2days (default)')}`);
-  if (check?.output) lines.push('', 'Appliance output (last lines):', ...check.output.split('\n').map((l) => `  ${l}`));
+  lines.push(
+    `  covers:    ${request.extended ? 'extended (8 days)' : (request.period ?? '2days (default)')}`,
+  );
+  if (check?.output)
+    lines.push('', 'Appliance output (last lines):', ...check.output.split('\n').map((l) => `  ${l}`));
   if (replication) {
     lines.push(
       '',

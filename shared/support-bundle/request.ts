@@ -47,10 +47,15 @@ export function parseSupportBundleRequest(input: unknown, config: Config): Suppo
     hint: 'a number and a unit such as "2days", "12hours" or "90minutes"',
     maxLength: 16,
   });
-  if (extended && period) f.fail('period', 'cannot be combined with extended (extended always covers 8 days)');
+  if (extended && period)
+    f.fail('period', 'cannot be combined with extended (extended always covers 8 days)');
   const attachReplicationStatus = f.boolean('attachReplicationStatus', false);
   const notify = f.emails('notify') ?? config.mail.notify;
-  const timeoutMinutes = f.integer('timeoutMinutes', { min: 1, max: MAX_TIMEOUT_MINUTES, default: DEFAULT_TIMEOUT_MINUTES });
+  const timeoutMinutes = f.integer('timeoutMinutes', {
+    min: 1,
+    max: MAX_TIMEOUT_MINUTES,
+    default: DEFAULT_TIMEOUT_MINUTES,
+  });
   f.done();
   if (attachReplicationStatus && !config.appliance.replica) {
     throw new ConfigError(

@@ -28,8 +28,14 @@ export async function startBundle(request: SupportBundleRequest, deps: Deps): Pr
   const cmd = supportBundle(request);
   const startedMs = deps.clock.now();
   // The appliance-side limit is a little longer than the workflow's, so the workflow reports the timeout.
-  const handle = await deps.runner.start(request.target, cmd, { timeoutSeconds: request.timeoutMinutes * 60 + 300 });
-  deps.log.info('support bundle started', { ticket: request.ticket, target: request.target, commandId: handle.commandId });
+  const handle = await deps.runner.start(request.target, cmd, {
+    timeoutSeconds: request.timeoutMinutes * 60 + 300,
+  });
+  deps.log.info('support bundle started', {
+    ticket: request.ticket,
+    target: request.target,
+    commandId: handle.commandId,
+  });
   return {
     handle,
     command: renderShell(cmd),
@@ -42,7 +48,11 @@ export async function startBundle(request: SupportBundleRequest, deps: Deps): Pr
  * One poll: is the bundle done? Throws `SupportBundleFailed` with the appliance output when the
  * command failed, and `SupportBundleTimeout` when it is still running past the deadline.
  */
-export async function checkBundle(request: SupportBundleRequest, progress: BundleProgress, deps: Deps): Promise<BundleCheck> {
+export async function checkBundle(
+  request: SupportBundleRequest,
+  progress: BundleProgress,
+  deps: Deps,
+): Promise<BundleCheck> {
   const now = deps.clock.now();
   const elapsedSeconds = Math.round((now - Date.parse(progress.startedAt)) / 1000);
   const result = await deps.runner.poll(progress.handle);
@@ -60,7 +70,9 @@ export async function checkBundle(request: SupportBundleRequest, progress: Bundl
   }
   let statusFile: string | undefined;
   try {
-    const status = await deps.runner.run(request.target, readFile(SUPPORT_BUNDLE_STATUS_FILE), { timeoutSeconds: 30 });
+    const status = await deps.runner.run(request.target, readFile(SUPPORT_BUNDLE_STATUS_FILE), {
+      timeoutSeconds: 30,
+    });
     if (status.exitCode === 0) statusFile = status.stdout.trim();
   } catch (error) {
     deps.log.warn('could not read the bundle status file', { error: (error as Error).name });

@@ -8,7 +8,9 @@ import { createLocalWorld, type LocalWorld } from '../../local/world.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A local world on the sandbox, 1000x faster than real time, with its state in a temp dir. */
-export function testWorld(overrides: { scenario?: string; timeScale?: number; config?: (c: LocalConfig) => void } = {}): LocalWorld {
+export function testWorld(
+  overrides: { scenario?: string; timeScale?: number; config?: (c: LocalConfig) => void } = {},
+): LocalWorld {
   const config = defaultConfig(ROOT);
   config.local.stateDir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-test-'));
   config.local.timeScale = overrides.timeScale ?? 0.001;

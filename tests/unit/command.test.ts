@@ -12,8 +12,13 @@ describe('appliance commands', () => {
   });
 
   it('renders pipelines', () => {
-    const cmd = pipe(['ghe-repl-status', '-vv'], ['ghe-support-upload', '-t', '1234567', '-d', 'status from replica']);
-    expect(renderShell(cmd)).toBe("ghe-repl-status -vv | ghe-support-upload -t 1234567 -d 'status from replica'");
+    const cmd = pipe(
+      ['ghe-repl-status', '-vv'],
+      ['ghe-support-upload', '-t', '1234567', '-d', 'status from replica'],
+    );
+    expect(renderShell(cmd)).toBe(
+      "ghe-repl-status -vv | ghe-support-upload -t 1234567 -d 'status from replica'",
+    );
   });
 
   it('refuses programs outside the allow-list and NUL bytes', () => {

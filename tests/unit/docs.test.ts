@@ -13,7 +13,9 @@ const keys = readdirSync(path.join(ROOT, 'statemachines'))
 describe('workflow docs', () => {
   it.each(keys)('docs/workflows/%s.md carries the diagram of the current ASL (npm run docs)', (key) => {
     const doc = readFileSync(path.join(ROOT, 'docs', 'workflows', `${key}.md`), 'utf8');
-    const asl = JSON.parse(readFileSync(path.join(ROOT, 'statemachines', `${key}.asl.json`), 'utf8')) as unknown;
+    const asl = JSON.parse(
+      readFileSync(path.join(ROOT, 'statemachines', `${key}.asl.json`), 'utf8'),
+    ) as unknown;
     expect(withDiagram(doc, aslToMermaid(asl))).toBe(doc);
     expect(doc).toMatch(/## Input/);
     expect(doc).toMatch(/## Errors/);

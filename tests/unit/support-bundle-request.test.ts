@@ -37,20 +37,22 @@ describe('support-bundle input', () => {
     });
   });
 
-  it.each([
-    ['1234567; rm -rf /'],
-    ['$(id)'],
-    ['1234567\nreboot'],
-    ['1'.repeat(5000)],
-    ['123456'],
-    [1234567],
-  ])('refuses the injection or malformed ticket %p and names the field', (ticket) => {
-    const found = problems({ ticket });
-    expect(found.map((p) => p.field)).toEqual(['ticket']);
-  });
+  it.each([['1234567; rm -rf /'], ['$(id)'], ['1234567\nreboot'], ['1'.repeat(5000)], ['123456'], [1234567]])(
+    'refuses the injection or malformed ticket %p and names the field',
+    (ticket) => {
+      const found = problems({ ticket });
+      expect(found.map((p) => p.field)).toEqual(['ticket']);
+    },
+  );
 
   it('refuses a shell payload in period, an unknown scope, a bad address and an unknown field at once', () => {
-    const found = problems({ ticket: '1234567', period: '2days; curl evil', scope: 'all', notify: ['x@@y'], tikcet: 1 });
+    const found = problems({
+      ticket: '1234567',
+      period: '2days; curl evil',
+      scope: 'all',
+      notify: ['x@@y'],
+      tikcet: 1,
+    });
     expect(found.map((p) => p.field).sort()).toEqual(['notify', 'period', 'scope', 'tikcet']);
   });
 
@@ -65,13 +67,18 @@ describe('support-bundle input', () => {
 
   it('needs a replica to attach the replication status', () => {
     const noReplica = { ...config, appliance: { runner: 'sandbox' as const, primary: 'ghe-primary' } };
-    expect(() => parseSupportBundleRequest({ ticket: '1234567', attachReplicationStatus: true }, noReplica)).toThrow(ConfigError);
+    expect(() =>
+      parseSupportBundleRequest({ ticket: '1234567', attachReplicationStatus: true }, noReplica),
+    ).toThrow(ConfigError);
   });
 
   it('builds the documented command lines', () => {
     const base = parseSupportBundleRequest({ ticket: '7654321', period: '3days' }, config);
     expect(renderShell(supportBundle(base))).toBe('ghe-support-bundle -p 3days -t 7654321');
-    const cluster = parseSupportBundleRequest({ ticket: '7654321', scope: 'cluster', extended: true }, config);
+    const cluster = parseSupportBundleRequest(
+      { ticket: '7654321', scope: 'cluster', extended: true },
+      config,
+    );
     expect(renderShell(supportBundle(cluster))).toBe('ghe-cluster-support-bundle -x -t 7654321');
   });
 });

@@ -4,7 +4,11 @@ import { InputValidationError } from '../../shared/errors.js';
 
 describe('Fields', () => {
   it('collects every problem and names each field', () => {
-    const f = new Fields({ ticket: '123; rm -rf /', notify: ['ops@example.com', 'not-an-address'], extra: 1 });
+    const f = new Fields({
+      ticket: '123; rm -rf /',
+      notify: ['ops@example.com', 'not-an-address'],
+      extra: 1,
+    });
     f.only(['ticket', 'notify']);
     f.requiredString('ticket', { pattern: PATTERNS.ticket, hint: '7 digits' });
     f.emails('notify');

@@ -8,10 +8,20 @@ const statesEntered = (history: { type: string; stateName?: string }[]): string[
 describe('support-bundle workflow (real ASL, local engine, sandbox appliance)', () => {
   it('generates and uploads the bundle, polls until complete, and emails the outcome', async () => {
     const world = testWorld();
-    const { result, history } = await runWorkflow(world, 'support-bundle', { ticket: '1234567', notify: ['oncall@example.com'] });
+    const { result, history } = await runWorkflow(world, 'support-bundle', {
+      ticket: '1234567',
+      notify: ['oncall@example.com'],
+    });
     expect(result.status).toBe('SUCCEEDED');
-    const output = result.output as { notification: { outcome: string; to: string[]; sent: boolean }; bundle: { command: string } };
-    expect(output.notification).toMatchObject({ outcome: 'uploaded', sent: true, to: ['oncall@example.com'] });
+    const output = result.output as {
+      notification: { outcome: string; to: string[]; sent: boolean };
+      bundle: { command: string };
+    };
+    expect(output.notification).toMatchObject({
+      outcome: 'uploaded',
+      sent: true,
+      to: ['oncall@example.com'],
+    });
     expect(output.bundle.command).toBe('ghe-support-bundle -t 1234567');
     const states = statesEntered(history);
     expect(states.filter((s) => s === 'CheckBundle').length).toBeGreaterThan(1);
@@ -25,9 +35,16 @@ describe('support-bundle workflow (real ASL, local engine, sandbox appliance)', 
 
   it('attaches ghe-repl-status -vv from the replica to the same ticket', async () => {
     const world = testWorld();
-    const { result } = await runWorkflow(world, 'support-bundle', { ticket: '7654321', scope: 'cluster', period: '3days', attachReplicationStatus: true });
+    const { result } = await runWorkflow(world, 'support-bundle', {
+      ticket: '7654321',
+      scope: 'cluster',
+      period: '3days',
+      attachReplicationStatus: true,
+    });
     expect(result.status).toBe('SUCCEEDED');
-    expect((result.output as { bundle: { command: string } }).bundle.command).toBe('ghe-cluster-support-bundle -p 3days -t 7654321');
+    expect((result.output as { bundle: { command: string } }).bundle.command).toBe(
+      'ghe-cluster-support-bundle -p 3days -t 7654321',
+    );
     expect(world.sandbox!.uploads.map((u) => u.ticket)).toEqual(['7654321', '7654321']);
     const mail = world.outbox!.sent[0]!;
     expect(mail.text).toContain('OK: mysql replication in sync');

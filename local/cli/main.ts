@@ -1,0 +1,180 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { causeMessage } from '../../shared/errors.js';
+import { WORKFLOWS, workflow } from '../../shared/workflows.js';
+import { displayConfig, loadLocalConfig, type LocalConfig } from '../config.js';
+import { createLocalWorld } from '../world.js';
+import { SCENARIOS } from '../sandbox/scenarios.js';
+import { readInputArg } from './input.js';
+import { progressPrinter } from './progress.js';
+import { startStack } from '../start.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const USAGE = `ghes-ops: run the GHES operations workflows locally, against the sandbox or your appliance.
+
+Usage:
+  ghes-ops run <workflow> --input <json|@file> [--scenario <name>] [--config <file>] [--time-scale <n>] [--name <execution>]
+  ghes-ops workflows                 list the workflows and their inputs
+  ghes-ops scenarios                 list the sandbox fault scenarios
+  ghes-ops config --json [--config <file>]
+                                     print the effective configuration (secrets masked)
+  ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
+
+run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
+final output (JSON) to stdout.`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function configFor(values: {
+  config?: string;
+  scenario?: string;
+  'time-scale'?: string;
+}): Promise<LocalConfig> {
+  const config = await loadLocalConfig(ROOT, values.config);
+  if (values.scenario !== undefined) {
+    if (config.appliance.runner !== 'sandbox')
+      throw new UsageError(
+        '--scenario only applies to the sandbox appliance, and the config selects a real one.',
+      );
+    if (!Object.hasOwn(SCENARIOS, values.scenario)) {
+      throw new UsageError(
+        `unknown scenario "${values.scenario}". Scenarios: ${Object.keys(SCENARIOS).join(', ')}`,
+      );
+    }
+    config.local.scenario = values.scenario;
+  }
+  if (values['time-scale'] !== undefined) {
+    const scale = Number(values['time-scale']);
+    if (!(scale > 0 && scale <= 1))
+      throw new UsageError('--time-scale must be a number in (0, 1], e.g. 0.01 for 100x faster.');
+    if (config.appliance.runner !== 'sandbox' && scale !== 1)
+      throw new UsageError('--time-scale only applies to the sandbox: a real appliance runs in real time.');
+    config.local.timeScale = scale;
+  }
+  return config;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', short: 'i' },
+      scenario: { type: 'string', short: 's' },
+      config: { type: 'string', short: 'c' },
+      'time-scale': { type: 'string' },
+      name: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  const key = positionals[0];
+  if (!key) throw new UsageError(`which workflow? One of: ${WORKFLOWS.map((w) => w.key).join(', ')}`);
+  if (!workflow(key))
+    throw new UsageError(`unknown workflow "${key}". Workflows: ${WORKFLOWS.map((w) => w.key).join(', ')}`);
+  const input = await readInputArg(values.input);
+  const config = await configFor(values);
+  const write = (line: string): void => void process.stderr.write(line + '\n');
+  const start = Date.now();
+  const print = progressPrinter(write, start);
+  const world = createLocalWorld({
+    root: ROOT,
+    config,
+    onEvent: values.quiet ? undefined : (e) => print({ ...e, timestamp: Date.now() }),
+  });
+  const target =
+    config.appliance.runner === 'sandbox'
+      ? `sandbox (scenario ${config.local.scenario})`
+      : `${config.appliance.runner} ${config.appliance.primary}`;
+  write(
+    `ghes-ops run ${key} on ${target}; workflow time runs at ${config.local.timeScale === 1 ? 'real speed' : `${Math.round(1 / config.local.timeScale)}x speed`}`,
+  );
+  const started = await world.engine.startExecution(key, input, values.name);
+  const result = await world.engine.waitForExecution(started.executionArn);
+  for (const mail of world.outbox?.sent ?? [])
+    write(
+      `mail: "${mail.subject}" to ${mail.to.join(', ')}${mail.file ? ` (${path.relative(process.cwd(), mail.file)})` : ''}`,
+    );
+  write(`log: ${path.relative(process.cwd(), world.logFile)}`);
+  if (result.status === 'SUCCEEDED') {
+    process.stdout.write(JSON.stringify(result.output ?? null, null, 2) + '\n');
+    return 0;
+  }
+  write(`\n${result.status}: ${result.error ?? ''}`);
+  if (result.cause) write(causeMessage(result.cause));
+  process.stdout.write(
+    JSON.stringify(
+      { status: result.status, error: result.error, cause: causeMessage(result.cause) },
+      null,
+      2,
+    ) + '\n',
+  );
+  return 1;
+}
+
+function listWorkflows(): void {
+  for (const w of WORKFLOWS) {
+    console.log(`${w.key}: ${w.title}\n  ${w.description}\n  inputs:`);
+    for (const i of w.inputs)
+      console.log(`    ${i.name}${i.required ? '' : '?'}: ${i.type}  ${i.description}`);
+    console.log(`  example: ghes-ops run ${w.key} --input '${JSON.stringify(w.example)}'\n`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return run(rest);
+    case 'workflows':
+      listWorkflows();
+      return 0;
+    case 'scenarios':
+      for (const [name, description] of Object.entries(SCENARIOS))
+        console.log(`${name.padEnd(18)} ${description}`);
+      return 0;
+    case 'config': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
+      });
+      const config = await loadLocalConfig(ROOT, values.config);
+      console.log(JSON.stringify(displayConfig(config), null, 2));
+      return 0;
+    }
+    case 'start': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          config: { type: 'string', short: 'c' },
+          scenario: { type: 'string' },
+          'time-scale': { type: 'string' },
+        },
+      });
+      await startStack(ROOT, await configFor(values));
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const e = error as Error;
+    console.error(
+      `ghes-ops: ${e.name === 'UsageError' || e.name === 'TypeError' ? '' : `${e.name}: `}${e.message}`,
+    );
+    process.exit(2);
+  },
+);

@@ -1,0 +1,108 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { scaledClock, type Clock } from '../shared/clock.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { setDeps, type Deps } from '../shared/runtime/deps.js';
+import type { CommandRunner } from '../shared/appliance/runner.js';
+import type { Mailer } from '../shared/mail/mailer.js';
+import { FileParameterStore } from './adapters/file-parameter-store.js';
+import { OutboxMailer } from './adapters/outbox-mailer.js';
+import { SmtpMailer } from './adapters/smtp-mailer.js';
+import { SshCommandRunner } from './adapters/ssh-runner.js';
+import { LocalEngine } from './engine/local-engine.js';
+import { LocalExecutions } from './engine/local-executions.js';
+import type { HistoryEvent } from './engine/history.js';
+import { Sandbox } from './sandbox/sandbox.js';
+import type { LocalConfig } from './config.js';
+
+/**
+ * The local world: one process holding the engine, the handlers (through `setDeps`), the appliance
+ * runner (sandbox or SSH), the parameter file, the mail outbox, and one clock for all of them.
+ */
+export interface LocalWorld {
+  config: LocalConfig;
+  clock: Clock;
+  engine: LocalEngine;
+  deps: Deps;
+  sandbox?: Sandbox;
+  outbox?: OutboxMailer;
+  /** Every log line the handlers wrote in this process (also appended to the log file). */
+  logLines: string[];
+  logFile: string;
+}
+
+export interface WorldOptions {
+  root: string;
+  config: LocalConfig;
+  onEvent?: (event: HistoryEvent, executionArn: string) => void;
+  /** Keep mail in memory only (tests). */
+  inMemory?: boolean;
+}
+
+export function createLocalWorld(opts: WorldOptions): LocalWorld {
+  const { config, root } = opts;
+  const clock = scaledClock(config.local.timeScale);
+  const stateDir = config.local.stateDir;
+  if (!opts.inMemory) mkdirSync(stateDir, { recursive: true });
+  const logFile = path.join(stateDir, 'ghes-ops.log');
+  const logLines: string[] = [];
+  const log: Logger = createLogger({
+    level: 'debug',
+    fields: { stage: config.stage },
+    write: (line) => {
+      logLines.push(line);
+      if (!opts.inMemory) appendFileSync(logFile, line + '\n');
+    },
+  });
+
+  let sandbox: Sandbox | undefined;
+  let runner: CommandRunner;
+  if (config.appliance.runner === 'sandbox') {
+    sandbox = new Sandbox({ scenario: config.local.scenario, clock });
+    runner = sandbox.runner;
+  } else {
+    const ssh = config.appliance.ssh ?? { user: 'admin', port: 122 };
+    runner = new SshCommandRunner({ ...ssh, clock });
+  }
+
+  let outbox: OutboxMailer | undefined;
+  let mailer: Mailer;
+  const smtp = config.local.mail.smtp;
+  if (config.local.mail.transport === 'smtp' && smtp) {
+    mailer = new SmtpMailer({
+      host: smtp.host,
+      port: smtp.port,
+      ...(smtp.secure !== undefined ? { secure: smtp.secure } : {}),
+      ...(smtp.user && smtp.password ? { auth: { user: smtp.user, pass: smtp.password } } : {}),
+    });
+  } else {
+    outbox = new OutboxMailer(opts.inMemory ? {} : { dir: path.join(stateDir, 'outbox') });
+    mailer = outbox;
+  }
+
+  const engine = new LocalEngine({ root, clock, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const deps: Deps = {
+    config,
+    clock,
+    log,
+    runner,
+    params: new FileParameterStore(
+      opts.inMemory
+        ? path.join(stateDir, `parameters-${process.pid}-${Date.now()}.json`)
+        : path.join(stateDir, 'parameters.json'),
+    ),
+    mailer,
+    executions: new LocalExecutions(engine),
+  };
+  setDeps(deps);
+  return {
+    config,
+    clock,
+    engine,
+    deps,
+    ...(sandbox ? { sandbox } : {}),
+    ...(outbox ? { outbox } : {}),
+    logLines,
+    logFile,
+  };
+}
