@@ -1,0 +1,99 @@
+import { ConfigError } from '../../shared/errors.js';
+import type { ApplianceState } from './appliance-state.js';
+import type { Faults } from './faults.js';
+import { laggingChannels } from './replication-channels.js';
+
+/** The named fault scenarios, each with a one-line description. */
+export const SCENARIOS = {
+  healthy: 'Primary and replica up, every replication channel OK, uploads to GitHub Support succeed.',
+  'replica-lagging':
+    'The replica lags: mysql replication delay 29s (WARNING) and git 150 repositories and/or gists behind (CRITICAL); ghe-repl-status exits 2.',
+  'primary-down':
+    'The primary is down: commands to it fail with ApplianceUnreachable and its /status is unreachable; the replica is healthy otherwise.',
+  'promote-fails':
+    'The primary is down and ghe-repl-promote hits the known bug (jq: error ... Cannot index string with string "node"): exit 5, replication left stopped.',
+  'upload-fails':
+    'No outbound HTTPS to GitHub: bundles are generated, but every upload fails (Error: upload failed: could not connect to enterprise-bundles.github.com).',
+  slow: 'Every duration x100: a support bundle takes over 3 hours, a promotion 5 hours.',
+} as const satisfies Record<string, string>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
+
+export interface ScenarioNodes {
+  primary: ApplianceState;
+  replica: ApplianceState;
+}
+
+interface ScenarioEffect {
+  durationFactor?: number;
+  faults?: Partial<Faults>;
+  setup?(nodes: ScenarioNodes): void;
+}
+
+const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
+  healthy: {},
+  'replica-lagging': {
+    setup({ primary, replica }) {
+      if (replica.replication) replica.replication.channels = laggingChannels(primary.name);
+    },
+  },
+  'primary-down': {
+    setup({ primary }) {
+      primary.up = false;
+    },
+  },
+  'promote-fails': {
+    faults: { promoteBug: true },
+    setup({ primary }) {
+      primary.up = false;
+    },
+  },
+  'upload-fails': { faults: { uploadBlocked: true } },
+  slow: { durationFactor: 100 },
+};
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return Object.hasOwn(SCENARIOS, name);
+}
+
+/** "healthy (…), replica-lagging (…), …": for error messages and `ghes-ops scenarios`. */
+export function describeScenarios(): string {
+  return Object.entries(SCENARIOS)
+    .map(([name, text]) => `  ${name}: ${text}`)
+    .join('\n');
+}
+
+export interface ResolvedScenario {
+  /** The scenario names applied, in order. */
+  names: ScenarioName[];
+  durationFactor: number;
+  faults: Partial<Faults>;
+  setup(nodes: ScenarioNodes): void;
+}
+
+/**
+ * Resolves a scenario name, or several joined with `+` (e.g. `slow+upload-fails`). Throws a
+ * `ConfigError` listing the scenarios on an unknown name.
+ */
+export function resolveScenario(spec: string = 'healthy'): ResolvedScenario {
+  const names = spec
+    .split('+')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) names.push('healthy');
+  const unknown = names.filter((n) => !isScenarioName(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Unknown sandbox scenario ${unknown.map((n) => JSON.stringify(n)).join(', ')}. Known scenarios (combine with "+"):\n${describeScenarios()}`,
+    );
+  }
+  const effects = (names as ScenarioName[]).map((n) => EFFECTS[n]);
+  return {
+    names: names as ScenarioName[],
+    durationFactor: effects.reduce((f, e) => f * (e.durationFactor ?? 1), 1),
+    faults: Object.assign({}, ...effects.map((e) => e.faults ?? {})) as Partial<Faults>,
+    setup(nodes) {
+      for (const e of effects) e.setup?.(nodes);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../helpers/local-world.js';
+
+/** Runs the real CLI (bin/ghes-ops.mjs) in a child process, with its state in a temp dir. */
+function cli(args: string[]) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-cli-'));
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ stateDir: dir }));
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'ghes-ops.mjs'), ...args, '--config', config], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('ghes-ops CLI', () => {
+  it('runs support-bundle on the sandbox: progress on stderr, output JSON on stdout, exit 0', () => {
+    const r = cli(['run', 'support-bundle', '--input', '{"ticket":"1234567"}', '--time-scale', '0.001']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('> StartBundle');
+    expect(r.stderr).toContain('~ WaitForBundle: waiting 30s');
+    expect(r.stderr).toContain('execution succeeded');
+    expect(JSON.parse(r.stdout).notification.outcome).toBe('uploaded');
+  });
+
+  it('exits 1 with the error and its cause when the scenario makes the upload fail', () => {
+    const r = cli(['run', 'support-bundle', '--input', '{"ticket":"1234567"}', '--scenario', 'upload-fails', '--time-scale', '0.001']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FAILED: SupportBundleFailed');
+    expect(r.stderr).toContain('upload failed');
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'FAILED', error: 'SupportBundleFailed' });
+  });
+
+  it('explains bad command lines with exit 2', () => {
+    expect(cli(['run', 'support-bundle', '--input', '{ticket:1}']).stderr).toMatch(/--input: is not valid JSON/);
+    const unknown = cli(['run', 'support-bundle', '--scenario', 'meteor-strike']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown scenario "meteor-strike". Scenarios: healthy/);
+    expect(cli(['run', 'nope']).stderr).toMatch(/unknown workflow "nope"/);
+  });
+
+  it('lists workflows with their inputs and prints the effective config', () => {
+    const w = cli(['workflows']);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toContain('support-bundle: Support bundle upload');
+    expect(w.stdout).toContain('ticket: string');
+    const c = cli(['config', '--json']);
+    expect(JSON.parse(c.stdout).appliance).toMatchObject({ runner: 'sandbox', primary: 'ghe-primary' });
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { cronMatches, rateMs, readSchedules } from '../../local/schedules.js';
+import { ROOT } from '../helpers/local-world.js';
+
+describe('schedules from serverless.yml', () => {
+  it('reads the support-bundle schedule, disabled by default, with its input', () => {
+    const [s] = readSchedules(ROOT).filter((x) => x.stateMachine === 'support-bundle');
+    expect(s).toMatchObject({ stateMachine: 'support-bundle', enabled: false, input: { scope: 'primary' } });
+    expect(s?.expression).toMatch(/^(cron|rate)\(/);
+  });
+
+  it('evaluates AWS cron expressions in UTC', () => {
+    const monday3am = new Date('2026-11-23T03:00:00Z');
+    expect(cronMatches('cron(0 3 ? * MON *)', monday3am)).toBe(true);
+    expect(cronMatches('cron(0 3 ? * MON *)', new Date('2026-11-24T03:00:00Z'))).toBe(false);
+    expect(cronMatches('cron(0/15 * * * ? *)', new Date('2026-11-24T10:45:00Z'))).toBe(true);
+    expect(cronMatches('cron(0/15 * * * ? *)', new Date('2026-11-24T10:46:00Z'))).toBe(false);
+    expect(cronMatches('cron(30 2 1 JAN-MAR ? 2027)', new Date('2027-02-01T02:30:00Z'))).toBe(true);
+    expect(() => cronMatches('cron(* *)', monday3am)).toThrow(/cron/);
+  });
+
+  it('turns rate expressions into milliseconds', () => {
+    expect(rateMs('rate(5 minutes)')).toBe(300_000);
+    expect(rateMs('rate(1 day)')).toBe(86_400_000);
+    expect(rateMs('cron(0 3 * * ? *)')).toBeUndefined();
+  });
+});
