@@ -10,10 +10,14 @@ function cli(args: string[]) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-cli-'));
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ stateDir: dir }));
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'ghes-ops.mjs'), ...args, '--config', config], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'ghes-ops.mjs'), ...args, '--config', config],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,7 +32,16 @@ describe('ghes-ops CLI', () => {
   });
 
   it('exits 1 with the error and its cause when the scenario makes the upload fail', () => {
-    const r = cli(['run', 'support-bundle', '--input', '{"ticket":"1234567"}', '--scenario', 'upload-fails', '--time-scale', '0.001']);
+    const r = cli([
+      'run',
+      'support-bundle',
+      '--input',
+      '{"ticket":"1234567"}',
+      '--scenario',
+      'upload-fails',
+      '--time-scale',
+      '0.001',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('FAILED: SupportBundleFailed');
     expect(r.stderr).toContain('upload failed');
@@ -36,7 +49,9 @@ describe('ghes-ops CLI', () => {
   });
 
   it('explains bad command lines with exit 2', () => {
-    expect(cli(['run', 'support-bundle', '--input', '{ticket:1}']).stderr).toMatch(/--input: is not valid JSON/);
+    expect(cli(['run', 'support-bundle', '--input', '{ticket:1}']).stderr).toMatch(
+      /--input: is not valid JSON/,
+    );
     const unknown = cli(['run', 'support-bundle', '--scenario', 'meteor-strike']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "meteor-strike". Scenarios: healthy/);

@@ -13,8 +13,16 @@ describe('local configuration', () => {
   });
 
   it('switches to SSH with real time and drops the sandbox replica unless one is given', () => {
-    const c = mergeConfig(base, { appliance: { runner: 'ssh', primary: 'ghes.example.com', ssh: { identityFile: '/k' } } }, 'f.json');
-    expect(c.appliance).toEqual({ runner: 'ssh', primary: 'ghes.example.com', ssh: { user: 'admin', port: 122, identityFile: '/k' } });
+    const c = mergeConfig(
+      base,
+      { appliance: { runner: 'ssh', primary: 'ghes.example.com', ssh: { identityFile: '/k' } } },
+      'f.json',
+    );
+    expect(c.appliance).toEqual({
+      runner: 'ssh',
+      primary: 'ghes.example.com',
+      ssh: { user: 'admin', port: 122, identityFile: '/k' },
+    });
     expect(c.local.timeScale).toBe(1);
   });
 
@@ -33,7 +41,16 @@ describe('local configuration', () => {
   });
 
   it('masks secrets when displayed', () => {
-    const c = mergeConfig(base, { mail: { transport: 'smtp', smtp: { host: 'smtp.example.com', port: 587, user: 'u', password: 'hunter2' } } }, 'f.json');
+    const c = mergeConfig(
+      base,
+      {
+        mail: {
+          transport: 'smtp',
+          smtp: { host: 'smtp.example.com', port: 587, user: 'u', password: 'hunter2' },
+        },
+      },
+      'f.json',
+    );
     const shown = JSON.stringify(displayConfig(c));
     expect(shown).not.toContain('hunter2');
     expect(shown).toContain('"password":"****"');
@@ -42,10 +59,17 @@ describe('local configuration', () => {
 });
 
 describe('Lambda configuration from the environment', () => {
-  const env = { GHES_OPS_PRIMARY: 'i-0123456789abcdef0', GHES_OPS_MAIL_FROM: 'ops@example.com', GHES_OPS_NOTIFY: 'a@example.com, b@example.com' };
+  const env = {
+    GHES_OPS_PRIMARY: 'i-0123456789abcdef0',
+    GHES_OPS_MAIL_FROM: 'ops@example.com',
+    GHES_OPS_NOTIFY: 'a@example.com, b@example.com',
+  };
 
   it('reads the variables serverless.yml sets', () => {
-    const c = configFromEnv({ ...env, GHES_OPS_STATE_MACHINES: '{"support-bundle":"arn:aws:states:eu-west-1:1:stateMachine:x"}' });
+    const c = configFromEnv({
+      ...env,
+      GHES_OPS_STATE_MACHINES: '{"support-bundle":"arn:aws:states:eu-west-1:1:stateMachine:x"}',
+    });
     expect(c.appliance).toEqual({ runner: 'ssm', primary: 'i-0123456789abcdef0', replica: undefined });
     expect(c.mail.notify).toEqual(['a@example.com', 'b@example.com']);
     expect(c.stateMachines['support-bundle']).toContain('stateMachine:x');
