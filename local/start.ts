@@ -4,6 +4,7 @@ import type { LocalConfig } from './config.js';
 import { LocalHttpServer } from './http-server.js';
 import { cronMatches, rateMs, readSchedules } from './schedules.js';
 import { createLocalWorld, type LocalWorld } from './world.js';
+import { failoverRoutes } from './failover-routes.js';
 
 /** Executions API of the local stack (what the AWS console or `aws stepfunctions` does in AWS). */
 export function executionRoutes(server: LocalHttpServer, world: LocalWorld): void {
@@ -118,7 +119,10 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   });
   const server = new LocalHttpServer();
   executionRoutes(server, world);
+  failoverRoutes(server, world);
   const { url } = await server.listen(config.local.http.port, config.local.http.host);
+  // Approval links in failover emails point at this server.
+  process.env.GHES_OPS_APPROVAL_URL ??= url;
   const target =
     config.appliance.runner === 'sandbox'
       ? `sandbox appliance (${config.appliance.primary}, ${config.appliance.replica ?? 'no replica'}), scenario ${config.local.scenario}`

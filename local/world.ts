@@ -12,7 +12,9 @@ import { SshCommandRunner } from './adapters/ssh-runner.js';
 import { LocalEngine } from './engine/local-engine.js';
 import { LocalExecutions } from './engine/local-executions.js';
 import type { HistoryEvent } from './engine/history.js';
-import { Sandbox } from './sandbox/sandbox.js';
+import { Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
+import type { SandboxCloud } from './sandbox/cloud/sandbox-cloud.js';
+import { localFailoverDeps, sandboxScopedParams, watchFailoverExecutions } from './failover-world.js';
 import type { LocalConfig } from './config.js';
 
 /**
@@ -25,6 +27,10 @@ export interface LocalWorld {
   engine: LocalEngine;
   deps: Deps;
   sandbox?: Sandbox;
+  /** The AWS around the sandbox (DNS zone, target group, EC2, HTTPS) for the failover workflow. */
+  cloud?: SandboxCloud;
+  /** Resolves once the failover execution-ended handlers started so far have finished. */
+  failoverSettled: () => Promise<void>;
   outbox?: OutboxMailer;
   /** Every log line the handlers wrote in this process (also appended to the log file). */
   logLines: string[];
@@ -37,6 +43,8 @@ export interface WorldOptions {
   onEvent?: (event: HistoryEvent, executionArn: string) => void;
   /** Keep mail in memory only (tests). */
   inMemory?: boolean;
+  /** Extra sandbox options (benchmarks: `zeroDelays`). */
+  sandbox?: Omit<SandboxOptions, 'scenario' | 'clock'>;
 }
 
 export function createLocalWorld(opts: WorldOptions): LocalWorld {
@@ -58,7 +66,7 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
   let sandbox: Sandbox | undefined;
   let runner: CommandRunner;
   if (config.appliance.runner === 'sandbox') {
-    sandbox = new Sandbox({ scenario: config.local.scenario, clock });
+    sandbox = new Sandbox({ ...opts.sandbox, scenario: config.local.scenario, clock });
     runner = sandbox.runner;
   } else {
     const ssh = config.appliance.ssh ?? { user: 'admin', port: 122 };
@@ -81,26 +89,33 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
   }
 
   const engine = new LocalEngine({ root, clock, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const file = new FileParameterStore(
+    opts.inMemory
+      ? path.join(stateDir, `parameters-${process.pid}-${Date.now()}.json`)
+      : path.join(stateDir, 'parameters.json'),
+  );
+  const params = sandbox ? sandboxScopedParams(file, config.parameterPrefix) : file;
+  const { cloud, ...failover } = localFailoverDeps(sandbox, params, config.parameterPrefix);
   const deps: Deps = {
     config,
     clock,
     log,
     runner,
-    params: new FileParameterStore(
-      opts.inMemory
-        ? path.join(stateDir, `parameters-${process.pid}-${Date.now()}.json`)
-        : path.join(stateDir, 'parameters.json'),
-    ),
+    params,
     mailer,
     executions: new LocalExecutions(engine),
+    ...failover,
   };
   setDeps(deps);
+  const failoverSettled = watchFailoverExecutions(engine, () => deps);
   return {
     config,
     clock,
     engine,
     deps,
     ...(sandbox ? { sandbox } : {}),
+    ...(cloud ? { cloud } : {}),
+    failoverSettled,
     ...(outbox ? { outbox } : {}),
     logLines,
     logFile,

@@ -79,6 +79,137 @@ export const WORKFLOWS: WorkflowInfo[] = [
       MailDeliveryFailed: 'the outcome email could not be sent',
     },
   },
+  {
+    key: 'failover',
+    title: 'HA failover',
+    description:
+      'Promotes the replica to primary safely: one failover at a time (lock), anti-flapping window, replication preflight, two observers in unplanned mode, optional approval, hooks, fencing and drain, ghe-repl-promote polled to the end, DNS or load balancer switch only after promotion, verification, optional teardown, and a notification with the timeline.',
+    inputs: [
+      {
+        name: 'mode',
+        type: '"planned" | "unplanned"',
+        required: true,
+        description:
+          'planned: the primary answers (fence + drain first); unplanned: the primary is down (two observers must agree)',
+      },
+      {
+        name: 'primary',
+        type: 'string | {target, host?, instanceId?, address?}',
+        required: false,
+        description: 'the current primary (default: the configured primary)',
+      },
+      {
+        name: 'replica',
+        type: 'string | {target, host?, instanceId?, address?}',
+        required: false,
+        description:
+          'the replica to promote (default: the configured replica); address is what DNS will point to',
+      },
+      {
+        name: 'traffic',
+        type: '{route53: {hostedZoneId, recordName, ttl?}} | {loadBalancer: {targetGroupArn, publicName, port?}}',
+        required: true,
+        description: 'how users reach GHES',
+      },
+      {
+        name: 'reason',
+        type: 'string',
+        required: true,
+        description: 'why (one line; goes into notifications and the audit trail)',
+      },
+      {
+        name: 'maxReplicationLagSeconds',
+        type: 'integer',
+        required: false,
+        description: 'preflight lag limit (default 30)',
+      },
+      {
+        name: 'requireApproval',
+        type: 'boolean',
+        required: false,
+        description:
+          'wait for ghes-ops approve|reject or the link (default false; always on for alarm triggers)',
+      },
+      {
+        name: 'force',
+        type: '{reason}',
+        required: false,
+        description: 'go on although replication is unhealthy (bypasses only that gate)',
+      },
+      {
+        name: 'acknowledgeRecentFailover',
+        type: 'boolean',
+        required: false,
+        description: 'allow a failover inside the anti-flapping window',
+      },
+      {
+        name: 'antiFlappingMinutes',
+        type: 'integer',
+        required: false,
+        description: 'anti-flapping window (default 60)',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the approval request and the outcome (default: the configured notify list)',
+      },
+      {
+        name: 'hooks',
+        type: '{pre?: Hook[], post?: Hook[]}',
+        required: false,
+        description: 'allow-listed appliance commands {on: "old-primary"|"new-primary", argv}',
+      },
+      {
+        name: 'stopOldPrimary',
+        type: 'boolean',
+        required: false,
+        description: 'unplanned: also EC2 StopInstances the old primary',
+      },
+      {
+        name: 'teardownOldPrimary',
+        type: 'boolean',
+        required: false,
+        description: 'after success: remove the old primary from the HA configuration by UUID',
+      },
+      {
+        name: 'promotionTimeoutMinutes',
+        type: 'integer',
+        required: false,
+        description: 'give up waiting for ghe-repl-promote (default 45)',
+      },
+      {
+        name: 'verifyTimeoutMinutes',
+        type: 'integer',
+        required: false,
+        description: 'verification time limit (default 10)',
+      },
+    ],
+    example: {
+      mode: 'planned',
+      traffic: {
+        route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'ghes.sandbox.test', ttl: 60 },
+      },
+      reason: 'planned maintenance of the primary host',
+    },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing ran',
+      FailoverInProgress: 'another failover holds the lock; nothing changed',
+      RecentFailover: 'inside the anti-flapping window; nothing changed',
+      ReplicationNotHealthy:
+        'a channel is CRITICAL, lags past the limit, or replication is not running; nothing changed',
+      PrimaryNotConfirmedDown: 'unplanned mode, but an observer still sees the primary; nothing changed',
+      FailoverRejected: 'an operator rejected the failover; nothing changed',
+      ApprovalTimedOut: 'nobody decided within 30 minutes; nothing changed',
+      HookFailed: 'a pre-failover hook failed; nothing changed',
+      FenceFailed: 'the primary could not be fenced or did not drain (it may be left in maintenance mode)',
+      PromotionFailed: 'ghe-repl-promote failed (the known jq bug is recognised); traffic not switched',
+      PromotionTimeout: 'ghe-repl-promote was still running at the deadline; traffic not switched',
+      PromotedButTrafficNotSwitched:
+        'LOUD: the replica is the primary but DNS/load balancer still point at the old one',
+      VerificationFailed: 'traffic switched, but the new primary did not answer as a primary in time',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

@@ -9,6 +9,8 @@ import { SCENARIOS } from '../sandbox/scenarios.js';
 import { readInputArg } from './input.js';
 import { progressPrinter } from './progress.js';
 import { startStack } from '../start.js';
+import { approveCommand } from './approve.js';
+import { answerApprovals } from './run-approval.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,6 +23,10 @@ Usage:
   ghes-ops config --json [--config <file>]
                                      print the effective configuration (secrets masked)
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
+  ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
+                                     decide a failover waiting for approval (on the running local stack)
+  run failover ... [--approve|--reject] [--reason <text>]
+                                     answer the failover's approval gate in this run
 
 run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
 final output (JSON) to stdout.`;
@@ -69,6 +75,9 @@ async function run(args: string[]): Promise<number> {
       'time-scale': { type: 'string' },
       name: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      approve: { type: 'boolean' },
+      reject: { type: 'boolean' },
+      reason: { type: 'string' },
     },
   });
   const key = positionals[0];
@@ -93,6 +102,13 @@ async function run(args: string[]): Promise<number> {
     `ghes-ops run ${key} on ${target}; workflow time runs at ${config.local.timeScale === 1 ? 'real speed' : `${Math.round(1 / config.local.timeScale)}x speed`}`,
   );
   const started = await world.engine.startExecution(key, input, values.name);
+  if (key === 'failover')
+    answerApprovals(
+      world,
+      started.executionArn,
+      { approve: values.approve, reject: values.reject, reason: values.reason },
+      write,
+    );
   const result = await world.engine.waitForExecution(started.executionArn);
   for (const mail of world.outbox?.sent ?? [])
     write(
@@ -144,6 +160,11 @@ async function main(argv: string[]): Promise<number> {
       const config = await loadLocalConfig(ROOT, values.config);
       console.log(JSON.stringify(displayConfig(config), null, 2));
       return 0;
+    }
+    case 'approve':
+    case 'reject': {
+      const config = await loadLocalConfig(ROOT);
+      return approveCommand(cmd, rest, `http://${config.local.http.host}:${config.local.http.port}`);
     }
     case 'start': {
       const { values } = parseArgs({

@@ -1,4 +1,4 @@
-import type { Executions, StartedExecution } from '../../shared/executions/executions.js';
+import type { ExecutionState, Executions, StartedExecution } from '../../shared/executions/executions.js';
 import type { LocalEngine } from './local-engine.js';
 
 /** `Executions` (shared/executions) on the local engine: what handlers get as `deps.executions` locally. */
@@ -15,5 +15,14 @@ export class LocalExecutions implements Executions {
 
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
     return this.engine.sendTaskFailure(taskToken, error, cause);
+  }
+
+  async status(executionArn: string): Promise<ExecutionState> {
+    try {
+      return this.engine.describeExecution(executionArn).status;
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return 'NOT_FOUND';
+      throw error;
+    }
   }
 }

@@ -2,6 +2,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { ApplianceState } from './appliance-state.js';
 import type { Faults } from './faults.js';
 import { laggingChannels } from './replication-channels.js';
+import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
 
 /** The named fault scenarios, each with a one-line description. */
 export const SCENARIOS = {
@@ -15,6 +16,8 @@ export const SCENARIOS = {
   'upload-fails':
     'No outbound HTTPS to GitHub: bundles are generated, but every upload fails (Error: upload failed: could not connect to enterprise-bundles.github.com).',
   slow: 'Every duration x100: a support bundle takes over 3 hours, a promotion 5 hours.',
+  // Failures of the AWS around the appliances (cloud/sandbox-cloud.ts reads them).
+  ...CLOUD_SCENARIOS,
 } as const satisfies Record<string, string>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -50,6 +53,8 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   },
   'upload-fails': { faults: { uploadBlocked: true } },
   slow: { durationFactor: 100 },
+  'dns-fails': {},
+  'lb-fails': {},
 };
 
 export function isScenarioName(name: string): name is ScenarioName {

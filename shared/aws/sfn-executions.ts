@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
@@ -6,8 +7,8 @@ import {
   type StartExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
 import { ConfigError, InputValidationError } from '../errors.js';
-import type { Executions, StartedExecution } from '../executions/executions.js';
-import { maskedAwsError } from './aws-error.js';
+import type { ExecutionState, Executions, StartedExecution } from '../executions/executions.js';
+import { isAwsError, maskedAwsError } from './aws-error.js';
 
 /** Step Functions limits (characters for error/cause, bytes for input/output). */
 export const SFN_LIMITS = {
@@ -93,6 +94,16 @@ export class SfnExecutions implements Executions {
       );
     } catch (err) {
       throw maskedAwsError(err, 'Failing the waiting execution (SendTaskFailure) failed', [taskToken]);
+    }
+  }
+
+  async status(executionArn: string): Promise<ExecutionState> {
+    try {
+      const out = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      return (out.status ?? 'NOT_FOUND') as ExecutionState;
+    } catch (err) {
+      if (isAwsError(err, 'ExecutionDoesNotExist')) return 'NOT_FOUND';
+      throw maskedAwsError(err, `Describing execution ${executionArn} failed`, []);
     }
   }
 

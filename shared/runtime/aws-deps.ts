@@ -8,6 +8,8 @@ import { SsmCommandRunner } from '../aws/ssm-runner.js';
 import { SsmParameterStore } from '../aws/ssm-parameter-store.js';
 import { SesMailer } from '../aws/ses-mailer.js';
 import { SfnExecutions } from '../aws/sfn-executions.js';
+import { awsAdapter } from './aws-adapters.js';
+import { HttpsApplianceHttp } from '../http/https-appliance-http.js';
 import type { Deps } from './deps.js';
 
 /**
@@ -28,6 +30,7 @@ export function awsDeps(): Deps {
       },
     });
   };
+  const params = lazy(() => new SsmParameterStore(ssmClient()));
   return {
     config,
     clock: realClock,
@@ -35,11 +38,22 @@ export function awsDeps(): Deps {
     runner: lazy(
       () => new SsmCommandRunner(ssmClient(), { outputS3Bucket: process.env.GHES_OPS_COMMAND_OUTPUT_BUCKET }),
     ),
-    params: lazy(() => new SsmParameterStore(ssmClient())),
+    params,
     mailer: lazy(
       () =>
         new SesMailer(new SESv2Client({}), { configurationSet: process.env.GHES_OPS_SES_CONFIGURATION_SET }),
     ),
     executions: lazy(() => new SfnExecutions(new SFNClient({}), config.stateMachines)),
+    // Provided by the handlers that need them (large SDK clients stay out of the other bundles).
+    dns: lazy(() => awsAdapter('dns')),
+    loadBalancer: lazy(() => awsAdapter('loadBalancer')),
+    instances: lazy(() => awsAdapter('instances')),
+    http: lazy(
+      () =>
+        new HttpsApplianceHttp({
+          params,
+          managePasswordParameter: `${config.parameterPrefix}/manage/root-password`,
+        }),
+    ),
   };
 }

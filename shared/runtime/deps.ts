@@ -5,6 +5,10 @@ import type { CommandRunner } from '../appliance/runner.js';
 import type { ParameterStore } from '../params/parameter-store.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Executions } from '../executions/executions.js';
+import type { Dns } from '../traffic/dns.js';
+import type { LoadBalancer } from '../traffic/load-balancer.js';
+import type { Instances } from '../compute/instances.js';
+import type { ApplianceHttp } from '../http/appliance-http.js';
 
 /**
  * Everything a step needs from the outside world, passed in. Lambdas get the AWS implementations
@@ -19,6 +23,14 @@ export interface Deps {
   params: ParameterStore;
   mailer: Mailer;
   executions: Executions;
+  /** Route 53 (AWS) or the sandbox zone: the failover's DNS switch. */
+  dns: Dns;
+  /** ELBv2 target groups (AWS) or the sandbox load balancer. */
+  loadBalancer: LoadBalancer;
+  /** EC2 (AWS) or the sandbox: fencing by stopping an instance. */
+  instances: Instances;
+  /** HTTPS to the appliances: /status and the maintenance drain counters. */
+  http: ApplianceHttp;
 }
 
 type Provider = () => Deps;

@@ -46,6 +46,9 @@ describe('scenarios, durations and extension', () => {
       'promote-fails',
       'upload-fails',
       'slow',
+      // The failover's cloud around the appliances (local/sandbox/cloud/).
+      'dns-fails',
+      'lb-fails',
     ]);
     for (const text of Object.values(SCENARIOS)) expect(text).toMatch(/^[^\n]{20,200}$/);
   });

@@ -42,6 +42,7 @@ interface Statement {
 const STAGE = 'dev';
 const SERVICE = 'ghes-ops';
 const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
+const FAILOVER_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'failover.asl.json');
 
 /** Function key -> what its role may do besides writing to its own log group. */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
@@ -50,12 +51,52 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   supportBundleCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   supportBundleAttachReplication: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   supportBundleNotify: ['ses:SendEmail'],
+  failoverValidate: [],
+  failoverLock: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'states:DescribeExecution'],
+  failoverGuard: ['ssm:GetParameter'],
+  failoverPreflight: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverObserve: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverRequestApproval: ['ssm:PutParameter', 'ses:SendEmail'],
+  failoverApprovalLink: [
+    'ssm:GetParameter',
+    'ssm:DeleteParameter',
+    'states:SendTaskSuccess',
+    'states:SendTaskFailure',
+  ],
+  failoverHooks: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverFence: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ec2:StopInstances'],
+  failoverCheckDrain: [
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+    'ssm:GetParameter',
+  ],
+  failoverPromoteStart: [
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+    'ssm:PutParameter',
+  ],
+  failoverPromoteCheck: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  // No hosted zone and no target group by default: the traffic steps may change nothing.
+  failoverSwitchTraffic: [],
+  failoverCheckTraffic: [],
+  failoverVerify: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverTeardown: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+  failoverNotify: ['ses:SendEmail'],
+  failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
 };
+/** Functions run by the failover state machine (the others are triggered by events or HTTP). */
+const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
+  (k) => k.startsWith('failover') && k !== 'failoverApprovalLink' && k !== 'failoverExecutionEnded',
+);
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** Actions that AWS authorizes only on Resource "*" (no resource-level permissions). */
 const STAR_RESOURCE_ACTIONS = new Set([
   'ssm:GetCommandInvocation',
   'ssm:CancelCommand',
+  'elasticloadbalancing:DescribeTargetHealth',
   // Step Functions logging to CloudWatch Logs (vended log delivery), added by serverless-step-functions.
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
@@ -73,6 +114,11 @@ const VARIANT = {
   sesConfigurationSet: 'ghes-ops-events',
   scheduleEnabled: 'true',
   scheduleTicket: '1234567',
+  failoverHostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  failoverRecordName: 'github.example.com',
+  failoverTargetGroupArn:
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ghes/0123456789abcdef',
+  failoverAlarmEnabled: 'true',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -100,12 +146,31 @@ function allStatements(template: Template): { where: string; statement: Statemen
   return found;
 }
 
+/** Evaluates `Fn::If` on a condition of the template (Fn::Not / Fn::Equals of literals only). */
+function conditionTrue(template: Template, name: string): boolean {
+  const evaluate = (node: Json): boolean => {
+    const o = node as JsonObject;
+    if (o['Fn::Not']) return !evaluate((o['Fn::Not'] as Json[])[0]!);
+    if (o['Fn::Equals']) {
+      const [a, b] = o['Fn::Equals'] as Json[];
+      return JSON.stringify(a) === JSON.stringify(b);
+    }
+    throw new Error(`cannot evaluate condition ${JSON.stringify(node)}`);
+  };
+  return evaluate(template.Conditions![name]!);
+}
+
 function roleStatements(template: Template, roleId: string): Statement[] {
   const role = template.Resources[roleId];
   if (!role) throw new Error(`no resource ${roleId}`);
   expect(role.Type).toBe('AWS::IAM::Role');
   expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-  const policies = (role.Properties.Policies ?? []) as JsonObject[];
+  const policies = ((role.Properties.Policies ?? []) as JsonObject[]).flatMap((p) => {
+    const cond = p['Fn::If'] as [string, JsonObject, JsonObject] | undefined;
+    if (!cond) return [p];
+    const chosen = conditionTrue(template, cond[0]) ? cond[1] : cond[2];
+    return 'Ref' in chosen ? [] : [chosen];
+  });
   return policies.flatMap(
     (p) => ((p.PolicyDocument as JsonObject).Statement as unknown as Statement[]) ?? [],
   );
@@ -116,8 +181,8 @@ function actionsOf(statements: Statement[]): string[] {
 }
 
 /** The definition as deployed: Fn::Sub placeholders replaced by `GETATT(<LogicalId>)` markers. */
-function deployedDefinition(template: Template): JsonObject {
-  const sub = template.Resources.SupportBundleStateMachine?.Properties.DefinitionString as JsonObject;
+function deployedDefinition(template: Template, logicalId = 'SupportBundleStateMachine'): JsonObject {
+  const sub = template.Resources[logicalId]?.Properties.DefinitionString as JsonObject;
   const [text, vars] = sub['Fn::Sub'] as [string, Record<string, JsonObject>];
   const resolved = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
     const ref = vars[name];
@@ -130,7 +195,7 @@ function deployedDefinition(template: Template): JsonObject {
 }
 
 /** The ASL file with `{"Fn::GetAtt": [functionKey, "Arn"]}` turned into the same markers. */
-function expectedDefinition(functionKeys: string[]): JsonObject {
+function expectedDefinition(functionKeys: string[], file = ASL_FILE): JsonObject {
   const replace = (node: Json): Json => {
     if (Array.isArray(node)) return node.map(replace);
     if (node === null || typeof node !== 'object') return node;
@@ -143,7 +208,7 @@ function expectedDefinition(functionKeys: string[]): JsonObject {
     }
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
   };
-  return replace(JSON.parse(readFileSync(ASL_FILE, 'utf8')) as Json) as JsonObject;
+  return replace(JSON.parse(readFileSync(file, 'utf8')) as Json) as JsonObject;
 }
 
 /** serverless-step-functions adds `"QueryLanguage": "JSONPath"` to every state; compare without it. */
@@ -229,7 +294,7 @@ describe('serverless.yml', () => {
     expect(JSON.stringify(yamlDoc.toJS())).not.toMatch(/\$\{(ssm|cf|s3|aws):/);
   });
 
-  it('declares the five support-bundle functions with handlers that exist', () => {
+  it('declares the support-bundle and failover functions with handlers that exist', () => {
     expect(functionKeys.sort()).toEqual(Object.keys(EXPECTED_ACTIONS).sort());
     for (const [key, fn] of Object.entries(config.functions)) {
       const source = fn.handler.replace(/\.handler$/, '.ts');
@@ -282,9 +347,12 @@ describe('functions', () => {
   });
 
   it('have timeouts no longer than their Task states allow', () => {
-    const definition = deployedDefinition(template);
     let checked = 0;
-    for (const [state, task] of taskStates(definition)) {
+    const tasks = [
+      ...taskStates(deployedDefinition(template)),
+      ...taskStates(deployedDefinition(template, 'FailoverStateMachine')),
+    ];
+    for (const [state, task] of tasks) {
       const logicalId = invokedLogicalId(task);
       const key = functionKeys.find((k) => functionLogicalId(k) === logicalId);
       if (!key || task.TimeoutSeconds === undefined) continue;
@@ -421,8 +489,11 @@ describe('IAM', () => {
     });
   });
 
-  it('lets the state machine invoke only its own functions', () => {
-    const statements = roleStatements(template, 'SupportBundleStateMachineRole');
+  it.each([
+    ['SupportBundleStateMachineRole', () => functionKeys.filter((k) => k.startsWith('supportBundle'))],
+    ['FailoverStateMachineRole', () => FAILOVER_STEP_FUNCTIONS],
+  ])('lets %s invoke only its own functions', (roleId, keys) => {
+    const statements = roleStatements(template, roleId);
     const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     expect(asArray(invoke[0]!.Action)).toEqual(['lambda:InvokeFunction']);
@@ -431,7 +502,7 @@ describe('IAM', () => {
         (r) => JSON.stringify(r).match(/"([A-Za-z]+LambdaFunction)"/)?.[1],
       ),
     );
-    expect([...targets].sort()).toEqual(functionKeys.map(functionLogicalId).sort());
+    expect([...targets].sort()).toEqual(keys().map(functionLogicalId).sort());
   });
 });
 
@@ -448,9 +519,14 @@ describe('state machine', () => {
     );
     // JSONPath only (the local engine cannot run JSONata).
     expect(JSON.stringify(deployed)).not.toContain('JSONata');
-    // Every function is used by the workflow.
+    // Every support-bundle function is used by the workflow.
     const invoked = new Set(taskStates(deployed).map(([, s]) => invokedLogicalId(s)));
-    expect([...invoked].sort()).toEqual(functionKeys.map(functionLogicalId).sort());
+    expect([...invoked].sort()).toEqual(
+      functionKeys
+        .filter((k) => k.startsWith('supportBundle'))
+        .map(functionLogicalId)
+        .sort(),
+    );
   });
 
   it('logs errors only, without execution data, to its own log group', () => {
@@ -486,7 +562,13 @@ describe('state machine', () => {
       Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
     const [[, schedule]] = schedules(template) as [[string, Resource]];
     expect(schedules(template)).toHaveLength(1);
-    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule')).toHaveLength(0);
+    // EventBridge rules belong to the failover only (alarm trigger, execution-ended handler).
+    expect(
+      Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+        .map(([id]) => id)
+        .every((id) => id.startsWith('Failover')),
+    ).toBe(true);
     expect(schedule.Properties.State).toBe('DISABLED');
     expect(schedule.Properties.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
     const target = schedule.Properties.Target as JsonObject;
@@ -505,5 +587,149 @@ describe('state machine', () => {
       ticket: VARIANT.scheduleTicket,
       scope: 'primary',
     });
+  });
+});
+
+describe('failover', () => {
+  const instance = (id: string): Json => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/${id}`,
+  });
+  const statementsWith = (t: Template, key: string, action: string): Statement[] =>
+    roleStatements(t, roleLogicalId(key)).filter((s) => asArray(s.Action).includes(action));
+
+  it('is the STANDARD failover state machine defined by the ASL file, logging errors only', () => {
+    const sm = template.Resources.FailoverStateMachine;
+    expect(sm?.Type).toBe('AWS::StepFunctions::StateMachine');
+    expect(sm!.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-failover`);
+    expect(sm!.Properties.StateMachineType).toBe('STANDARD');
+    const deployed = deployedDefinition(template, 'FailoverStateMachine');
+    expect(withoutJsonPathQueryLanguage(deployed)).toEqual(
+      withoutJsonPathQueryLanguage(expectedDefinition(functionKeys, FAILOVER_ASL_FILE)),
+    );
+    const invoked = new Set(taskStates(deployed).map(([, s]) => invokedLogicalId(s)));
+    expect([...invoked].sort()).toEqual(FAILOVER_STEP_FUNCTIONS.map(functionLogicalId).sort());
+    expect((sm!.Properties.LoggingConfiguration as JsonObject).IncludeExecutionData).toBe(false);
+  });
+
+  it('lets every appliance step send commands with AWS-RunShellScript to the two appliances only', () => {
+    const doc = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript' };
+    for (const key of [
+      'failoverPreflight',
+      'failoverObserve',
+      'failoverHooks',
+      'failoverFence',
+      'failoverCheckDrain',
+      'failoverPromoteStart',
+      'failoverVerify',
+      'failoverTeardown',
+    ]) {
+      const resources = statementsWith(variantTemplate, key, 'ssm:SendCommand').flatMap((s) =>
+        asArray(s.Resource as Json | Json[]),
+      );
+      expect({ key, resources }).toEqual({
+        key,
+        resources: [
+          doc,
+          instance(DEFAULT_PRIMARY),
+          { 'Fn::If': ['HasReplica', instance(VARIANT.replicaInstanceId), { Ref: 'AWS::NoValue' }] },
+        ],
+      });
+    }
+    // EC2 StopInstances only on the configured primary.
+    expect(statementsWith(template, 'failoverFence', 'ec2:StopInstances')).toEqual([
+      { Effect: 'Allow', Action: ['ec2:StopInstances'], Resource: [instance(DEFAULT_PRIMARY)] },
+    ]);
+  });
+
+  it('limits Route 53 to the configured hosted zone and ELBv2 to the configured target group', () => {
+    expect(
+      statementsWith(variantTemplate, 'failoverSwitchTraffic', 'route53:ChangeResourceRecordSets'),
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['route53:ChangeResourceRecordSets'],
+        Resource: [
+          { 'Fn::Sub': `arn:\${AWS::Partition}:route53:::hostedzone/${VARIANT.failoverHostedZoneId}` },
+        ],
+      },
+    ]);
+    expect(
+      statementsWith(variantTemplate, 'failoverSwitchTraffic', 'elasticloadbalancing:RegisterTargets'),
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        Resource: [VARIANT.failoverTargetGroupArn],
+      },
+    ]);
+    expect(actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverCheckTraffic')))).toEqual(
+      [...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort(),
+    );
+  });
+
+  it('keeps the lock, anti-flapping and approval parameters to the steps that need them', () => {
+    const param = (suffix: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/failover/${suffix}`,
+    });
+    expect(statementsWith(template, 'failoverLock', 'ssm:PutParameter')[0]!.Resource).toEqual([
+      param('lock'),
+    ]);
+    expect(statementsWith(template, 'failoverRequestApproval', 'ssm:PutParameter')[0]!.Resource).toEqual([
+      param('approvals/*'),
+    ]);
+    expect(statementsWith(template, 'failoverApprovalLink', 'states:SendTaskSuccess')[0]!.Resource).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-failover`,
+      },
+    ]);
+  });
+
+  it('starts an unplanned failover with approval on the primary health alarm, disabled by default', () => {
+    const rules = (t: Template): Resource[] =>
+      Object.values(t.Resources).filter(
+        (r) =>
+          r.Type === 'AWS::Events::Rule' &&
+          JSON.stringify(r.Properties.Targets).includes('"Ref":"FailoverStateMachine"'),
+      );
+    const [rule] = rules(template);
+    expect(rules(template)).toHaveLength(1);
+    expect(rule!.Properties.State).toBe('DISABLED');
+    expect(rule!.Properties.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['ghes-primary-health'], state: { value: ['ALARM'] } },
+    });
+    const transformer = (rule!.Properties.Targets as JsonObject[])[0]!.InputTransformer as JsonObject;
+    const input = JSON.parse(
+      (transformer.InputTemplate as string)
+        .replace('<alarm>', 'x')
+        .replace('"alarmName":<alarm>', '"alarmName":"a"')
+        .replace('<time>', '"2026-01-01T00:00:00Z"'),
+    ) as JsonObject;
+    expect(input).toMatchObject({ mode: 'unplanned', requireApproval: true, trigger: { source: 'alarm' } });
+    expect(rules(variantTemplate)[0]!.Properties.State).toBe('ENABLED');
+  });
+
+  it('releases locks of aborted or timed-out executions through an EventBridge rule', () => {
+    const rule = template.Resources.FailoverExecutionEndedRule!;
+    expect(rule.Properties.EventPattern).toMatchObject({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+    });
+    expect((rule.Properties.Targets as JsonObject[])[0]!.Arn).toEqual({
+      'Fn::GetAtt': ['FailoverExecutionEndedLambdaFunction', 'Arn'],
+    });
+    expect(template.Resources.FailoverExecutionEndedPermission?.Properties).toMatchObject({
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
+  it('serves the approval link on an HTTP API (GET page, POST decision)', () => {
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /failover/approvals/{execution}', 'POST /failover/approvals/{execution}']);
   });
 });

@@ -1,0 +1,14 @@
+import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { stepEvent } from '../../shared/runtime/step-event.js';
+import { onFailoverExecutionEnded } from '../../shared/failover/execution-ended.js';
+
+/** EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT, FAILED): releases a lock the execution left. */
+export const handler = lambdaHandler(
+  'failoverExecutionEnded',
+  (event) => stepEvent(event, ['detail']) as { detail: { executionArn?: unknown; status?: unknown } },
+  async ({ detail }, deps) =>
+    onFailoverExecutionEnded(
+      { executionArn: String(detail.executionArn), status: String(detail.status) },
+      deps,
+    ),
+);

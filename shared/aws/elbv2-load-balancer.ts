@@ -1,0 +1,59 @@
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { LbTarget, LoadBalancer, TargetHealthState } from '../traffic/load-balancer.js';
+import { TrafficSwitchFailed } from '../failover/errors.js';
+import { awsErrorName, errorMessage } from './aws-error.js';
+
+/** ELBv2 target groups (ALB or NLB): register the new primary, deregister the old one. */
+export class Elbv2LoadBalancer implements LoadBalancer {
+  constructor(private readonly client: ElasticLoadBalancingV2Client) {}
+
+  async register(targetGroupArn: string, targets: LbTarget[]): Promise<void> {
+    await this.call(`registering ${targets.map((t) => t.id).join(', ')}`, () =>
+      this.client.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: targets.map((t) => ({ Id: t.id, Port: t.port })),
+        }),
+      ),
+    );
+  }
+
+  async deregister(targetGroupArn: string, targets: LbTarget[]): Promise<void> {
+    await this.call(`deregistering ${targets.map((t) => t.id).join(', ')}`, () =>
+      this.client.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: targets.map((t) => ({ Id: t.id, Port: t.port })),
+        }),
+      ),
+    );
+  }
+
+  async health(targetGroupArn: string, target: LbTarget): Promise<TargetHealthState> {
+    const out = await this.call(`reading the health of ${target.id}`, () =>
+      this.client.send(
+        new DescribeTargetHealthCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: [{ Id: target.id, Port: target.port }],
+        }),
+      ),
+    );
+    return out.TargetHealthDescriptions?.[0]?.TargetHealth?.State ?? 'unavailable';
+  }
+
+  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw new TrafficSwitchFailed(
+        `ELBv2 failed ${what}: ${awsErrorName(err) ?? 'Error'}: ${errorMessage(err)}`,
+        { awsError: awsErrorName(err) },
+      );
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { Dns, DnsChange, DnsChangeStatus, DnsRecordChange } from '../traffic/dns.js';
+import { TrafficSwitchFailed } from '../failover/errors.js';
+import { awsErrorName, errorMessage } from './aws-error.js';
+
+/** Route 53: one UPSERT per change, then GetChange until INSYNC. */
+export class Route53Dns implements Dns {
+  constructor(private readonly client: Route53Client) {}
+
+  async upsert(change: DnsRecordChange): Promise<DnsChange> {
+    const name = change.name.endsWith('.') ? change.name : `${change.name}.`;
+    try {
+      const out = await this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: change.hostedZoneId,
+          ChangeBatch: {
+            Comment: change.comment.slice(0, 256),
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: name,
+                  Type: change.type,
+                  TTL: change.ttl,
+                  ResourceRecords: [{ Value: change.value }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+      const info = out.ChangeInfo;
+      if (!info?.Id) throw new Error('Route 53 returned no change id');
+      return {
+        changeId: info.Id.replace(/^\/change\//, ''),
+        status: info.Status === 'INSYNC' ? 'INSYNC' : 'PENDING',
+        submittedAt: (info.SubmittedAt ?? new Date()).toISOString(),
+      };
+    } catch (err) {
+      throw new TrafficSwitchFailed(
+        `Route 53 refused to point ${change.name} (${change.type}) at ${change.value} in zone ${change.hostedZoneId}: ` +
+          `${awsErrorName(err) ?? 'Error'}: ${errorMessage(err)}`,
+        { awsError: awsErrorName(err) },
+      );
+    }
+  }
+
+  async changeStatus(changeId: string): Promise<DnsChangeStatus> {
+    try {
+      const out = await this.client.send(new GetChangeCommand({ Id: changeId }));
+      return out.ChangeInfo?.Status === 'INSYNC' ? 'INSYNC' : 'PENDING';
+    } catch (err) {
+      throw new TrafficSwitchFailed(
+        `Route 53 GetChange ${changeId} failed: ${awsErrorName(err) ?? 'Error'}: ${errorMessage(err)}`,
+        {
+          awsError: awsErrorName(err),
+        },
+      );
+    }
+  }
+}
+
+/** Route 53 is a global service: its API endpoint is in us-east-1 whatever the function's region. */
+export const ROUTE53_REGION = 'us-east-1';

@@ -1,0 +1,162 @@
+import { command, renderShell } from '../appliance/command.js';
+import { replStatus } from '../appliance/ghe.js';
+import type { Deps } from '../runtime/deps.js';
+import type { DrainCounters } from '../http/appliance-http.js';
+import { outputTail } from '../support-bundle/output.js';
+import { FenceFailed } from './errors.js';
+import { iso } from './names.js';
+import { describeProblems, judgeReplication, parseReplStatus } from './repl-status.js';
+import type { FailoverState } from './state.js';
+
+/**
+ * Fencing the old primary so that it can never take writes next to the new one.
+ *
+ * Planned: `ghe-maintenance -s` on the primary (it must succeed), then the documented drain: wait
+ * until active Git operations, MySQL queries and Resque jobs are zero, 30 s more, and every
+ * replication channel OK (`checkDrain`, polled by the state machine).
+ * Unplanned: fence what can be fenced (maintenance mode if the primary still answers; EC2
+ * StopInstances when asked) and record what could not be.
+ */
+export const DRAIN_SETTLE_SECONDS = 30;
+/** When the drain counters cannot be read (no Manage API access): wait this long instead. */
+export const DRAIN_FALLBACK_SECONDS = 120;
+export const DRAIN_TIMEOUT_SECONDS = 15 * 60;
+
+export interface FenceAction {
+  action: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface FenceResult {
+  mode: 'planned' | 'unplanned';
+  actions: FenceAction[];
+  /** What could not be fenced (unplanned), for the notification. */
+  notFenced: string[];
+  at: string;
+}
+
+export interface DrainCheck {
+  state: 'draining' | 'settling' | 'replication' | 'done';
+  counters?: DrainCounters;
+  /** False when the counters could not be read and the fixed fallback time was used. */
+  measured: boolean;
+  drainedAt?: string;
+  replication?: { exitCode: number; lines: string[]; problems?: string };
+  forced?: string;
+  polls: number;
+  at: string;
+}
+
+async function setMaintenance(target: string, deps: Deps): Promise<FenceAction> {
+  const cmd = command('ghe-maintenance', '-s');
+  try {
+    const r = await deps.runner.run(target, cmd, { timeoutSeconds: 120 });
+    const out = outputTail([r.stdout, r.stderr].filter(Boolean).join('\n'), 10, 1000);
+    return {
+      action: `${renderShell(cmd)} on ${target}`,
+      ok: r.exitCode === 0,
+      detail: r.exitCode === 0 ? 'maintenance mode set' : `exit code ${r.exitCode}: ${out}`,
+    };
+  } catch (error) {
+    const e = error as Error;
+    return {
+      action: `${renderShell(cmd)} on ${target}`,
+      ok: false,
+      detail: `${e.name}: ${e.message.split('\n')[0]}`,
+    };
+  }
+}
+
+export async function fencePrimary(state: FailoverState, deps: Deps): Promise<FenceResult> {
+  const { request } = state;
+  const at = iso(deps.clock.now());
+  const maintenance = await setMaintenance(request.primary.target, deps);
+  if (request.mode === 'planned') {
+    if (!maintenance.ok) {
+      throw new FenceFailed(
+        `Could not put the primary ${request.primary.target} in maintenance mode (${maintenance.detail}). Nothing was promoted; ` +
+          'the primary may or may not be in maintenance mode: check with `ghe-maintenance -q` and unset it with `ghe-maintenance -u` if needed.',
+        { action: maintenance },
+      );
+    }
+    return { mode: 'planned', actions: [maintenance], notFenced: [], at };
+  }
+  const actions = [maintenance];
+  const notFenced: string[] = [];
+  if (!maintenance.ok)
+    notFenced.push(`maintenance mode on ${request.primary.target} (${maintenance.detail})`);
+  if (request.stopOldPrimary && request.primary.instanceId) {
+    try {
+      const r = await deps.instances.stop(request.primary.instanceId, { force: true });
+      actions.push({
+        action: `EC2 StopInstances ${r.instanceId} (force)`,
+        ok: true,
+        detail: `${r.previousState} -> ${r.currentState}`,
+      });
+    } catch (error) {
+      const e = error as Error;
+      actions.push({
+        action: `EC2 StopInstances ${request.primary.instanceId} (force)`,
+        ok: false,
+        detail: `${e.name}: ${e.message}`,
+      });
+      notFenced.push(`EC2 instance ${request.primary.instanceId} was not stopped (${e.name})`);
+    }
+  } else if (!maintenance.ok) {
+    notFenced.push(
+      "the old primary's instance was not stopped (stopOldPrimary was not requested): if it comes back it must not take writes; put it in maintenance mode first",
+    );
+  }
+  return { mode: 'unplanned', actions, notFenced, at };
+}
+
+const zero = (c: DrainCounters): boolean =>
+  c.gitOperations === 0 && c.mysqlQueries === 0 && c.resqueJobs === 0;
+
+/** One drain poll (planned mode). Throws `FenceFailed` past the drain timeout. */
+export async function checkDrain(state: FailoverState, deps: Deps): Promise<DrainCheck> {
+  const { request, fence } = state;
+  const prev = state.drain;
+  const now = deps.clock.now();
+  const started = Date.parse(fence!.at);
+  const counters = await deps.http.drain(request.primary.host ?? request.primary.target);
+  const measured = counters !== undefined;
+  let drainedAt = prev?.drainedAt;
+  if (!drainedAt) {
+    if (counters ? zero(counters) : now - started >= DRAIN_FALLBACK_SECONDS * 1000) drainedAt = iso(now);
+  }
+  const check: DrainCheck = {
+    state: drainedAt ? 'settling' : 'draining',
+    ...(counters ? { counters } : {}),
+    measured,
+    ...(drainedAt ? { drainedAt } : {}),
+    polls: (prev?.polls ?? 0) + 1,
+    at: iso(now),
+  };
+  if (drainedAt && now >= Date.parse(drainedAt) + DRAIN_SETTLE_SECONDS * 1000) {
+    const r = await deps.runner.run(request.replica.target, replStatus(2), { timeoutSeconds: 120 });
+    const parsed = parseReplStatus([r.stdout, r.stderr].filter(Boolean).join('\n'));
+    const verdict = judgeReplication(parsed, request.maxReplicationLagSeconds, true);
+    check.replication = { exitCode: r.exitCode, lines: parsed.channels.map((c) => c.line) };
+    if (verdict.healthy) check.state = 'done';
+    else if (request.force) {
+      check.state = 'done';
+      check.forced = request.force.reason;
+      check.replication.problems = describeProblems(verdict);
+    } else {
+      check.state = 'replication';
+      check.replication.problems = describeProblems(verdict);
+    }
+  }
+  if (check.state !== 'done' && now - started > DRAIN_TIMEOUT_SECONDS * 1000) {
+    throw new FenceFailed(
+      `The primary ${request.primary.target} did not drain, or replication did not reach all OK, within ${DRAIN_TIMEOUT_SECONDS / 60} minutes of maintenance mode ` +
+        `(${check.counters ? `git ${check.counters.gitOperations}, mysql ${check.counters.mysqlQueries}, resque ${check.counters.resqueJobs}` : 'counters unreadable'}). ` +
+        `Nothing was promoted. The primary IS STILL IN MAINTENANCE MODE: users see the maintenance page. Run \`ghe-maintenance -u\` on it to end the outage, or start again.` +
+        (check.replication?.problems ? `\nReplication:\n${check.replication.problems}` : ''),
+      { drain: check },
+    );
+  }
+  return check;
+}

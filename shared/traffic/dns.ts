@@ -1,0 +1,30 @@
+/**
+ * DNS records: Route 53 in AWS, the sandbox zone locally. A change is submitted (`upsert`) and
+ * then watched until it is `INSYNC` on every authoritative server; resolvers follow after the TTL.
+ */
+export type DnsChangeStatus = 'PENDING' | 'INSYNC';
+
+export interface DnsRecordChange {
+  hostedZoneId: string;
+  /** Record name, e.g. `github.example.com` (no trailing dot needed). */
+  name: string;
+  type: 'A' | 'CNAME';
+  /** IPv4 address (A) or host name (CNAME). */
+  value: string;
+  ttl: number;
+  /** Shown in the Route 53 change history. */
+  comment: string;
+}
+
+export interface DnsChange {
+  changeId: string;
+  status: DnsChangeStatus;
+  submittedAt: string;
+}
+
+export interface Dns {
+  /** UPSERT of one record. Throws `TrafficSwitchFailed` (with the service's error) when refused. */
+  upsert(change: DnsRecordChange): Promise<DnsChange>;
+  /** Status of a submitted change. */
+  changeStatus(changeId: string): Promise<DnsChangeStatus>;
+}

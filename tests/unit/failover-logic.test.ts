@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultConfig } from '../../local/config.js';
+import { judgeReplication, parseReplStatus } from '../../shared/failover/repl-status.js';
+import { explainPromotionFailure, PROMOTE_JQ_BUG, PROMOTE_SUCCESS } from '../../shared/failover/promote.js';
+import { parseFailoverRequest, recordType } from '../../shared/failover/request.js';
+import { ROOT } from '../helpers/local-world.js';
+
+const fixture = (name: string): string =>
+  readFileSync(path.join(ROOT, 'tests', 'fixtures', 'appliance', name), 'utf8');
+const EXEC = {
+  id: 'arn:aws:states:us-east-1:123456789012:execution:ghes-ops-dev-failover:run-1',
+  name: 'run-1',
+};
+
+describe('ghe-repl-status parser', () => {
+  it('reads every channel of the healthy -vv output as OK', () => {
+    const s = parseReplStatus(fixture('repl-status-healthy-vv.txt'));
+    expect(s.channels.map((c) => c.name)).toEqual([
+      'mysql',
+      'mssql',
+      'redis',
+      'elasticsearch',
+      'git',
+      'pages',
+      'alambic',
+      'git-hooks',
+      'consul',
+    ]);
+    expect(s.channels.every((c) => c.status === 'OK')).toBe(true);
+    expect(judgeReplication(s, 30, true).healthy).toBe(true);
+  });
+
+  it('reads lag from the lagging output: mysql seconds, git pending items and DELAY', () => {
+    const s = parseReplStatus(fixture('repl-status-lagging-v.txt'));
+    const mysql = s.channels.find((c) => c.name === 'mysql')!;
+    const git = s.channels.find((c) => c.name === 'git')!;
+    expect(mysql).toMatchObject({ status: 'WARNING', lagSeconds: 29 });
+    expect(git).toMatchObject({ status: 'CRITICAL', pendingItems: 150, lagSeconds: 412.7 });
+    const v = judgeReplication(s, 30);
+    expect(v.problems.map((p) => p.channel)).toEqual(['git']);
+    expect(judgeReplication(s, 10).problems.map((p) => p.channel)).toEqual(['mysql', 'git']);
+  });
+
+  it('accepts the newer phrasing and treats a warning without a lag figure as unhealthy', () => {
+    const s = parseReplStatus(fixture('repl-status-newer-phrasing.txt'));
+    expect(s.channels).toHaveLength(9);
+    const v = judgeReplication(s, 60);
+    expect(v.problems.map((p) => p.channel)).toEqual(['git']);
+  });
+
+  it('is unhealthy with no channel, replication stopped, or a non-replica', () => {
+    expect(judgeReplication(parseReplStatus(''), 30).healthy).toBe(false);
+    expect(
+      judgeReplication(
+        parseReplStatus("WARNING: replication is not running. Run `ghe-repl-start' to start replicating."),
+        30,
+      ).problems[0]!.why,
+    ).toBe('replication is not running');
+    expect(
+      parseReplStatus('Error: replica mode is not configured on this appliance (x is the primary).')
+        .notAReplica,
+    ).toBe(true);
+  });
+});
+
+describe('promotion output', () => {
+  it('recognises the documented success line and the known jq failure', () => {
+    expect(PROMOTE_SUCCESS.test(fixture('promote-success.txt'))).toBe(true);
+    const failed = `${fixture('promote-fails.stdout.txt')}\n${fixture('promote-fails.stderr.txt')}`;
+    expect(PROMOTE_SUCCESS.test(failed)).toBe(false);
+    expect(PROMOTE_JQ_BUG.test(failed)).toBe(true);
+    expect(explainPromotionFailure(failed, 5, 'ghe-replica')).toContain('KNOWN GHES BUG');
+    expect(explainPromotionFailure('boom', 1, 'ghe-replica')).not.toContain('KNOWN GHES BUG');
+  });
+});
+
+describe('failover input', () => {
+  const config = defaultConfig(ROOT);
+  const base = {
+    mode: 'planned',
+    traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'GitHub.Example.com' } },
+    reason: 'maintenance',
+  };
+
+  it('defaults the appliances to the configured pair and fills the documented defaults', () => {
+    const r = parseFailoverRequest(base, config, EXEC);
+    expect(r).toMatchObject({
+      primary: { target: 'ghe-primary', host: 'ghe-primary', address: 'ghe-primary' },
+      replica: { target: 'ghe-replica', host: 'ghe-replica', address: 'ghe-replica' },
+      traffic: { kind: 'route53', recordName: 'github.example.com', ttl: 60 },
+      maxReplicationLagSeconds: 30,
+      antiFlappingMinutes: 60,
+      promotionTimeoutMinutes: 45,
+      requireApproval: false,
+      trigger: { source: 'manual' },
+      execution: EXEC,
+    });
+  });
+
+  it('forces approval for automatic triggers', () => {
+    expect(
+      parseFailoverRequest(
+        { ...base, trigger: { source: 'alarm', alarmName: 'ghes-primary-health' }, requireApproval: false },
+        config,
+        EXEC,
+      ).requireApproval,
+    ).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    expect(() => parseFailoverRequest({ mode: 'sideways', tikcet: 1, force: {} }, config, EXEC)).toThrow(
+      /tikcet: unknown field.*mode: must be one of planned, unplanned.*traffic: is required.*reason: is required.*force.reason: is required/s,
+    );
+  });
+
+  it('picks A for an IPv4 address and CNAME for a host name', () => {
+    expect(recordType('10.0.0.12')).toBe('A');
+    expect(recordType('ghe-replica.example.com')).toBe('CNAME');
+  });
+});

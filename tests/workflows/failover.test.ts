@@ -1,0 +1,439 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  SANDBOX_INSTANCES,
+  SANDBOX_LB_NAME,
+  SANDBOX_TARGET_GROUP,
+} from '../../local/sandbox/cloud/sandbox-cloud.js';
+import type { LocalWorld } from '../../local/world.js';
+import { causeMessage } from '../../shared/errors.js';
+import { approvalLink, decideApproval } from '../../shared/failover/approval.js';
+import { failoverParams } from '../../shared/failover/names.js';
+import { failoverInput, lockValue, statesEntered, until } from '../helpers/failover.js';
+import { runWorkflow, testWorld } from '../helpers/local-world.js';
+
+const P = 'ghe-primary';
+const R = 'ghe-replica';
+
+/** Commands each appliance received, as shell lines. */
+const lines = (world: LocalWorld, target: string): string[] =>
+  world.sandbox!.appliance(target).commandLog.map((e) => e.line);
+
+async function expectLockReleased(world: LocalWorld): Promise<void> {
+  await world.failoverSettled();
+  expect(await lockValue(world)).toBeUndefined();
+}
+
+async function waitingApproval(world: LocalWorld, executionArn: string): Promise<void> {
+  await until(
+    () =>
+      world.engine.listPendingTasks(executionArn).length === 1 &&
+      world.outbox!.sent.some((m) => m.subject.includes('APPROVAL NEEDED')),
+  );
+}
+
+/** Nothing that changes an appliance was run. */
+const untouched = (world: LocalWorld): void => {
+  for (const t of [P, R])
+    expect(lines(world, t).filter((l) => !/^(ghe-repl-status|cat )/.test(l))).toEqual([]);
+};
+
+describe('failover workflow (real ASL, local engine, sandbox appliances and cloud)', () => {
+  beforeEach(() => {
+    process.env.GHES_OPS_APPROVAL_URL = 'http://127.0.0.1:8787';
+  });
+  afterEach(() => {
+    delete process.env.GHES_OPS_APPROVAL_URL;
+  });
+
+  it('healthy planned: fences and drains the primary, promotes, switches DNS after INSYNC + TTL, verifies, notifies with a timeline', async () => {
+    const world = testWorld();
+    const { result, history } = await runWorkflow(
+      world,
+      'failover',
+      failoverInput({ teardownOldPrimary: true }),
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    const sbx = world.sandbox!;
+    expect(sbx.appliance(R).role).toBe('primary');
+    expect(sbx.appliance(P).maintenance.enabled).toBe(true);
+    expect(sbx.splitBrain()).toBe(false);
+    expect(world.cloud!.record()).toEqual({ type: 'CNAME', value: R });
+    // Order: maintenance on the primary, then (after the drain) on the replica, then promote.
+    expect(lines(world, P)).toContain('ghe-maintenance -s');
+    const replica = lines(world, R);
+    expect(replica.indexOf('ghe-maintenance -s')).toBeLessThan(replica.indexOf('ghe-repl-promote -y'));
+    const uuid = sbx.appliance(P).uuid;
+    expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`); // 3.17: ghe-repl-decommission is not found
+    expect(sbx.appliance(R).clusterNodes.map((n) => n.uuid)).not.toContain(uuid);
+    const states = statesEntered(history);
+    expect(states.filter((s) => s === 'CheckPromotion').length).toBeGreaterThan(1);
+    expect(states.indexOf('SwitchTraffic')).toBeGreaterThan(states.lastIndexOf('CheckPromotion'));
+    const output = result.output as { outcome: { kind: string; timeline: { step: string }[] } };
+    expect(output.outcome.kind).toBe('failed-over');
+    expect(output.outcome.timeline.map((t) => t.step)).toEqual(
+      expect.arrayContaining([
+        'lock',
+        'preflight',
+        'fence',
+        'drain',
+        'promotion',
+        'traffic switched',
+        'traffic settled',
+        'verify',
+        'teardown',
+      ]),
+    );
+    const mail = world.outbox!.sent.at(-1)!;
+    expect(mail.subject).toMatch(/^\[ghes-ops\] Failover done: ghe-replica is the primary/);
+    expect(mail.text).toContain(
+      'Success: Replica has been promoted to primary and is now accepting requests.',
+    );
+    expect(mail.text).toContain('INSYNC at');
+    await expectLockReleased(world);
+    const last = JSON.parse((await world.deps.params.get(failoverParams(world.config).last))!) as {
+      from: string;
+      to: string;
+      outcome: string;
+    };
+    expect(last).toMatchObject({ from: P, to: R, outcome: 'failed over' });
+  });
+
+  it('replica lagging: refused with ReplicationNotHealthy naming each channel, nothing changed; force goes on', async () => {
+    const world = testWorld({ scenario: 'replica-lagging' });
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ maxReplicationLagSeconds: 10 }));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ReplicationNotHealthy');
+    const cause = causeMessage(result.cause);
+    expect(cause).toContain(
+      'CRITICAL: git replication is behind the primary by 150 repositories and/or gists',
+    );
+    expect(cause).toContain('WARNING: mysql replication delay is 29s');
+    expect(cause).toMatch(/repositories\s+366\s+246/);
+    expect(lines(world, P)).toEqual([]);
+    expect(lines(world, R)).toEqual(['ghe-repl-status -vv']);
+    expect(world.outbox!.sent[0]!.subject).toContain('not done (ReplicationNotHealthy): nothing changed');
+    expect(world.outbox!.sent[0]!.text).toContain('Failed step: Preflight');
+    await expectLockReleased(world);
+
+    const forced = testWorld({ scenario: 'replica-lagging' });
+    const run = await runWorkflow(
+      forced,
+      'failover',
+      failoverInput({ force: { reason: 'primary disk failing, accept losing 150 pushes' } }),
+    );
+    expect(run.result.status).toBe('SUCCEEDED');
+    expect(forced.sandbox!.appliance(R).role).toBe('primary');
+    expect(forced.outbox!.sent.at(-1)!.text).toContain('FORCED: primary disk failing');
+    await expectLockReleased(forced);
+  });
+
+  it('primary down (unplanned): two observers confirm, fences what it can, records what it could not, fails over', async () => {
+    const world = testWorld({ scenario: 'primary-down' });
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
+    expect(result.status).toBe('SUCCEEDED');
+    const out = result.output as {
+      observers: { confirmedDown: boolean; http: { probe: unknown }; runner: { reached: boolean } };
+      fence: { notFenced: string[] };
+    };
+    expect(out.observers).toMatchObject({
+      confirmedDown: true,
+      http: { probe: { unreachable: 'ETIMEDOUT' } },
+      runner: { reached: false },
+    });
+    expect(out.fence.notFenced.join(' ')).toContain('maintenance mode on ghe-primary');
+    expect(world.sandbox!.appliance(R).role).toBe('primary');
+    expect(world.outbox!.sent.at(-1)!.text).toContain('NOT fenced');
+    await expectLockReleased(world);
+  });
+
+  it('unplanned but the primary answers: PrimaryNotConfirmedDown, nothing changed', async () => {
+    const world = testWorld();
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
+    expect(result.error).toBe('PrimaryNotConfirmedDown');
+    expect(causeMessage(result.cause)).toContain('HTTP 200');
+    expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+    await expectLockReleased(world);
+  });
+
+  it('unplanned through a load balancer, stopping the old primary instance', async () => {
+    const world = testWorld({ scenario: 'primary-down' });
+    const primary = { target: P, host: P, instanceId: SANDBOX_INSTANCES[P]!.instanceId };
+    const replica = { target: R, instanceId: SANDBOX_INSTANCES[R]!.instanceId };
+    const { result } = await runWorkflow(
+      world,
+      'failover',
+      failoverInput({
+        mode: 'unplanned',
+        primary,
+        replica,
+        stopOldPrimary: true,
+        traffic: { loadBalancer: { targetGroupArn: SANDBOX_TARGET_GROUP, publicName: SANDBOX_LB_NAME } },
+      }),
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.cloud!.registered()).toEqual([replica.instanceId]);
+    expect(world.cloud!.stopped).toEqual([primary.instanceId]);
+    await expectLockReleased(world);
+  });
+
+  it('promote fails (known jq bug): PromotionFailed explained, traffic NOT switched, alert sent', async () => {
+    const world = testWorld({ scenario: 'promote-fails' });
+    const { result, history } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PromotionFailed');
+    expect(causeMessage(result.cause)).toContain('KNOWN GHES BUG');
+    expect(causeMessage(result.cause)).toContain('Cannot index string with string "node"');
+    expect(statesEntered(history)).not.toContain('SwitchTraffic');
+    expect(world.cloud!.dnsChanges).toHaveLength(1); // only the initial record
+    const mail = world.outbox!.sent.at(-1)!;
+    expect(mail.subject).toContain('FAILED at CheckPromotion (PromotionFailed)');
+    expect(mail.text).toContain('GHES IS PROBABLY UNAVAILABLE TO USERS');
+    await expectLockReleased(world);
+  });
+
+  it('DNS change fails after promotion: the loud PromotedButTrafficNotSwitched outcome', async () => {
+    const world = testWorld({ scenario: 'dns-fails' });
+    const { result } = await runWorkflow(world, 'failover', failoverInput());
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PromotedButTrafficNotSwitched');
+    expect(causeMessage(result.cause)).toContain('PriorRequestNotComplete');
+    expect(world.sandbox!.appliance(R).role).toBe('primary');
+    expect(world.cloud!.record()).toEqual({ type: 'CNAME', value: P });
+    const mail = world.outbox!.sent.at(-1)!;
+    expect(mail.subject).toBe(
+      '[ghes-ops] URGENT: ghe-replica PROMOTED BUT TRAFFIC NOT SWITCHED (PromotedButTrafficNotSwitched)',
+    );
+    expect(mail.text).toContain('ACTION NEEDED NOW');
+    expect(mail.text).toContain('Switch it by hand NOW');
+    await expectLockReleased(world);
+  });
+
+  it('approval rejected: the execution ends without touching anything', async () => {
+    const world = testWorld();
+    const { executionArn } = await world.engine.startExecution(
+      'failover',
+      failoverInput({ requireApproval: true }),
+      'reject-me',
+    );
+    await waitingApproval(world, executionArn);
+    const ask = world.outbox!.sent[0]!;
+    expect(ask.subject).toContain('APPROVAL NEEDED');
+    expect(ask.text).toContain('ghes-ops approve reject-me');
+    expect(ask.text).not.toContain(world.engine.listPendingTasks(executionArn)[0]!.token);
+    await decideApproval(
+      { executionName: 'reject-me', decision: 'reject', by: 'alice', reason: 'not tonight', via: 'cli' },
+      world.deps,
+      { trusted: true },
+    );
+    const result = await world.engine.waitForExecution(executionArn);
+    expect(result.error).toBe('FailoverRejected');
+    expect(causeMessage(result.cause)).toContain('Rejected by alice (cli): not tonight');
+    untouched(world);
+    await expectLockReleased(world);
+  });
+
+  it('approval link: GET changes nothing, a wrong code is refused, the right code approves once', async () => {
+    const world = testWorld();
+    const { executionArn } = await world.engine.startExecution(
+      'failover',
+      failoverInput({ requireApproval: true }),
+      'approve-me',
+    );
+    await waitingApproval(world, executionArn);
+    const link = /(http:\/\/127\.0\.0\.1:8787\S+)/.exec(world.outbox!.sent[0]!.text)![1]!;
+    const url = new URL(link);
+    const code = url.searchParams.get('code')!;
+    const get = await approvalLink('GET', 'approve-me', url.searchParams, '', world.deps);
+    expect(get.status).toBe(200);
+    expect(world.engine.listPendingTasks(executionArn)).toHaveLength(1);
+    const wrong = await approvalLink(
+      'POST',
+      'approve-me',
+      new URLSearchParams(),
+      'decision=approve&code=guess',
+      world.deps,
+    );
+    expect(wrong.status).toBe(404);
+    const ok = await approvalLink(
+      'POST',
+      'approve-me',
+      new URLSearchParams(),
+      `decision=approve&code=${code}&name=bob`,
+      world.deps,
+    );
+    expect(ok.status).toBe(200);
+    const again = await approvalLink(
+      'POST',
+      'approve-me',
+      new URLSearchParams(),
+      `decision=approve&code=${code}`,
+      world.deps,
+    );
+    expect(again.status).toBe(404);
+    const result = await world.engine.waitForExecution(executionArn);
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as { approval: { by: string; via: string } }).approval).toMatchObject({
+      by: 'bob',
+      via: 'link',
+    });
+    await expectLockReleased(world);
+  });
+
+  it('approval timeout: ApprovalTimedOut, nothing changed, lock and approval released', async () => {
+    const world = testWorld();
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ requireApproval: true }));
+    expect(result.error).toBe('ApprovalTimedOut');
+    untouched(world);
+    expect(
+      await world.deps.params.get(failoverParams(world.config).approval((result as { name: string }).name)),
+    ).toBeUndefined();
+    await expectLockReleased(world);
+  });
+
+  it('an alarm trigger always waits for approval', async () => {
+    const world = testWorld({ scenario: 'primary-down' });
+    const { executionArn } = await world.engine.startExecution(
+      'failover',
+      failoverInput({ mode: 'unplanned', trigger: { source: 'alarm', alarmName: 'ghes-primary-health' } }),
+      'alarm-1',
+    );
+    await waitingApproval(world, executionArn);
+    expect(world.outbox!.sent[0]!.text).toContain('alarm ghes-primary-health');
+    await world.engine.stopExecution(executionArn);
+    await expectLockReleased(world);
+  });
+
+  it("concurrent execution: the second fails at once with FailoverInProgress and leaves the first one's lock", async () => {
+    const world = testWorld();
+    const first = await world.engine.startExecution(
+      'failover',
+      failoverInput({ requireApproval: true }),
+      'first',
+    );
+    await waitingApproval(world, first.executionArn);
+    const { result } = await runWorkflow(world, 'failover', failoverInput(), 'second');
+    expect(result.error).toBe('FailoverInProgress');
+    expect(causeMessage(result.cause)).toContain(first.executionArn);
+    expect(JSON.parse((await lockValue(world))!).owner).toBe(first.executionArn);
+    await decideApproval({ executionName: 'first', decision: 'reject', by: 'test', via: 'cli' }, world.deps, {
+      trusted: true,
+    });
+    await world.engine.waitForExecution(first.executionArn);
+    await expectLockReleased(world);
+  });
+
+  it('abort: the execution-ended handler releases the lock and says what state was left', async () => {
+    const world = testWorld();
+    const { executionArn } = await world.engine.startExecution(
+      'failover',
+      failoverInput({ requireApproval: true }),
+      'aborted',
+    );
+    await waitingApproval(world, executionArn);
+    expect(await lockValue(world)).toBeDefined();
+    await world.engine.stopExecution(executionArn, 'Stopped', 'operator');
+    await expectLockReleased(world);
+    const mail = world.outbox!.sent.at(-1)!;
+    expect(mail.subject).toContain('ABORTED: lock released');
+    expect(mail.text).toContain('promotion had not started');
+  });
+
+  it('a stale lock (owner no longer running) is taken over', async () => {
+    const world = testWorld();
+    const owner = 'arn:aws:states:local:000000000000:execution:failover:crashed-long-ago';
+    await world.deps.params.put(
+      failoverParams(world.config).lock,
+      JSON.stringify({
+        owner,
+        acquiredAt: '2026-01-01T00:00:00Z',
+        expiresAt: '2099-01-01T00:00:00Z',
+        mode: 'planned',
+        primary: P,
+        replica: R,
+        notify: [],
+      }),
+      { secure: false, overwrite: false },
+    );
+    const { result } = await runWorkflow(world, 'failover', failoverInput());
+    expect(result.status).toBe('SUCCEEDED');
+    expect(
+      (result.output as { lock: { takenOverFrom: { owner: string; why: string } } }).lock.takenOverFrom,
+    ).toEqual({ owner, why: 'its owner execution is NOT_FOUND' });
+    await expectLockReleased(world);
+  });
+
+  it('recent failover: refused inside the anti-flapping window unless acknowledged', async () => {
+    const world = testWorld();
+    expect((await runWorkflow(world, 'failover', failoverInput())).result.status).toBe('SUCCEEDED');
+    const back = failoverInput({ primary: R, replica: P });
+    const { result } = await runWorkflow(world, 'failover', back);
+    expect(result.error).toBe('RecentFailover');
+    expect(causeMessage(result.cause)).toContain('acknowledgeRecentFailover');
+    await expectLockReleased(world);
+    const acked = await runWorkflow(world, 'failover', { ...back, acknowledgeRecentFailover: true });
+    // Past the window check; the old primary is no replica, so preflight refuses.
+    expect(statesEntered(acked.history)).toContain('Preflight');
+    expect(acked.result.error).toBe('ReplicationNotHealthy');
+    await expectLockReleased(world);
+  });
+
+  it('hooks: a pre-hook runs on the old primary before fencing; a failing one aborts with nothing changed', async () => {
+    const world = testWorld();
+    const hooks = {
+      pre: [{ on: 'old-primary', argv: ['ghe-announce', '-s', 'Failover to the replica now'] }],
+      post: [{ on: 'new-primary', argv: ['ghe-announce', '-u'] }],
+    };
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ hooks }));
+    expect(result.status).toBe('SUCCEEDED');
+    const primary = lines(world, P);
+    expect(primary.indexOf("ghe-announce -s 'Failover to the replica now'")).toBeLessThan(
+      primary.indexOf('ghe-maintenance -s'),
+    );
+    expect(lines(world, R)).toContain('ghe-announce -u');
+
+    const down = testWorld({ scenario: 'primary-down' });
+    const failed = await runWorkflow(
+      down,
+      'failover',
+      failoverInput({ mode: 'unplanned', hooks: { pre: hooks.pre } }),
+    );
+    expect(failed.result.error).toBe('HookFailed');
+    expect(lines(down, R)).not.toContain('ghe-repl-promote -y');
+    await expectLockReleased(down);
+  });
+
+  it.each([
+    ['a command after the primary', { primary: 'ghe-primary; reboot' }, 'primary'],
+    ['a command substitution as replica target', { replica: { target: '$(id)' } }, 'replica.target'],
+    ['a newline in the reason', { reason: 'ok\nBcc: attacker@example.com' }, 'reason'],
+    [
+      'a shell line as host',
+      { mode: 'unplanned', primary: { target: 'ghe-primary', host: 'ghe-primary`id`' } },
+      'primary.host',
+    ],
+    ['an appliance that is not configured', { replica: 'evil.example.com' }, 'replica'],
+    [
+      'a hook that is not allow-listed',
+      { hooks: { pre: [{ on: 'old-primary', argv: ['ghe-repl-promote', '-y'] }] } },
+      'hooks.pre[0].argv',
+    ],
+    [
+      'a hook argument with a newline',
+      { hooks: { pre: [{ on: 'old-primary', argv: ['ghe-announce', '-s', 'x\nreboot'] }] } },
+      'hooks.pre[0].argv',
+    ],
+    [
+      'a record name with a space',
+      { traffic: { route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'a b', ttl: 60 } } },
+      'traffic.route53.recordName',
+    ],
+  ])('refuses %s before any lock, command or email', async (_label, extra, field) => {
+    const world = testWorld();
+    const { result } = await runWorkflow(world, 'failover', failoverInput(extra));
+    expect(result.error).toBe('InputValidationError');
+    expect(causeMessage(result.cause)).toContain(`${field}:`);
+    expect(world.sandbox!.commandLog).toHaveLength(0);
+    expect(world.outbox!.sent).toHaveLength(0);
+    expect(await lockValue(world)).toBeUndefined();
+  });
+});
