@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { sfnExecutions, ssmParameters } from '../../shared/aws/wiring.js';
 import { approvalLink } from '../../shared/failover/approval.js';
 
 /** HTTP API route of the approval link: GET shows the confirmation page, POST decides. */
@@ -30,4 +31,5 @@ export const handler = lambdaHandler(
       body: page.html,
     };
   },
+  { params: ssmParameters, executions: sfnExecutions },
 );

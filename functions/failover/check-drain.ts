@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { httpsAppliances, ssmParameters, ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { checkDrain } from '../../shared/failover/fence.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverCheckDrain',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => checkDrain(state, deps),
+  { runner: ssmRunner, http: httpsAppliances, params: ssmParameters },
 );

@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmParameters } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { checkRecentFailover } from '../../shared/failover/anti-flap.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverGuard',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => checkRecentFailover(state.request, deps),
+  { params: ssmParameters },
 );

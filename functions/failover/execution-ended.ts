@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { sesMailer, ssmParameters } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import { onFailoverExecutionEnded } from '../../shared/failover/execution-ended.js';
 
@@ -11,4 +12,5 @@ export const handler = lambdaHandler(
       { executionArn: String(detail.executionArn), status: String(detail.status) },
       deps,
     ),
+  { params: ssmParameters, mailer: sesMailer },
 );

@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import { runHooks } from '../../shared/failover/hooks.js';
 import type { FailoverRequest } from '../../shared/failover/request.js';
@@ -9,4 +10,5 @@ export const handler = lambdaHandler(
   (event) => stepEvent(event, ['phase', 'request']),
   async ({ phase, request }, deps) =>
     runHooks(request as FailoverRequest, phase === 'post' ? 'post' : 'pre', deps),
+  { runner: ssmRunner },
 );

@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { sesMailer } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { notifyFailoverOutcome } from '../../shared/failover/outcome.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverNotify',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => notifyFailoverOutcome(state, deps),
+  { mailer: sesMailer },
 );

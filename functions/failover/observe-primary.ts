@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { httpsAppliances, ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { observePrimary } from '../../shared/failover/observers.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverObserve',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => observePrimary(state.request, deps),
+  { runner: ssmRunner, http: httpsAppliances },
 );

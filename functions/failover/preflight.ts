@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { preflight } from '../../shared/failover/preflight.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverPreflight',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => preflight(state.request, deps),
+  { runner: ssmRunner },
 );

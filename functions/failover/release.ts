@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmParameters } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { releaseFailover } from '../../shared/failover/release.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverRelease',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => releaseFailover(state, deps),
+  { params: ssmParameters },
 );

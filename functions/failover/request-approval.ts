@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { sesMailer, ssmParameters } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { requestApproval } from '../../shared/failover/approval.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverRequestApproval',
   (event) => stepEvent(event, ['taskToken', 'state']),
   async ({ taskToken, state }, deps) => requestApproval(String(taskToken), state as FailoverState, deps),
+  { params: ssmParameters, mailer: sesMailer },
 );

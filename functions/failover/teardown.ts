@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { teardownOldPrimary } from '../../shared/failover/teardown.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'failoverTeardown',
   (event) => stepEvent(event, ['request']) as unknown as FailoverState,
   async (state, deps) => teardownOldPrimary(state, deps),
+  { runner: ssmRunner },
 );

@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { SupportBundleRequest } from '../../shared/support-bundle/request.js';
 import { checkBundle, type BundleProgress } from '../../shared/support-bundle/run-bundle.js';
@@ -9,4 +10,5 @@ export const handler = lambdaHandler(
   (event) => stepEvent(event, ['request', 'bundle']),
   async ({ request, bundle }, deps) =>
     checkBundle(request as SupportBundleRequest, bundle as BundleProgress, deps),
+  { runner: ssmRunner },
 );

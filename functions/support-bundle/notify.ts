@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { sesMailer } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import { notifyOutcome, type SupportBundleState } from '../../shared/support-bundle/outcome.js';
 
@@ -7,4 +8,5 @@ export const handler = lambdaHandler(
   'supportBundleNotify',
   (event) => stepEvent(event, ['request']),
   async (state, deps) => notifyOutcome(state as unknown as SupportBundleState, deps),
+  { mailer: sesMailer },
 );

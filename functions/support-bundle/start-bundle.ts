@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
 import type { SupportBundleRequest } from '../../shared/support-bundle/request.js';
 import { startBundle } from '../../shared/support-bundle/run-bundle.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   'supportBundleStart',
   (event) => stepEvent(event, ['request']),
   async ({ request }, deps) => startBundle(request as SupportBundleRequest, deps),
+  { runner: ssmRunner },
 );

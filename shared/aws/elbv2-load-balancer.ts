@@ -1,21 +1,19 @@
-import {
-  DeregisterTargetsCommand,
-  DescribeTargetHealthCommand,
-  RegisterTargetsCommand,
-  type ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LbTarget, LoadBalancer, TargetHealthState } from '../traffic/load-balancer.js';
 import { TrafficSwitchFailed } from '../failover/errors.js';
 import { awsErrorName, errorMessage } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-elastic-load-balancing-v2');
 
 /** ELBv2 target groups (ALB or NLB): register the new primary, deregister the old one. */
 export class Elbv2LoadBalancer implements LoadBalancer {
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
 
   async register(targetGroupArn: string, targets: LbTarget[]): Promise<void> {
-    await this.call(`registering ${targets.map((t) => t.id).join(', ')}`, () =>
+    await this.call(`registering ${targets.map((t) => t.id).join(', ')}`, async () =>
       this.client.send(
-        new RegisterTargetsCommand({
+        new (await sdk()).RegisterTargetsCommand({
           TargetGroupArn: targetGroupArn,
           Targets: targets.map((t) => ({ Id: t.id, Port: t.port })),
         }),
@@ -24,9 +22,9 @@ export class Elbv2LoadBalancer implements LoadBalancer {
   }
 
   async deregister(targetGroupArn: string, targets: LbTarget[]): Promise<void> {
-    await this.call(`deregistering ${targets.map((t) => t.id).join(', ')}`, () =>
+    await this.call(`deregistering ${targets.map((t) => t.id).join(', ')}`, async () =>
       this.client.send(
-        new DeregisterTargetsCommand({
+        new (await sdk()).DeregisterTargetsCommand({
           TargetGroupArn: targetGroupArn,
           Targets: targets.map((t) => ({ Id: t.id, Port: t.port })),
         }),
@@ -35,9 +33,9 @@ export class Elbv2LoadBalancer implements LoadBalancer {
   }
 
   async health(targetGroupArn: string, target: LbTarget): Promise<TargetHealthState> {
-    const out = await this.call(`reading the health of ${target.id}`, () =>
+    const out = await this.call(`reading the health of ${target.id}`, async () =>
       this.client.send(
-        new DescribeTargetHealthCommand({
+        new (await sdk()).DescribeTargetHealthCommand({
           TargetGroupArn: targetGroupArn,
           Targets: [{ Id: target.id, Port: target.port }],
         }),

@@ -1,11 +1,10 @@
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { Dns, DnsChange, DnsChangeStatus, DnsRecordChange } from '../traffic/dns.js';
 import { TrafficSwitchFailed } from '../failover/errors.js';
 import { awsErrorName, errorMessage } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-route-53');
 
 /** Route 53: one UPSERT per change, then GetChange until INSYNC. */
 export class Route53Dns implements Dns {
@@ -15,7 +14,7 @@ export class Route53Dns implements Dns {
     const name = change.name.endsWith('.') ? change.name : `${change.name}.`;
     try {
       const out = await this.client.send(
-        new ChangeResourceRecordSetsCommand({
+        new (await sdk()).ChangeResourceRecordSetsCommand({
           HostedZoneId: change.hostedZoneId,
           ChangeBatch: {
             Comment: change.comment.slice(0, 256),
@@ -51,7 +50,7 @@ export class Route53Dns implements Dns {
 
   async changeStatus(changeId: string): Promise<DnsChangeStatus> {
     try {
-      const out = await this.client.send(new GetChangeCommand({ Id: changeId }));
+      const out = await this.client.send(new (await sdk()).GetChangeCommand({ Id: changeId }));
       return out.ChangeInfo?.Status === 'INSYNC' ? 'INSYNC' : 'PENDING';
     } catch (err) {
       throw new TrafficSwitchFailed(

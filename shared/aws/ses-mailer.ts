@@ -1,8 +1,11 @@
-import { SendEmailCommand, type SESv2Client, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import type { SESv2Client, SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { MailDeliveryFailed } from '../errors.js';
 import { assertMailHeadersSafe, customHeaders } from '../mail/headers.js';
 import type { Mailer, OutgoingMail, SentMail } from '../mail/mailer.js';
 import { awsErrorName, errorMessage } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-sesv2');
 
 export interface SesMailerOptions {
   /** SES configuration set (event publishing, dedicated IPs...). */
@@ -30,7 +33,7 @@ export class SesMailer implements Mailer {
     const input = this.input(mail);
     let messageId: string | undefined;
     try {
-      messageId = (await this.client.send(new SendEmailCommand(input))).MessageId;
+      messageId = (await this.client.send(new (await sdk()).SendEmailCommand(input))).MessageId;
     } catch (err) {
       const name = awsErrorName(err) ?? 'Error';
       throw new MailDeliveryFailed(

@@ -1,14 +1,10 @@
-import {
-  DescribeExecutionCommand,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  StartExecutionCommand,
-  type SFNClient,
-  type StartExecutionCommandInput,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient, StartExecutionCommandInput } from '@aws-sdk/client-sfn';
 import { ConfigError, InputValidationError } from '../errors.js';
 import type { ExecutionState, Executions, StartedExecution } from '../executions/executions.js';
 import { isAwsError, maskedAwsError } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-sfn');
 
 /** Step Functions limits (characters for error/cause, bytes for input/output). */
 export const SFN_LIMITS = {
@@ -59,7 +55,7 @@ export class SfnExecutions implements Executions {
     const req: StartExecutionCommandInput = { stateMachineArn, input: json };
     if (name !== undefined) req.name = name;
     try {
-      const out = await this.client.send(new StartExecutionCommand(req));
+      const out = await this.client.send(new (await sdk()).StartExecutionCommand(req));
       return {
         executionArn: out.executionArn ?? '',
         startDate: (out.startDate ?? new Date()).toISOString(),
@@ -77,7 +73,7 @@ export class SfnExecutions implements Executions {
     const json = JSON.stringify(output ?? null);
     checkSize('task output', json);
     try {
-      await this.client.send(new SendTaskSuccessCommand({ taskToken, output: json }));
+      await this.client.send(new (await sdk()).SendTaskSuccessCommand({ taskToken, output: json }));
     } catch (err) {
       throw maskedAwsError(err, 'Resuming the waiting execution (SendTaskSuccess) failed', [taskToken]);
     }
@@ -86,7 +82,7 @@ export class SfnExecutions implements Executions {
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
     try {
       await this.client.send(
-        new SendTaskFailureCommand({
+        new (await sdk()).SendTaskFailureCommand({
           taskToken,
           error: truncate(error, SFN_LIMITS.error),
           cause: truncate(cause, SFN_LIMITS.cause, '... [truncated]'),
@@ -99,7 +95,7 @@ export class SfnExecutions implements Executions {
 
   async status(executionArn: string): Promise<ExecutionState> {
     try {
-      const out = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      const out = await this.client.send(new (await sdk()).DescribeExecutionCommand({ executionArn }));
       return (out.status ?? 'NOT_FOUND') as ExecutionState;
     } catch (err) {
       if (isAwsError(err, 'ExecutionDoesNotExist')) return 'NOT_FOUND';

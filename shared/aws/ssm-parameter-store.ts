@@ -1,12 +1,10 @@
-import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ParameterAlreadyExists } from '../errors.js';
 import type { ParameterStore, PutOptions } from '../params/parameter-store.js';
 import { isAwsError, maskedAwsError } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-ssm');
 
 /**
  * SSM Parameter Store. Secrets are SecureString parameters (encrypted with the account's
@@ -19,7 +17,9 @@ export class SsmParameterStore implements ParameterStore {
 
   async get(name: string): Promise<string | undefined> {
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      const out = await this.client.send(
+        new (await sdk()).GetParameterCommand({ Name: name, WithDecryption: true }),
+      );
       return out.Parameter?.Value;
     } catch (err) {
       if (isAwsError(err, 'ParameterNotFound')) return undefined;
@@ -30,7 +30,7 @@ export class SsmParameterStore implements ParameterStore {
   async put(name: string, value: string, opts: PutOptions): Promise<void> {
     try {
       await this.client.send(
-        new PutParameterCommand({
+        new (await sdk()).PutParameterCommand({
           Name: name,
           Value: value,
           Type: opts.secure ? 'SecureString' : 'String',
@@ -50,7 +50,7 @@ export class SsmParameterStore implements ParameterStore {
 
   async delete(name: string): Promise<void> {
     try {
-      await this.client.send(new DeleteParameterCommand({ Name: name }));
+      await this.client.send(new (await sdk()).DeleteParameterCommand({ Name: name }));
     } catch (err) {
       if (isAwsError(err, 'ParameterNotFound')) return;
       throw maskedAwsError(err, `Deleting parameter ${name} from SSM failed`, []);

@@ -1,10 +1,7 @@
-import {
-  CancelCommandCommand,
-  GetCommandInvocationCommand,
-  SendCommandCommand,
-  type GetCommandInvocationCommandOutput,
-  type SSMClient,
-  type SendCommandCommandInput,
+import type {
+  GetCommandInvocationCommandOutput,
+  SSMClient,
+  SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
 import { renderShell, type ApplianceCommand } from '../appliance/command.js';
 import type {
@@ -25,6 +22,9 @@ import {
 } from '../errors.js';
 import { PATTERNS } from '../validate.js';
 import { awsErrorName, isAwsError, maskedAwsError } from './aws-error.js';
+
+/** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
+const sdk = () => import('@aws-sdk/client-ssm');
 
 export interface SsmCommandRunnerOptions {
   /** S3 bucket for the full command output (GetCommandInvocation keeps only 24,000 characters). */
@@ -110,7 +110,7 @@ export class SsmCommandRunner implements CommandRunner {
     }
     let commandId: string | undefined;
     try {
-      const out = await this.client.send(new SendCommandCommand(input));
+      const out = await this.client.send(new (await sdk()).SendCommandCommand(input));
       commandId = out.Command?.CommandId;
     } catch (err) {
       if (isAwsError(err, 'InvalidInstanceId')) {
@@ -130,7 +130,10 @@ export class SsmCommandRunner implements CommandRunner {
     let out: GetCommandInvocationCommandOutput;
     try {
       out = await this.client.send(
-        new GetCommandInvocationCommand({ CommandId: handle.commandId, InstanceId: handle.target }),
+        new (await sdk()).GetCommandInvocationCommand({
+          CommandId: handle.commandId,
+          InstanceId: handle.target,
+        }),
       );
     } catch (err) {
       return this.pollError(handle, err);
@@ -223,7 +226,7 @@ export class SsmCommandRunner implements CommandRunner {
   private async cancel(handle: CommandHandle): Promise<void> {
     try {
       await this.client.send(
-        new CancelCommandCommand({ CommandId: handle.commandId, InstanceIds: [handle.target] }),
+        new (await sdk()).CancelCommandCommand({ CommandId: handle.commandId, InstanceIds: [handle.target] }),
       );
     } catch {
       /* best effort: the command may have finished meanwhile */

@@ -1,4 +1,3 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formatDuration, sendNotification } from '../mail/notify.js';
 import type { Deps } from '../runtime/deps.js';
 import { describeProbe } from '../http/appliance-http.js';
@@ -43,7 +42,10 @@ export interface ApprovalRequested {
   notified: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+/** node:crypto is loaded on first use: it is the heaviest import of the approval functions' cold start. */
+const crypto = () => import('node:crypto');
+const sha256 = async (s: string): Promise<string> =>
+  (await crypto()).createHash('sha256').update(s).digest('hex');
 
 /** Where approval links point: the HTTP API in AWS, the local stack's loopback server locally. */
 export function approvalBaseUrl(): string | undefined {
@@ -62,10 +64,10 @@ export async function requestApproval(
 ): Promise<ApprovalRequested> {
   const { request, preflight, observers } = state;
   const now = deps.clock.now();
-  const code = randomBytes(24).toString('base64url');
+  const code = (await crypto()).randomBytes(24).toString('base64url');
   const stored: StoredApproval = {
     token: taskToken,
-    codeHash: sha256(code),
+    codeHash: await sha256(code),
     executionArn: request.execution.id,
     requestedAt: iso(now),
     expiresAt: iso(now + APPROVAL_TIMEOUT_SECONDS * 1000),
@@ -159,9 +161,9 @@ export async function decideApproval(
   if (!text) throw nope;
   const stored = JSON.parse(text) as StoredApproval;
   if (!opts.trusted) {
-    const given = Buffer.from(sha256(input.code ?? ''), 'hex');
+    const given = Buffer.from(await sha256(input.code ?? ''), 'hex');
     const want = Buffer.from(stored.codeHash, 'hex');
-    if (given.length !== want.length || !timingSafeEqual(given, want)) throw nope;
+    if (given.length !== want.length || !(await crypto()).timingSafeEqual(given, want)) throw nope;
   }
   if (Date.parse(stored.expiresAt) < deps.clock.now()) {
     await deps.params.delete(name);

@@ -1,0 +1,69 @@
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AdapterFactory } from '../runtime/aws-adapters.js';
+
+/**
+ * Factories for the AWS adapters, one export each, for functions to declare in their wiring. Every
+ * SDK client is imported dynamically: esbuild puts it in a separate chunk that loads on first use,
+ * and a function bundles only the factories (and so the clients) it declares.
+ */
+let ssm: Promise<SSMClient> | undefined;
+const ssmClient = (): Promise<SSMClient> =>
+  (ssm ??= import('@aws-sdk/client-ssm').then((m) => new m.SSMClient({})));
+
+export const ssmRunner: AdapterFactory<'runner'> = async () => {
+  const [{ SsmCommandRunner }, client] = await Promise.all([import('./ssm-runner.js'), ssmClient()]);
+  return new SsmCommandRunner(client, { outputS3Bucket: process.env.GHES_OPS_COMMAND_OUTPUT_BUCKET });
+};
+
+export const ssmParameters: AdapterFactory<'params'> = async () => {
+  const [{ SsmParameterStore }, client] = await Promise.all([
+    import('./ssm-parameter-store.js'),
+    ssmClient(),
+  ]);
+  return new SsmParameterStore(client);
+};
+
+export const sesMailer: AdapterFactory<'mailer'> = async () => {
+  const [{ SesMailer }, { SESv2Client }] = await Promise.all([
+    import('./ses-mailer.js'),
+    import('@aws-sdk/client-sesv2'),
+  ]);
+  return new SesMailer(new SESv2Client({}), { configurationSet: process.env.GHES_OPS_SES_CONFIGURATION_SET });
+};
+
+export const sfnExecutions: AdapterFactory<'executions'> = async ({ config }) => {
+  const [{ SfnExecutions }, { SFNClient }] = await Promise.all([
+    import('./sfn-executions.js'),
+    import('@aws-sdk/client-sfn'),
+  ]);
+  return new SfnExecutions(new SFNClient({}), config.stateMachines);
+};
+
+export const route53Dns: AdapterFactory<'dns'> = async () => {
+  const [{ Route53Dns, ROUTE53_REGION }, { Route53Client }] = await Promise.all([
+    import('./route53-dns.js'),
+    import('@aws-sdk/client-route-53'),
+  ]);
+  return new Route53Dns(new Route53Client({ region: ROUTE53_REGION }));
+};
+
+export const elbv2LoadBalancer: AdapterFactory<'loadBalancer'> = async () => {
+  const [{ Elbv2LoadBalancer }, { ElasticLoadBalancingV2Client }] = await Promise.all([
+    import('./elbv2-load-balancer.js'),
+    import('@aws-sdk/client-elastic-load-balancing-v2'),
+  ]);
+  return new Elbv2LoadBalancer(new ElasticLoadBalancingV2Client({}));
+};
+
+export const ec2Instances: AdapterFactory<'instances'> = async () => {
+  const { Ec2Instances } = await import('./ec2-instances.js');
+  return new Ec2Instances();
+};
+
+export const httpsAppliances: AdapterFactory<'http'> = async ({ config, adapter }) => {
+  const { HttpsApplianceHttp } = await import('../http/https-appliance-http.js');
+  return new HttpsApplianceHttp({
+    params: adapter('params'),
+    managePasswordParameter: `${config.parameterPrefix}/manage/root-password`,
+  });
+};
