@@ -163,6 +163,18 @@ export class Sandbox {
     return this.node(name).files.get(path)?.content;
   }
 
+  /** Users of the instance (instance data), for the sandbox GHES API. */
+  users(): { login: string; siteAdmin: boolean }[] {
+    return [...this.instance.users]
+      .map(([login, u]) => ({ login, siteAdmin: u.siteAdmin }))
+      .sort((a, b) => a.login.localeCompare(b.login));
+  }
+
+  /** Organizations of the instance (instance data). */
+  organizations(): string[] {
+    return [...this.instance.orgs.keys()].sort();
+  }
+
   /** Owners of an organization (instance data). */
   orgOwners(org: string): string[] {
     return [...(this.instance.orgs.get(org) ?? [])].sort();
