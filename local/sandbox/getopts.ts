@@ -53,3 +53,29 @@ export function optionValue(parsed: ParsedOptions, flag: string): string | null 
   for (const o of parsed.options) if (o.flag === flag) v = o.value;
   return v;
 }
+
+/** What a command's option handling needs from its context. */
+interface OptionsContext {
+  program: string;
+  args: readonly string[];
+  print(...lines: string[]): void;
+  printErr(...lines: string[]): void;
+}
+
+/**
+ * The usual start of an appliance command: parse the options; a bad option or a stray operand
+ * prints the usage to stderr (exit 1), `-h` prints it to stdout (exit 0). Returns the options, or
+ * the exit code to return at once.
+ */
+export function commandOptions(ctx: OptionsContext, spec: string, usage: string): ParsedOptions | number {
+  const opts = getopts(ctx.program, ctx.args, spec);
+  if (opts.error || opts.operands.length > 0) {
+    ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, usage);
+    return 1;
+  }
+  if (hasFlag(opts, 'h')) {
+    ctx.print(usage);
+    return 0;
+  }
+  return opts;
+}

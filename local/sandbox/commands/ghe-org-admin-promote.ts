@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command-registry.js';
-import { getopts, hasFlag, optionValue } from '../getopts.js';
+import { commandOptions, hasFlag, optionValue } from '../getopts.js';
 
 const USAGE = `Usage: ghe-org-admin-promote [-h] [-u USERNAME] [-o ORGANIZATION] [-a] [-y]
 Give organization owner privileges.
@@ -14,15 +14,8 @@ export const gheOrgAdminPromote: CommandSpec = {
   name: 'ghe-org-admin-promote',
   description: 'Make a user an owner of an organization (-u USER -o ORG [-y]); runs on the primary.',
   run(ctx) {
-    const opts = getopts(ctx.program, ctx.args, 'u:o:ayh');
-    if (opts.error || opts.operands.length > 0) {
-      ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, USAGE);
-      return 1;
-    }
-    if (hasFlag(opts, 'h')) {
-      ctx.print(USAGE);
-      return 0;
-    }
+    const opts = commandOptions(ctx, 'u:o:ayh', USAGE);
+    if (typeof opts === 'number') return opts;
     const user = optionValue(opts, 'u');
     const org = optionValue(opts, 'o');
     if (user === null && org === null && !hasFlag(opts, 'a')) {

@@ -1,5 +1,5 @@
 import type { CommandContext, CommandProgram, CommandSpec } from '../command-registry.js';
-import { getopts, hasFlag } from '../getopts.js';
+import { commandOptions } from '../getopts.js';
 
 const USAGE = `Usage: ghe-repl-promote [-h] [-y]
 Promote this replica to primary: put the primary in maintenance mode when it is reachable, stop
@@ -18,15 +18,8 @@ export const PROMOTE_BUG_EXIT_CODE = 5;
 const STOPPED_SERVICES = ['Pages', 'Git', 'MySQL', 'Redis', 'Elasticsearch'];
 
 function* promote(ctx: CommandContext): CommandProgram {
-  const opts = getopts(ctx.program, ctx.args, 'yh');
-  if (opts.error || opts.operands.length > 0) {
-    ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, USAGE);
-    return 1;
-  }
-  if (hasFlag(opts, 'h')) {
-    ctx.print(USAGE);
-    return 0;
-  }
+  const opts = commandOptions(ctx, 'yh', USAGE);
+  if (typeof opts === 'number') return opts;
   const node = ctx.node;
   const repl = node.replication;
   if (node.role !== 'replica' || !repl) {

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command-registry.js';
-import { countFlag, getopts, hasFlag } from '../getopts.js';
+import { commandOptions, countFlag } from '../getopts.js';
 import { replStatusExitCode, type ReplicationChannel } from '../replication-channels.js';
 
 const USAGE = `Usage: ghe-repl-status [-h] [-v|-vv]
@@ -31,15 +31,8 @@ export const gheReplStatus: CommandSpec = {
   name: 'ghe-repl-status',
   description: 'Replication status per datastore (Nagios style); run on the replica.',
   run(ctx) {
-    const opts = getopts(ctx.program, ctx.args, 'vh');
-    if (opts.error || opts.operands.length > 0) {
-      ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, USAGE);
-      return 1;
-    }
-    if (hasFlag(opts, 'h')) {
-      ctx.print(USAGE);
-      return 0;
-    }
+    const opts = commandOptions(ctx, 'vh', USAGE);
+    if (typeof opts === 'number') return opts;
     const verbosity = Math.min(2, countFlag(opts, 'v')) as 0 | 1 | 2;
     const node = ctx.node;
     const repl = node.replication;

@@ -1,5 +1,5 @@
 import type { CommandContext, CommandProgram, CommandSpec } from '../command-registry.js';
-import { getopts, hasFlag, optionValue } from '../getopts.js';
+import { commandOptions, optionValue } from '../getopts.js';
 import { removeNode } from './remove-node.js';
 
 const USAGE = `Usage: ghe-repl-teardown [-h] [-u UUID]
@@ -10,15 +10,8 @@ With -u UUID, on the primary: remove the node with UUID from the high availabili
   -h        Show this message`;
 
 function* teardown(ctx: CommandContext): CommandProgram {
-  const opts = getopts(ctx.program, ctx.args, 'u:h');
-  if (opts.error || opts.operands.length > 0) {
-    ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, USAGE);
-    return 1;
-  }
-  if (hasFlag(opts, 'h')) {
-    ctx.print(USAGE);
-    return 0;
-  }
+  const opts = commandOptions(ctx, 'u:h', USAGE);
+  if (typeof opts === 'number') return opts;
   const uuid = optionValue(opts, 'u');
   if (uuid !== null) return yield* removeNode(ctx, uuid);
 

@@ -1,6 +1,6 @@
 import type { CommandContext, CommandProgram, CommandSpec } from '../command-registry.js';
 import { formatBytes } from '../format.js';
-import { getopts, hasFlag, optionValue } from '../getopts.js';
+import { commandOptions, optionValue } from '../getopts.js';
 import { MAX_STDIN_UPLOAD, TICKET, uploadToSupport } from './support-upload.js';
 
 const USAGE = `Usage: ghe-support-upload [-h] [-f FILE] [-t TICKET] [-d DESCRIPTION]
@@ -12,15 +12,8 @@ Upload a file, or standard input (up to 100 MB), to GitHub Enterprise Support.
   -h               Show this message`;
 
 function* supportUpload(ctx: CommandContext): CommandProgram {
-  const opts = getopts(ctx.program, ctx.args, 'f:t:d:h');
-  if (opts.error || opts.operands.length > 0) {
-    ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, USAGE);
-    return 1;
-  }
-  if (hasFlag(opts, 'h')) {
-    ctx.print(USAGE);
-    return 0;
-  }
+  const opts = commandOptions(ctx, 'f:t:d:h', USAGE);
+  if (typeof opts === 'number') return opts;
   const ticket = optionValue(opts, 't');
   if (ticket !== null && !TICKET.test(ticket)) {
     ctx.printErr(

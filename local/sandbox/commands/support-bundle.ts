@@ -1,7 +1,7 @@
 import { BUNDLE_STATUS_FILE, textFile, type ApplianceState } from '../appliance-state.js';
 import type { CommandContext, CommandProgram } from '../command-registry.js';
 import { fileTimestamp, formatBytes, humanPeriod, periodDays } from '../format.js';
-import { getopts, hasFlag, optionValue } from '../getopts.js';
+import { commandOptions, hasFlag, optionValue } from '../getopts.js';
 import { TICKET, uploadToSupport } from './support-upload.js';
 
 /**
@@ -37,16 +37,9 @@ function nodeBundleSize(node: ApplianceState, days: number): number {
 }
 
 export function* supportBundle(ctx: CommandContext, kind: BundleKind): CommandProgram {
-  const opts = getopts(ctx.program, ctx.args, 'op:xut:h');
   const usage = bundleUsage(ctx.program);
-  if (opts.error || opts.operands.length > 0) {
-    ctx.printErr(opts.error ?? `${ctx.program}: unexpected argument ${opts.operands[0]}`, usage);
-    return 1;
-  }
-  if (hasFlag(opts, 'h')) {
-    ctx.print(usage);
-    return 0;
-  }
+  const opts = commandOptions(ctx, 'op:xut:h', usage);
+  if (typeof opts === 'number') return opts;
   const extended = hasFlag(opts, 'x');
   const period = optionValue(opts, 'p') ?? (extended ? '8days' : '2days');
   const human = humanPeriod(period);
