@@ -5,6 +5,8 @@ import type { Config, RunnerKind } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { isTarget, PATTERNS, TARGET_HINT } from '../shared/validate.js';
 import { redact } from '../shared/logger.js';
+import { defaultDeskSettings, deskAddresses, type LocalDeskSettings } from './service-desk.js';
+import { APP_FEATURES, checkGithubAppConfig } from '../shared/github-app/config.js';
 
 /**
  * Local configuration: the embedded default (the sandbox appliance, a local outbox, a parameter
@@ -24,10 +26,14 @@ export interface LocalConfig extends Config {
       smtp?: { host: string; port: number; secure?: boolean; user?: string; password?: string };
     };
     http: { host: string; port: number };
+    /** Service desk (sandbox): SMTP server, sandbox GHES API, desk settings and its addresses. */
+    serviceDesk: LocalDeskSettings & { addresses: string[]; sandboxApiUrl: string };
   };
 }
 
 export const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
+/** Port of the sandbox GHES web + REST server that `npm start` runs (the GitHub App's default GHES). */
+export const SANDBOX_GHES_PORT = 8788;
 
 export function defaultConfig(root: string): LocalConfig {
   return {
@@ -36,13 +42,29 @@ export function defaultConfig(root: string): LocalConfig {
     mail: { from: 'ghes-ops <ghes-ops@localhost>', notify: ['ops@localhost'] },
     parameterPrefix: '/ghes-ops',
     stateMachines: {},
+    githubApp: {
+      ghesUrl: `http://127.0.0.1:${SANDBOX_GHES_PORT}`,
+      publicUrl: 'http://127.0.0.1:8787',
+      name: 'ghes-ops',
+      features: [...APP_FEATURES],
+    },
     local: {
       timeScale: 0.1,
       scenario: 'healthy',
       stateDir: path.join(root, '.ghes-ops'),
       mail: { transport: 'outbox' },
       http: { host: '127.0.0.1', port: 8787 },
+      serviceDesk: localDesk('http://127.0.0.1:8787'),
     },
+  };
+}
+
+function localDesk(httpUrl: string): LocalConfig['local']['serviceDesk'] {
+  const d = defaultDeskSettings(httpUrl);
+  return {
+    ...d,
+    addresses: deskAddresses(d.desk),
+    sandboxApiUrl: `http://${d.sandboxGhes.host}:${d.sandboxGhes.port}/api/v3`,
   };
 }
 
@@ -64,6 +86,7 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     'scenario',
     'stateDir',
     'http',
+    'githubApp',
     '$schema',
   ];
   for (const k of Object.keys(file))
@@ -181,7 +204,19 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
       out.local.http.port = h.port as number;
     }
   }
+  const app = file.githubApp;
+  if (app !== undefined && !isObj(app)) bad('githubApp', 'must be an object');
+  const appFile = (app ?? {}) as Json;
+  const publicUrl =
+    appFile.publicUrl ??
+    (out.githubApp?.publicUrl === 'http://127.0.0.1:8787'
+      ? `http://${out.local.http.host}:${out.local.http.port}`
+      : out.githubApp?.publicUrl);
+  out.githubApp = checkGithubAppConfig({ ...out.githubApp, ...appFile, publicUrl }, (field, problem) =>
+    bad(`githubApp.${field}`, problem),
+  );
   if (out.appliance.runner !== 'sandbox') out.local.timeScale = 1;
+  out.local.serviceDesk = localDesk(`http://${out.local.http.host}:${out.local.http.port}`);
   return out;
 }
 

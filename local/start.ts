@@ -5,6 +5,9 @@ import { LocalHttpServer } from './http-server.js';
 import { cronMatches, rateMs, readSchedules } from './schedules.js';
 import { createLocalWorld, type LocalWorld } from './world.js';
 import { failoverRoutes } from './failover-routes.js';
+import { startLocalDesk } from './service-desk.js';
+import { githubAppRoutes } from './github-app-routes.js';
+import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
 
 /** Executions API of the local stack (what the AWS console or `aws stepfunctions` does in AWS). */
 export function executionRoutes(server: LocalHttpServer, world: LocalWorld): void {
@@ -120,7 +123,14 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   const server = new LocalHttpServer();
   executionRoutes(server, world);
   failoverRoutes(server, world);
+  githubAppRoutes(server, () => world.deps);
+  const desk = world.sandbox ? await startLocalDesk(config, world, server, log) : undefined;
   const { url } = await server.listen(config.local.http.port, config.local.http.host);
+  // The GitHub App's GHES: the sandbox's web + REST server when githubApp.ghesUrl is on loopback.
+  const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
+  let appGhes: GithubAppSandbox | undefined;
+  if (world.sandbox && ghesPort !== undefined)
+    appGhes = await startGithubAppSandbox(world.sandbox, { port: ghesPort });
   // Approval links in failover emails point at this server.
   process.env.GHES_OPS_APPROVAL_URL ??= url;
   const target =
@@ -136,6 +146,10 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     `  mail:      ${world.outbox ? `outbox ${config.local.stateDir}/outbox` : `SMTP ${config.local.mail.smtp?.host}:${config.local.mail.smtp?.port}`}`,
   );
   log(`  http:      ${url}`);
+  if (config.githubApp)
+    log(
+      `  github app: setup ${config.githubApp.publicUrl}/github-app/setup on ${appGhes ? `sandbox GHES ${appGhes.url}` : config.githubApp.ghesUrl}`,
+    );
   const stopSchedules = startSchedules(root, world, log);
   log('\nTrigger a workflow:');
   for (const w of WORKFLOWS) {
@@ -153,7 +167,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       for (const e of world.engine.listExecutions())
         if (e.status === 'RUNNING')
           world.engine.stopExecution(e.executionArn, 'LocalStackStopped', 'npm start was stopped');
-      void server.close().then(resolve);
+      void Promise.all([server.close(), appGhes?.close(), desk?.close()]).then(() => resolve());
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -16,6 +16,10 @@ import { Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
 import type { SandboxCloud } from './sandbox/cloud/sandbox-cloud.js';
 import { localFailoverDeps, sandboxScopedParams, watchFailoverExecutions } from './failover-world.js';
 import type { LocalConfig } from './config.js';
+import { localServiceDeskDeps } from './service-desk.js';
+import { installActionsSync, type ActionsSyncSandbox } from './sandbox/actions-sync/install.js';
+import { FetchGhesApi } from '../shared/ghes/fetch-ghes-api.js';
+import { ConfigError } from '../shared/errors.js';
 
 /**
  * The local world: one process holding the engine, the handlers (through `setDeps`), the appliance
@@ -35,6 +39,10 @@ export interface LocalWorld {
   /** Every log line the handlers wrote in this process (also appended to the log file). */
   logLines: string[];
   logFile: string;
+  /** actions-sync in the sandbox: the simulated tool, the GHES REST server, the issued token. */
+  actionsSync?: ActionsSyncSandbox;
+  /** Stops what the world started (the sandbox GHES server). */
+  close(): Promise<void>;
 }
 
 export interface WorldOptions {
@@ -94,7 +102,18 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
       ? path.join(stateDir, `parameters-${process.pid}-${Date.now()}.json`)
       : path.join(stateDir, 'parameters.json'),
   );
-  const params = sandbox ? sandboxScopedParams(file, config.parameterPrefix) : file;
+  const scoped = sandbox ? sandboxScopedParams(file, config.parameterPrefix) : file;
+  const actionsSync = sandbox ? installActionsSync(sandbox, scoped, config.parameterPrefix) : undefined;
+  const params = actionsSync ? actionsSync.params : scoped;
+  const ghesApi =
+    actionsSync?.api ??
+    new FetchGhesApi({
+      baseUrl: async () => {
+        throw new ConfigError(
+          'No GHES URL locally with a real appliance: pass destinationUrl in the actions-sync input.',
+        );
+      },
+    });
   const { cloud, ...failover } = localFailoverDeps(sandbox, params, config.parameterPrefix);
   const deps: Deps = {
     config,
@@ -105,6 +124,8 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     mailer,
     executions: new LocalExecutions(engine),
     ...failover,
+    ghesApi,
+    ...localServiceDeskDeps(),
   };
   setDeps(deps);
   const failoverSettled = watchFailoverExecutions(engine, () => deps);
@@ -119,5 +140,9 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     ...(outbox ? { outbox } : {}),
     logLines,
     logFile,
+    ...(actionsSync ? { actionsSync } : {}),
+    close: async () => {
+      await actionsSync?.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { githubAppConfigFromEnv, type GithubAppConfig } from './github-app/config.js';
 
 /**
  * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
@@ -29,6 +30,8 @@ export interface Config {
   parameterPrefix: string;
   /** State machine key -> ARN (AWS) or key (local). */
   stateMachines: Record<string, string>;
+  /** The GitHub App on GHES (issue 6); absent when GHES_OPS_GHES_URL is not set. */
+  githubApp?: GithubAppConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -74,5 +77,6 @@ export function configFromEnv(env: Env = process.env): Config {
     mail: { from: required(env, 'GHES_OPS_MAIL_FROM'), notify: splitList(env.GHES_OPS_NOTIFY) },
     parameterPrefix: env.GHES_OPS_PARAMETER_PREFIX ?? '/ghes-ops',
     stateMachines,
+    ...(env.GHES_OPS_GHES_URL?.trim() ? { githubApp: githubAppConfigFromEnv(env) } : {}),
   };
 }

@@ -210,6 +210,76 @@ export const WORKFLOWS: WorkflowInfo[] = [
       VerificationFailed: 'traffic switched, but the new primary did not answer as a primary in time',
     },
   },
+  {
+    key: 'actions-sync',
+    title: 'Actions sync from github.com',
+    description:
+      'Copies approved github.com actions into GHES with actions-sync: validates the list, preflights the token scopes, organization ownership, binary architecture and version, syncs each action in its own call (Map, concurrency 4 by default, transient failures retried with backoff), emails a report, and fails at the end if any action failed.',
+    inputs: [
+      {
+        name: 'list',
+        type: 'string | {parameter} | {repository, path, ref?}',
+        required: false,
+        description:
+          'the list-file text, an SSM parameter, or a file in an ops repository (default: parameter PREFIX/actions-sync/list)',
+      },
+      {
+        name: 'destinationUrl',
+        type: 'string',
+        required: false,
+        description: 'GHES URL (default: the configured ghesUrl)',
+      },
+      {
+        name: 'auth',
+        type: '{mode: "pat", tokenParameter?} | {mode: "app", installationId?}',
+        required: false,
+        description:
+          'PAT in an SSM SecureString (default PREFIX/actions-sync/token) or GitHub App installation token',
+      },
+      {
+        name: 'target',
+        type: 'string',
+        required: false,
+        description: 'where actions-sync runs: the primary (default) or a dedicated host',
+      },
+      {
+        name: 'concurrency',
+        type: 'integer',
+        required: false,
+        description: 'parallel actions-sync calls, 1-40 (default 4)',
+      },
+      { name: 'defaultBranchOnly', type: 'boolean', required: false, description: '--default-branch-only' },
+      { name: 'batchSize', type: 'integer', required: false, description: '--batch-size (0 or at least 10)' },
+      {
+        name: 'actionsAdminUser',
+        type: 'string',
+        required: false,
+        description: '--actions-admin-user (impersonation; needs site_admin)',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the report (default: the configured notify list)',
+      },
+      { name: 'reason', type: 'string', required: false, description: 'why it runs (schedule, upgrade...)' },
+    ],
+    example: { concurrency: 4, reason: 'manual run' },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing ran',
+      ActionsListInvalid:
+        'the list has bad lines (each with its number), duplicates, or no entries; nothing ran',
+      ConfigError: 'the list or token parameter is missing, or GitHub App mode without the app',
+      GhesApiError: 'GHES did not answer or refused the token',
+      TokenScopeMissing: 'the PAT lacks repo/workflow (or site_admin for impersonation)',
+      NotOrganizationOwner:
+        'the token user is not an owner of a destination organization (ghe-org-admin-promote)',
+      ActionsSyncWrongArchitecture:
+        'the installed binary is built for another architecture (names the right asset)',
+      ActionsSyncNotInstalled: 'actions-sync is missing or its version does not print',
+      ActionsSyncFailed: 'at least one action failed; every result is in the report',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

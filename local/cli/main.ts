@@ -11,6 +11,7 @@ import { progressPrinter } from './progress.js';
 import { startStack } from '../start.js';
 import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
+import { APP_USAGE, appCommand } from './app.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -25,6 +26,7 @@ Usage:
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
                                      decide a failover waiting for approval (on the running local stack)
+${APP_USAGE}
   run failover ... [--approve|--reject] [--reason <text>]
                                      answer the failover's approval gate in this run
 
@@ -165,6 +167,12 @@ async function main(argv: string[]): Promise<number> {
     case 'reject': {
       const config = await loadLocalConfig(ROOT);
       return approveCommand(cmd, rest, `http://${config.local.http.host}:${config.local.http.port}`);
+    }
+    case 'app': {
+      const i = rest.indexOf('--config');
+      const file = i >= 0 ? rest[i + 1] : undefined;
+      const args = i >= 0 ? [...rest.slice(0, i), ...rest.slice(i + 2)] : rest;
+      return appCommand(args, await loadLocalConfig(ROOT, file), { out: (l) => console.log(l) });
     }
     case 'start': {
       const { values } = parseArgs({

@@ -3,6 +3,7 @@ import type { ApplianceState } from './appliance-state.js';
 import type { Faults } from './faults.js';
 import { laggingChannels } from './replication-channels.js';
 import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
+import { ACTIONS_SYNC_SCENARIOS } from './actions-sync/scenarios.js';
 
 /** The named fault scenarios, each with a one-line description. */
 export const SCENARIOS = {
@@ -18,6 +19,8 @@ export const SCENARIOS = {
   slow: 'Every duration x100: a support bundle takes over 3 hours, a promotion 5 hours.',
   // Failures of the AWS around the appliances (cloud/sandbox-cloud.ts reads them).
   ...CLOUD_SCENARIOS,
+  // actions-sync (actions-sync/install.ts reads them; version-changed also upgrades the appliances).
+  ...ACTIONS_SYNC_SCENARIOS,
 } as const satisfies Record<string, string>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -55,6 +58,17 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   slow: { durationFactor: 100 },
   'dns-fails': {},
   'lb-fails': {},
+  'actions-sync-no-workflow-scope': {},
+  'actions-sync-not-owner': {},
+  'actions-sync-386-binary': {},
+  'actions-sync-one-fails': {},
+  'actions-sync-transient': {},
+  'actions-sync-version-changed': {
+    setup({ primary, replica }) {
+      primary.version = '3.18.0';
+      replica.version = '3.18.0';
+    },
+  },
 };
 
 export function isScenarioName(name: string): name is ScenarioName {

@@ -17,6 +17,9 @@ export const ALLOWED_PROGRAMS = new Set([
   'ghe-org-admin-promote',
   'ghe-announce',
   'actions-sync',
+  // Wrapper installed next to actions-sync: reads the token from SSM with the instance profile.
+  'ghes-ops-actions-sync',
+  'file',
   'uname',
   'cat',
 ]);

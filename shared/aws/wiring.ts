@@ -67,3 +67,51 @@ export const httpsAppliances: AdapterFactory<'http'> = async ({ config, adapter 
     managePasswordParameter: `${config.parameterPrefix}/manage/root-password`,
   });
 };
+
+/** The GHES REST API over HTTPS; the base URL is the `GHES_OPS_GHES_URL` environment variable. */
+export const fetchGhesApi: AdapterFactory<'ghesApi'> = async () => {
+  const [{ FetchGhesApi }, { ConfigError }] = await Promise.all([
+    import('../ghes/fetch-ghes-api.js'),
+    import('../errors.js'),
+  ]);
+  return new FetchGhesApi({
+    baseUrl: async () => {
+      const url = process.env.GHES_OPS_GHES_URL?.trim();
+      if (!url)
+        throw new ConfigError(
+          'Environment variable GHES_OPS_GHES_URL (the GHES URL, e.g. https://ghes.example.com) is not set. Set the ghesUrl param in serverless.yml and redeploy, or pass destinationUrl in the input.',
+        );
+      return url;
+    },
+  });
+};
+
+/** Raw received mail from the SES receipt rule's S3 bucket. */
+export const s3RawMail: AdapterFactory<'rawMail'> = async () => {
+  const [{ S3RawMailStore }, { S3Client }] = await Promise.all([
+    import('./s3-raw-mail.js'),
+    import('@aws-sdk/client-s3'),
+  ]);
+  return new S3RawMailStore(new S3Client({}));
+};
+
+/**
+ * Service desk tickets over the GHES REST API (`GHES_OPS_GHES_URL` + `/api/v3`). The token is the
+ * SecureString `<prefix>/service-desk/github-token` until the GitHub App (issue 6) provides
+ * installation tokens: then only this token provider changes.
+ */
+export const ghesTickets: AdapterFactory<'tickets'> = async ({ config, adapter }) => {
+  const [{ RestTicketRepository }, { ConfigError }] = await Promise.all([
+    import('../service-desk/tickets.js'),
+    import('../errors.js'),
+  ]);
+  const name = `${config.parameterPrefix}/service-desk/github-token`;
+  return new RestTicketRepository(
+    () => `${(process.env.GHES_OPS_GHES_URL ?? '').replace(/\/+$/, '')}/api/v3`,
+    async () => {
+      const token = await adapter('params').get(name);
+      if (!token) throw new ConfigError(`Parameter ${name} (the service desk's GHES token) is not set.`);
+      return token;
+    },
+  );
+};

@@ -9,7 +9,17 @@ import type { Deps } from './deps.js';
  * holds only its own clients), and using an undeclared adapter fails loudly, locally too.
  */
 export type AdapterKey =
-  'runner' | 'params' | 'mailer' | 'executions' | 'http' | 'dns' | 'loadBalancer' | 'instances';
+  | 'runner'
+  | 'params'
+  | 'mailer'
+  | 'executions'
+  | 'http'
+  | 'dns'
+  | 'loadBalancer'
+  | 'instances'
+  | 'ghesApi'
+  | 'rawMail'
+  | 'tickets';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
 export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
@@ -20,6 +30,9 @@ export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'dns',
   'loadBalancer',
   'instances',
+  'ghesApi',
+  'rawMail',
+  'tickets',
 ];
 
 export interface FactoryContext {

@@ -9,6 +9,9 @@ import type { Dns } from '../traffic/dns.js';
 import type { LoadBalancer } from '../traffic/load-balancer.js';
 import type { Instances } from '../compute/instances.js';
 import type { ApplianceHttp } from '../http/appliance-http.js';
+import type { GhesApi } from '../ghes/ghes-api.js';
+import type { RawMailStore } from '../service-desk/raw-mail.js';
+import type { TicketRepository } from '../service-desk/tickets.js';
 
 /**
  * Everything a step needs from the outside world, passed in. Lambdas get the AWS implementations
@@ -31,6 +34,12 @@ export interface Deps {
   instances: Instances;
   /** HTTPS to the appliances: /status and the maintenance drain counters. */
   http: ApplianceHttp;
+  /** The GHES REST API (`/api/v3`): token scopes, memberships, meta (actions-sync). */
+  ghesApi: GhesApi;
+  /** Raw received mail: S3 (the SES receipt rule's S3 action) in AWS. */
+  rawMail: RawMailStore;
+  /** Service desk tickets: issues over the GHES REST API. */
+  tickets: TicketRepository;
 }
 
 type Provider = () => Deps;

@@ -49,6 +49,12 @@ describe('scenarios, durations and extension', () => {
       // The failover's cloud around the appliances (local/sandbox/cloud/).
       'dns-fails',
       'lb-fails',
+      'actions-sync-no-workflow-scope',
+      'actions-sync-not-owner',
+      'actions-sync-386-binary',
+      'actions-sync-one-fails',
+      'actions-sync-transient',
+      'actions-sync-version-changed',
     ]);
     for (const text of Object.values(SCENARIOS)) expect(text).toMatch(/^[^\n]{20,200}$/);
   });

@@ -86,6 +86,29 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   failoverNotify: ['ses:SendEmail'],
   failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
+  githubAppSetup: ['ssm:PutParameter'],
+  githubAppRedirect: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ssm:PutParameter'],
+  githubAppWebhook: ['ssm:GetParameter'],
+  serviceDeskReceive: [
+    's3:GetObject',
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'ssm:DeleteParameter',
+    'ses:SendEmail',
+  ],
+  serviceDeskHttp: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
+  actionsSyncConfigure: ['ssm:GetParameter'],
+  actionsSyncPreflight: [
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+  ],
+  actionsSyncStart: ['ssm:SendCommand'],
+  actionsSyncCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  actionsSyncReport: ['ses:SendEmail'],
+  actionsSyncWatchUpgrade: ['ssm:GetParameter', 'ssm:PutParameter', 'states:StartExecution'],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -339,6 +362,7 @@ describe('functions', () => {
       const machines = (env.GHES_OPS_STATE_MACHINES as JsonObject)['Fn::Sub'] as string;
       expect(JSON.parse(machines)).toEqual({
         'support-bundle': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-support-bundle`,
+        'actions-sync': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-actions-sync`,
       });
     }
     expect(roles.size).toBe(functionKeys.length);
@@ -411,10 +435,13 @@ describe('IAM', () => {
     }
   });
 
-  it('denies with a wildcard only to enforce TLS on the deployment bucket', () => {
+  it('denies with a wildcard only to enforce TLS, on the deployment and service-desk mail buckets', () => {
     const denies = allStatements(template).filter(({ statement }) => statement.Effect === 'Deny');
-    for (const { where, statement } of denies) {
-      expect(where.startsWith('ServerlessDeploymentBucketPolicy.')).toBe(true);
+    expect(denies.map(({ where }) => where.split('.')[0]).sort()).toEqual([
+      'ServerlessDeploymentBucketPolicy',
+      'ServiceDeskMailBucketPolicy',
+    ]);
+    for (const { statement } of denies) {
       expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
     }
   });
@@ -559,7 +586,12 @@ describe('state machine', () => {
 
   it('has an EventBridge Scheduler schedule, disabled by default, that starts it with a primary-scope input', () => {
     const schedules = (t: Template): [string, Resource][] =>
-      Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
+      Object.entries(t.Resources).filter(
+        ([, r]) =>
+          r.Type === 'AWS::Scheduler::Schedule' &&
+          JSON.stringify((r.Properties.Target as JsonObject | undefined)?.Arn) ===
+            JSON.stringify({ Ref: 'SupportBundleStateMachine' }),
+      );
     const [[, schedule]] = schedules(template) as [[string, Resource]];
     expect(schedules(template)).toHaveLength(1);
     // EventBridge rules belong to the failover only (alarm trigger, execution-ended handler).
@@ -728,8 +760,90 @@ describe('failover', () => {
   it('serves the approval link on an HTTP API (GET page, POST decision)', () => {
     const routes = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
-      .map((r) => r.Properties.RouteKey)
+      .map((r) => r.Properties.RouteKey as string)
+      .filter((k) => k.includes('/failover/'))
       .sort();
     expect(routes).toEqual(['GET /failover/approvals/{execution}', 'POST /failover/approvals/{execution}']);
+  });
+});
+
+describe('GitHub App (issue 6)', () => {
+  const APP_FUNCTIONS = ['githubAppSetup', 'githubAppRedirect', 'githubAppWebhook'];
+
+  it('serves the setup page, the manifest redirect and the webhooks on the HTTP API', () => {
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey as string)
+      .filter((k) => k.includes('/github-app/'))
+      .sort();
+    expect(routes).toEqual([
+      'GET /github-app/redirect',
+      'GET /github-app/setup',
+      'POST /github-app/webhooks',
+    ]);
+  });
+
+  it('gives the app functions the GHES URL, the public URL of the HTTP API and the app settings', () => {
+    for (const key of APP_FUNCTIONS) {
+      const env = (template.Resources[functionLogicalId(key)]!.Properties.Environment as JsonObject)
+        .Variables as JsonObject;
+      expect(env).toMatchObject({
+        GHES_OPS_GHES_URL: '',
+        GHES_OPS_APP_NAME: 'ghes-ops',
+        GHES_OPS_APP_ORG: '',
+        GHES_OPS_APP_FEATURES: 'service-desk,actions-sync',
+      });
+      expect(JSON.stringify(env.GHES_OPS_PUBLIC_URL)).toContain('HttpApi');
+    }
+  });
+
+  it('limits the app roles to the state and credentials parameters', () => {
+    const resources = (key: string): string[] =>
+      roleStatements(template, roleLogicalId(key))
+        .filter((s) => asArray(s.Action).some((a) => a.startsWith('ssm:')))
+        .flatMap((s) => asArray(s.Resource as Json | Json[]))
+        .map((r) => JSON.stringify(r));
+    const param = (suffix: string): string =>
+      JSON.stringify({
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/github-app/${suffix}`,
+      });
+    expect(resources('githubAppSetup')).toEqual([param('setup-states/*')]);
+    expect(resources('githubAppRedirect')).toEqual([param('setup-states/*'), param('credentials/*')]);
+    expect(resources('githubAppWebhook')).toEqual([param('credentials/*')]);
+  });
+});
+
+describe('actions-sync', () => {
+  const scheduled = (t: Template): Resource[] =>
+    Object.values(t.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+
+  it('is a STANDARD state machine logging errors only, with a nightly schedule disabled by default', () => {
+    const sm = template.Resources.ActionsSyncStateMachine!;
+    expect(sm.Type).toBe('AWS::StepFunctions::StateMachine');
+    const nightly = scheduled(template).find(
+      (r) =>
+        JSON.stringify((r.Properties.Target as JsonObject).Arn) ===
+        JSON.stringify({ Ref: 'ActionsSyncStateMachine' }),
+    )!;
+    expect(nightly.Properties.State).toBe('DISABLED');
+    expect(nightly.Properties.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(JSON.parse((nightly.Properties.Target as JsonObject).Input as string)).toEqual({
+      reason: 'nightly schedule',
+    });
+  });
+
+  it('lets only the upgrade watch start actions-sync, and only that state machine', () => {
+    const statements = roleStatements(template, 'ActionsSyncWatchUpgradeRole');
+    const start = statements.filter((st) => [st.Action].flat().includes('states:StartExecution'));
+    expect(start).toHaveLength(1);
+    expect(JSON.stringify(start[0]!.Resource)).toContain(`stateMachine:ghes-ops-${STAGE}-actions-sync`);
+  });
+
+  it('keeps the token parameters to the preflight (the token never goes to the sync steps)', () => {
+    for (const role of ['ActionsSyncStartRole', 'ActionsSyncCheckRole', 'ActionsSyncReportRole'])
+      expect(JSON.stringify(roleStatements(template, role))).not.toContain('actions-sync/token');
+    expect(JSON.stringify(roleStatements(template, 'ActionsSyncPreflightRole'))).toContain(
+      'actions-sync/token',
+    );
   });
 });

@@ -54,6 +54,9 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   loadBalancer: /^elasticloadbalancing:/,
   instances: /^ec2:StopInstances$/,
   http: undefined,
+  ghesApi: undefined,
+  rawMail: /^s3:GetObject$/,
+  tickets: undefined,
 };
 
 type Json = Record<string, unknown>;

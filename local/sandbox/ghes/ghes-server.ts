@@ -14,8 +14,10 @@ export interface TokenInfo {
   /** Classic PAT scopes, reported in `X-OAuth-Scopes`. */
   scopes: string[];
   /** Installation tokens (GitHub App) have no scopes; their permissions live with the app. */
-  kind: 'pat' | 'installation';
+  kind: 'pat' | 'installation' | 'app';
   installationId?: number;
+  /** App JWTs and installation tokens: the app. */
+  appId?: number;
   expiresAt?: string;
 }
 
@@ -24,6 +26,7 @@ export type Handler = (req: HttpRequest, auth: TokenInfo | undefined) => Promise
 export class SandboxGhes {
   private readonly http = new LocalHttpServer();
   private readonly tokens = new Map<string, TokenInfo>();
+  private readonly verifiers: ((token: string) => TokenInfo | undefined)[] = [];
   private base: string | undefined;
 
   constructor(readonly sandbox: Sandbox) {
@@ -73,15 +76,29 @@ export class SandboxGhes {
     this.tokens.set(token, info);
   }
 
+  /** Accepts tokens that are checked rather than stored (e.g. GitHub App JWTs, local/sandbox/ghes/apps.ts). */
+  addTokenVerifier(verify: (token: string) => TokenInfo | undefined): void {
+    this.verifiers.push(verify);
+  }
+
   revokeToken(token: string): void {
     this.tokens.delete(token);
   }
 
   authenticate(req: HttpRequest): TokenInfo | undefined {
     const m = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const info = m?.[1] ? this.tokens.get(m[1]) : undefined;
+    const token = m?.[1];
+    const info = token ? (this.tokens.get(token) ?? this.verify(token)) : undefined;
     if (info?.expiresAt && Date.parse(info.expiresAt) < this.sandbox.now()) return undefined;
     return info;
+  }
+
+  private verify(token: string): TokenInfo | undefined {
+    for (const v of this.verifiers) {
+      const info = v(token);
+      if (info) return info;
+    }
+    return undefined;
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<{ url: string; apiUrl: string }> {

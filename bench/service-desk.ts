@@ -1,0 +1,120 @@
+/**
+ * Service desk benchmark through the local stack: 1,000 messages at concurrency 20 from an SMTP
+ * client to tickets in the sandbox GHES; p50/p99 from SMTP accept to ticket; peak memory of a
+ * 25 MB message; a bare SMTP sink's throughput on the same machine and the ratio.
+ * Run: node --import tsx bench/service-desk.ts
+ */
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { scaledClock } from '../shared/clock.js';
+import { createLogger } from '../shared/logger.js';
+import { OutboxMailer } from '../local/adapters/outbox-mailer.js';
+import { defaultDeskSettings, LocalServiceDesk } from '../local/service-desk.js';
+import { Sandbox } from '../local/sandbox/sandbox.js';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 1000);
+const CONCURRENCY = 20;
+const TO = 'support+acme-support-1-issue-@desk.localhost';
+const message = (i: number, extra = ''): string =>
+  `From: customer${i}@example.com\r\nTo: ${TO}\r\nSubject: Bench ticket ${i}\r\nMessage-ID: <bench-${i}@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, this is message ${i}.\r\n${extra}`;
+
+async function blast(port: number, total: number, make: (i: number) => string): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      const t = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 1,
+      });
+      while (next < total) {
+        const i = next++;
+        await t.sendMail({ envelope: { from: `customer${i}@example.com`, to: [TO] }, raw: make(i) });
+      }
+      t.close();
+    }),
+  );
+  return performance.now() - start;
+}
+
+const pct = (a: number[], p: number): number =>
+  a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const latencies: number[] = [];
+  const outcomes = new Map<string, number>();
+  const settings = defaultDeskSettings('http://127.0.0.1:1');
+  settings.smtp.port = 0;
+  settings.sandboxGhes.port = 0;
+  const desk = new LocalServiceDesk({
+    settings,
+    sandbox: new Sandbox({ clock: scaledClock(0.001) }),
+    mailer: new OutboxMailer(),
+    log: createLogger({ level: 'error', write: () => undefined }),
+    onOutcome: (o, acceptedAt) => {
+      latencies.push(Date.now() - acceptedAt);
+      outcomes.set(o.action, (outcomes.get(o.action) ?? 0) + 1);
+    },
+  });
+  const { smtpPort } = await desk.start();
+  const ms = await blast(smtpPort, N, (i) => message(i));
+  await desk.settled();
+  const total = performance.now();
+  const repo = desk.issues.repo('acme/support-tickets')!;
+  const titles = new Set(repo.issues.map((i) => i.title));
+  latencies.sort((a, b) => a - b);
+  const created = outcomes.get('created') ?? 0;
+  const issueCount = repo.issues.length;
+  const endToEnd = ms + (performance.now() - total);
+
+  // Peak memory of one 25 MB message (base64 attachment).
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const big = Buffer.alloc(18 * 1024 * 1024, 7)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n');
+  const bigMail = `From: big@example.com\r\nTo: ${TO}\r\nSubject: Big\r\nMessage-ID: <big@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nlarge\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${big}\r\n--b--\r\n`;
+  await blast(smtpPort, 1, () => bigMail);
+  await desk.settled();
+  clearInterval(sampler);
+  await desk.close();
+
+  // Bare SMTP sink on the same machine.
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData: (s, _x, cb) => {
+      s.on('data', () => undefined);
+      s.on('end', () => cb());
+    },
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+  const sinkPort = (sink as unknown as { server: { address(): { port: number } } }).server.address().port;
+  const sinkMs = await blast(sinkPort, N, (i) => message(i));
+  await new Promise<void>((r) => sink.close(() => r()));
+
+  const rate = (N / endToEnd) * 1000;
+  const sinkRate = (N / sinkMs) * 1000;
+  console.log(`service desk: ${N} messages, concurrency ${CONCURRENCY}`);
+  console.log(
+    `  tickets created ${created}, distinct ${titles.size}, lost ${N - titles.size}, duplicated ${issueCount - titles.size}`,
+  );
+  console.log(`  throughput ${rate.toFixed(0)} msg/s (SMTP send to last ticket ${endToEnd.toFixed(0)} ms)`);
+  console.log(`  latency accept->ticket p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+  console.log(
+    `  25 MB message: peak RSS +${((peak - before) / 1048576).toFixed(0)} MB (RSS ${(peak / 1048576).toFixed(0)} MB)`,
+  );
+  console.log(
+    `  bare SMTP sink ${sinkRate.toFixed(0)} msg/s; service desk / sink = ${(rate / sinkRate).toFixed(2)}`,
+  );
+  if (created !== N || issueCount !== titles.size) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,15 @@
+import { lambdaHandler } from '../../shared/runtime/handler.js';
+import { ssmParameters } from '../../shared/aws/wiring.js';
+import { setupPage } from '../../shared/github-app/flow.js';
+import { httpEvent, query, result } from './http.js';
+
+/** GET /github-app/setup: the page that posts the generated manifest to GHES with a one-time state. */
+export const handler = lambdaHandler(
+  'githubAppSetup',
+  httpEvent,
+  async (event, deps) => {
+    const page = await setupPage(query(event), deps);
+    return result(page.status, page.headers, page.body);
+  },
+  { params: ssmParameters },
+);

@@ -1,0 +1,226 @@
+import type { HttpRequest } from '../../http-server.js';
+import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-server.js';
+
+/**
+ * Sandbox GHES REST endpoints for repositories, issues, comments, labels, assignees and file
+ * contents (`/api/v3/repos/...`), enough for the service desk. State lives in memory.
+ */
+export interface SandboxIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  assignees: string[];
+  user: string;
+  comments: { id: number; body: string; user: string; created_at: string }[];
+  created_at: string;
+}
+
+export interface SandboxRepo {
+  owner: string;
+  name: string;
+  private: boolean;
+  issues: SandboxIssue[];
+  labels: Set<string>;
+  files: Map<string, string>;
+}
+
+export class SandboxIssues {
+  readonly repos = new Map<string, SandboxRepo>();
+  private commentSeq = 1000;
+
+  constructor(private readonly ghes: SandboxGhes) {
+    const r = (p: string): string => `/api/v3/repos/:owner/:repo${p}`;
+    ghes.route('GET', r(''), (req, auth) =>
+      this.withRepo(req, auth, (repo) => json(200, this.repoJson(repo))),
+    );
+    ghes.route('GET', r('/issues'), (req, auth) =>
+      this.withRepo(req, auth, (repo) =>
+        json(
+          200,
+          repo.issues.map((i) => this.issueJson(repo, i)),
+        ),
+      ),
+    );
+    ghes.route('POST', r('/issues'), (req, auth) =>
+      this.withRepo(req, auth, (repo, body) => {
+        if (typeof body.title !== 'string' || !body.title)
+          return json(422, { message: 'Validation Failed: title' });
+        const labels = Array.isArray(body.labels) ? body.labels.map(String) : [];
+        labels.forEach((l) => repo.labels.add(l));
+        const issue: SandboxIssue = {
+          number: repo.issues.length + 1,
+          title: body.title.slice(0, 256),
+          body: typeof body.body === 'string' ? body.body : '',
+          state: 'open',
+          labels,
+          assignees: Array.isArray(body.assignees) ? body.assignees.map(String) : [],
+          user: auth!.login,
+          comments: [],
+          created_at: new Date(this.ghes.sandbox.now()).toISOString(),
+        };
+        repo.issues.push(issue);
+        return json(201, this.issueJson(repo, issue));
+      }),
+    );
+    ghes.route('GET', r('/issues/:number'), (req, auth) =>
+      this.withIssue(req, auth, (repo, issue) => json(200, this.issueJson(repo, issue))),
+    );
+    ghes.route('PATCH', r('/issues/:number'), (req, auth) =>
+      this.withIssue(req, auth, (repo, issue, body) => {
+        if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
+        if (typeof body.title === 'string') issue.title = body.title;
+        if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
+        return json(200, this.issueJson(repo, issue));
+      }),
+    );
+    ghes.route('GET', r('/issues/:number/comments'), (req, auth) =>
+      this.withIssue(req, auth, (repo, issue) =>
+        json(
+          200,
+          issue.comments.map((c) => this.commentJson(repo, issue, c)),
+        ),
+      ),
+    );
+    ghes.route('POST', r('/issues/:number/comments'), (req, auth) =>
+      this.withIssue(req, auth, (repo, issue, body) => {
+        if (typeof body.body !== 'string' || !body.body)
+          return json(422, { message: 'Validation Failed: body' });
+        const c = {
+          id: ++this.commentSeq,
+          body: body.body,
+          user: auth!.login,
+          created_at: new Date(this.ghes.sandbox.now()).toISOString(),
+        };
+        issue.comments.push(c);
+        return json(201, this.commentJson(repo, issue, c));
+      }),
+    );
+    ghes.route('POST', r('/issues/:number/labels'), (req, auth) =>
+      this.withIssue(req, auth, (_repo, issue, body) => {
+        for (const l of Array.isArray(body.labels) ? body.labels.map(String) : [])
+          if (!issue.labels.includes(l)) issue.labels.push(l);
+        return json(
+          200,
+          issue.labels.map((name) => ({ name })),
+        );
+      }),
+    );
+    ghes.route('POST', r('/issues/:number/assignees'), (req, auth) =>
+      this.withIssue(req, auth, (repo, issue, body) => {
+        for (const a of Array.isArray(body.assignees) ? body.assignees.map(String) : [])
+          if (!issue.assignees.includes(a)) issue.assignees.push(a);
+        return json(201, this.issueJson(repo, issue));
+      }),
+    );
+    ghes.route('GET', r('/labels'), (req, auth) =>
+      this.withRepo(req, auth, (repo) =>
+        json(
+          200,
+          [...repo.labels].map((name) => ({ name })),
+        ),
+      ),
+    );
+    ghes.route('GET', r('/contents/:a/:b/:c'), (req, auth) =>
+      this.withRepo(req, auth, (repo) => {
+        const path = [req.params.a, req.params.b, req.params.c].join('/');
+        const text = repo.files.get(path);
+        if (text === undefined) return json(404, { message: 'Not Found' });
+        return json(200, {
+          type: 'file',
+          path,
+          encoding: 'base64',
+          content: Buffer.from(text).toString('base64'),
+        });
+      }),
+    );
+  }
+
+  createRepo(owner: string, name: string, opts: { private: boolean }): SandboxRepo {
+    const repo: SandboxRepo = {
+      owner,
+      name,
+      private: opts.private,
+      issues: [],
+      labels: new Set(),
+      files: new Map(),
+    };
+    this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
+    return repo;
+  }
+
+  repo(full: string): SandboxRepo | undefined {
+    return this.repos.get(full.toLowerCase());
+  }
+
+  private withRepo(
+    req: HttpRequest,
+    auth: TokenInfo | undefined,
+    fn: (repo: SandboxRepo, body: Record<string, unknown>) => ReturnType<typeof json>,
+  ): ReturnType<typeof json> {
+    if (!auth) return unauthorized();
+    const repo = this.repo(`${req.params.owner}/${req.params.repo}`);
+    if (!repo) return json(404, { message: 'Not Found' });
+    let body: Record<string, unknown> = {};
+    if (req.body) {
+      try {
+        body = JSON.parse(req.body) as Record<string, unknown>;
+      } catch {
+        return json(400, { message: 'Problems parsing JSON' });
+      }
+    }
+    return fn(repo, body);
+  }
+
+  private withIssue(
+    req: HttpRequest,
+    auth: TokenInfo | undefined,
+    fn: (repo: SandboxRepo, issue: SandboxIssue, body: Record<string, unknown>) => ReturnType<typeof json>,
+  ): ReturnType<typeof json> {
+    return this.withRepo(req, auth, (repo, body) => {
+      const issue = repo.issues[Number(req.params.number) - 1];
+      return issue ? fn(repo, issue, body) : json(404, { message: 'Not Found' });
+    });
+  }
+
+  private repoJson(r: SandboxRepo): Record<string, unknown> {
+    return {
+      name: r.name,
+      full_name: `${r.owner}/${r.name}`,
+      owner: { login: r.owner },
+      private: r.private,
+      visibility: r.private ? 'private' : 'public',
+      html_url: `${this.ghes.url}/${r.owner}/${r.name}`,
+    };
+  }
+
+  private issueJson(r: SandboxRepo, i: SandboxIssue): Record<string, unknown> {
+    return {
+      number: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      user: { login: i.user },
+      labels: i.labels.map((name) => ({ name })),
+      assignees: i.assignees.map((login) => ({ login })),
+      comments: i.comments.length,
+      created_at: i.created_at,
+      html_url: `${this.ghes.url}/${r.owner}/${r.name}/issues/${i.number}`,
+    };
+  }
+
+  private commentJson(
+    r: SandboxRepo,
+    i: SandboxIssue,
+    c: SandboxIssue['comments'][number],
+  ): Record<string, unknown> {
+    return {
+      id: c.id,
+      body: c.body,
+      user: { login: c.user },
+      created_at: c.created_at,
+      html_url: `${this.ghes.url}/${r.owner}/${r.name}/issues/${i.number}#issuecomment-${c.id}`,
+    };
+  }
+}

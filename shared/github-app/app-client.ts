@@ -1,0 +1,92 @@
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { ConfigError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { ParameterStore } from '../params/parameter-store.js';
+import { apiBase, requireGithubApp, type GithubAppConfig } from './config.js';
+import { readCredentials, type AppCredentials } from './credentials.js';
+
+/**
+ * The one place that builds `@octokit/app` for GHES. Everything that acts on GHES as the app
+ * (service desk, actions-sync, webhooks) goes through these three functions:
+ *
+ * - `githubApp(deps)`: the App for `<ghesUrl>/api/v3`, built from the credentials in the parameter
+ *   store and cached for the life of the process (a Lambda container: across invocations) for
+ *   `CACHE_MS`, so a re-registered or imported app is picked up without a redeploy;
+ * - `installationClient(deps, installationId)`: an Octokit authenticated as one installation
+ *   (installation tokens are created and refreshed by @octokit/auth-app);
+ * - `forgetGithubApp()`: drops the cache (after storing new credentials, and in tests).
+ *
+ * Credentials never leave this module except inside the App object.
+ */
+export const CACHE_MS = 10 * 60 * 1000;
+
+/** Octokit for GHES's REST base: the Octokit class every app client is made from. */
+export const ghesOctokit = (cfg: Pick<GithubAppConfig, 'ghesUrl'>): typeof Octokit =>
+  Octokit.defaults({ baseUrl: apiBase(cfg), userAgent: 'ghes-ops' });
+
+export type GhesApp = App<{ Octokit: typeof Octokit }>;
+export type InstallationClient = Octokit;
+
+interface AppDeps {
+  config: Pick<Config, 'parameterPrefix'> & { githubApp?: GithubAppConfig };
+  params: ParameterStore;
+}
+
+interface Entry {
+  key: string;
+  at: number;
+  app: Promise<{ app: GhesApp; appId: number; slug: string }>;
+}
+let cached: Entry | undefined;
+
+/** Builds an App from credentials (no cache): for the import command's check and tests. */
+export function buildApp(
+  cfg: Pick<GithubAppConfig, 'ghesUrl'>,
+  creds: Pick<AppCredentials, 'appId' | 'privateKey' | 'webhookSecret'>,
+): GhesApp {
+  return new App({
+    appId: creds.appId,
+    privateKey: creds.privateKey,
+    webhooks: { secret: creds.webhookSecret },
+    Octokit: ghesOctokit(cfg),
+    // @octokit/app logs through console by default; keep it quiet (our logger is structured).
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
+}
+
+/** The registered app, or a ConfigError saying how to register one. */
+export async function githubApp(
+  deps: AppDeps,
+  now = Date.now(),
+): Promise<{ app: GhesApp; appId: number; slug: string }> {
+  const cfg = requireGithubApp(deps.config);
+  const key = `${apiBase(cfg)}|${deps.config.parameterPrefix}`;
+  if (cached && cached.key === key && now - cached.at < CACHE_MS) return cached.app;
+  const entry: Entry = {
+    key,
+    at: now,
+    app: readCredentials(deps.params, deps.config.parameterPrefix).then((creds) => {
+      if (!creds)
+        throw new ConfigError(
+          `No GitHub App is registered for ${cfg.ghesUrl}: open the setup page (ghes-ops app setup) or run ghes-ops app import.`,
+        );
+      return { app: buildApp(cfg, creds), appId: creds.appId, slug: creds.slug };
+    }),
+  };
+  cached = entry;
+  entry.app.catch(() => {
+    if (cached === entry) cached = undefined; // never cache a failure
+  });
+  return entry.app;
+}
+
+/** An Octokit acting as the given installation of the app. */
+export async function installationClient(deps: AppDeps, installationId: number): Promise<InstallationClient> {
+  const { app } = await githubApp(deps);
+  return app.getInstallationOctokit(installationId);
+}
+
+export function forgetGithubApp(): void {
+  cached = undefined;
+}

@@ -1,0 +1,158 @@
+import { ConfigError } from '../errors.js';
+
+/**
+ * Service desk settings. In AWS they come from the JSON in GHES_OPS_SERVICE_DESK (set from
+ * serverless.yml params); locally from the embedded default (`local/service-desk-local.ts`).
+ */
+export interface DeskProject {
+  /** Project path slug, e.g. `acme-support`; the default key is `<slug>-<id>-issue-`. */
+  slug: string;
+  id: number;
+  /** Optional alias suffix (`[a-z0-9_]`): key `<slug>-<suffix>`. */
+  suffix?: string;
+  /** `owner/name` of the PRIVATE tickets repository. */
+  repo: string;
+  /** Reopen a closed ticket when an external participant writes (with a note mentioning the assignees). */
+  reopen: boolean;
+  /** Tickets get this description template (a file under `.github/service_desk_templates/`, without `.md`). */
+  descriptionTemplate?: string;
+}
+
+export interface DeskConfig {
+  /** Incoming mail: `<local>+<key>@<domain>`. */
+  local: string;
+  domain: string;
+  /** Display name of the bot on outgoing mail. */
+  botName: string;
+  projects: DeskProject[];
+  /** DMARC FAIL: drop the mail or create the ticket with a `dmarc-fail` label. */
+  dmarcFail: 'drop' | 'label';
+  /** Per-sender burst limit: at most `max` mails in `windowSeconds`. */
+  burst: { max: number; windowSeconds: number };
+  /** Attachments above this size are listed but not kept. */
+  maxAttachmentBytes: number;
+  /** Messages above this size get a ticket with a note and no attachments. */
+  maxMessageBytes: number;
+  /** Base of unsubscribe links, e.g. `https://api.example.com/service-desk`. */
+  publicUrl: string;
+  /** Parameter-store prefix of the desk's records (idempotency, reply keys, threads). */
+  recordPrefix: string;
+}
+
+export const DESK_DEFAULTS = {
+  botName: 'Support Bot',
+  dmarcFail: 'label',
+  burst: { max: 10, windowSeconds: 300 },
+  maxAttachmentBytes: 10 * 1024 * 1024,
+  maxMessageBytes: 30 * 1024 * 1024,
+} as const;
+
+const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
+const SUFFIX = /^[a-z0-9_]{1,50}$/;
+const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const LOCAL = /^[A-Za-z0-9._-]{1,40}$/;
+const DOMAIN =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The project key in its default form. */
+export function defaultKey(p: DeskProject): string {
+  return `${p.slug}-${p.id}-issue-`;
+}
+
+export function aliasKey(p: DeskProject): string | undefined {
+  return p.suffix ? `${p.slug}-${p.suffix}` : undefined;
+}
+
+export function incomingAddress(c: DeskConfig, key: string): string {
+  return `${c.local}+${key}@${c.domain}`;
+}
+
+/** Checks a desk configuration (from JSON); throws `ConfigError` naming the field. */
+export function parseDeskConfig(value: unknown, source: string): DeskConfig {
+  const bad = (field: string, problem: string): never => {
+    throw new ConfigError(`${source}: serviceDesk.${field} ${problem}`);
+  };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return bad('(root)', 'must be an object');
+  const v = value as Record<string, unknown>;
+  if (typeof v.local !== 'string' || !LOCAL.test(v.local))
+    bad('local', 'must be a local part such as "support" (no "+")');
+  if (typeof v.domain !== 'string' || !DOMAIN.test(v.domain)) bad('domain', 'must be a domain name');
+  if (typeof v.publicUrl !== 'string' || !/^https?:\/\/\S+$/.test(v.publicUrl))
+    bad('publicUrl', 'must be an http(s) URL');
+  if (!Array.isArray(v.projects) || v.projects.length === 0)
+    bad('projects', 'must list at least one project');
+  const projects = (v.projects as unknown[]).map((p, i): DeskProject => {
+    const o = (p ?? {}) as Record<string, unknown>;
+    if (typeof o.slug !== 'string' || !SLUG.test(o.slug))
+      bad(`projects[${i}].slug`, 'must be a lowercase path slug');
+    if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 1)
+      bad(`projects[${i}].id`, 'must be a positive whole number');
+    if (o.suffix !== undefined && (typeof o.suffix !== 'string' || !SUFFIX.test(o.suffix)))
+      bad(`projects[${i}].suffix`, 'may hold only a-z, 0-9 and _');
+    if (typeof o.repo !== 'string' || !REPO.test(o.repo)) bad(`projects[${i}].repo`, 'must be "owner/name"');
+    const out: DeskProject = {
+      slug: o.slug as string,
+      id: o.id as number,
+      repo: o.repo as string,
+      reopen: o.reopen === true,
+    };
+    if (o.suffix) out.suffix = o.suffix as string;
+    if (typeof o.descriptionTemplate === 'string' && /^[a-z0-9_-]{1,60}$/.test(o.descriptionTemplate))
+      out.descriptionTemplate = o.descriptionTemplate;
+    return out;
+  });
+  const suffixes = projects.map((p) => p.suffix).filter(Boolean);
+  if (new Set(suffixes).size !== suffixes.length) bad('projects', 'alias suffixes must be unique');
+  const botName = v.botName ?? DESK_DEFAULTS.botName;
+  if (typeof botName !== 'string' || /[\r\n\0"<>]/.test(botName) || botName.length > 80)
+    bad('botName', 'must be a plain display name');
+  const dmarc = v.dmarcFail ?? DESK_DEFAULTS.dmarcFail;
+  if (dmarc !== 'drop' && dmarc !== 'label') bad('dmarcFail', 'must be "drop" or "label"');
+  const burst = (v.burst ?? DESK_DEFAULTS.burst) as { max?: unknown; windowSeconds?: unknown };
+  if (
+    typeof burst.max !== 'number' ||
+    typeof burst.windowSeconds !== 'number' ||
+    burst.max < 1 ||
+    burst.windowSeconds < 1
+  )
+    bad('burst', 'must be { max, windowSeconds } with positive numbers');
+  const num = (k: 'maxAttachmentBytes' | 'maxMessageBytes'): number => {
+    const n = v[k] ?? DESK_DEFAULTS[k];
+    if (typeof n !== 'number' || !(n > 0)) bad(k, 'must be a positive number of bytes');
+    return n as number;
+  };
+  const prefix = v.recordPrefix ?? '/ghes-ops/service-desk';
+  if (typeof prefix !== 'string' || !/^\/[A-Za-z0-9_./-]+$/.test(prefix))
+    bad('recordPrefix', 'must be a parameter path');
+  return {
+    local: v.local as string,
+    domain: (v.domain as string).toLowerCase(),
+    botName: botName as string,
+    projects,
+    dmarcFail: dmarc as 'drop' | 'label',
+    burst: { max: burst.max as number, windowSeconds: burst.windowSeconds as number },
+    maxAttachmentBytes: num('maxAttachmentBytes'),
+    maxMessageBytes: num('maxMessageBytes'),
+    publicUrl: (v.publicUrl as string).replace(/\/+$/, ''),
+    recordPrefix: prefix as string,
+  };
+}
+
+let cached: DeskConfig | undefined;
+/** The desk configuration of a Lambda: GHES_OPS_SERVICE_DESK (JSON), read once. */
+export function deskConfigFromEnv(env: Record<string, string | undefined> = process.env): DeskConfig {
+  if (cached) return cached;
+  const text = env.GHES_OPS_SERVICE_DESK;
+  if (!text)
+    throw new ConfigError(
+      'Environment variable GHES_OPS_SERVICE_DESK is not set (service desk JSON settings).',
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('GHES_OPS_SERVICE_DESK must be JSON.');
+  }
+  cached = parseDeskConfig(parsed, 'GHES_OPS_SERVICE_DESK');
+  return cached;
+}

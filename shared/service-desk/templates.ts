@@ -1,0 +1,92 @@
+import type { TicketRepository } from './tickets.js';
+
+/**
+ * Outgoing mail templates: `.github/service_desk_templates/<name>.md` in the tickets repository,
+ * else the defaults below. Placeholders `%{NAME}` (whitespace inside the braces allowed) as in
+ * GitLab; Markdown is rendered to a small, escaped HTML part next to the text part.
+ */
+export type TemplateName = 'thank_you' | 'new_participant' | 'new_note';
+export const TEMPLATE_DIR = '.github/service_desk_templates';
+
+export const PLACEHOLDERS = [
+  'ISSUE_ID',
+  'ISSUE_PATH',
+  'ISSUE_URL',
+  'ISSUE_DESCRIPTION',
+  'UNSUBSCRIBE_URL',
+  'NOTE_TEXT',
+  'SYSTEM_HEADER',
+  'SYSTEM_FOOTER',
+  'ADDITIONAL_TEXT',
+] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
+  thank_you: [
+    '%{SYSTEM_HEADER}',
+    'Thank you for your support request! We are tracking your request as ticket %{ISSUE_ID}, and will respond as soon as we can.',
+    '',
+    '%{ADDITIONAL_TEXT}',
+    '',
+    'To unsubscribe from this ticket, open %{UNSUBSCRIBE_URL}',
+    '%{SYSTEM_FOOTER}',
+  ].join('\n'),
+  new_participant: [
+    '%{SYSTEM_HEADER}',
+    'You have been added to ticket %{ISSUE_ID}. Replies to this message are added to the ticket.',
+    '',
+    '%{ISSUE_DESCRIPTION}',
+    '',
+    'To unsubscribe from this ticket, open %{UNSUBSCRIBE_URL}',
+    '%{SYSTEM_FOOTER}',
+  ].join('\n'),
+  new_note: [
+    '%{SYSTEM_HEADER}',
+    '%{NOTE_TEXT}',
+    '',
+    'To unsubscribe from this ticket, open %{UNSUBSCRIBE_URL}',
+    '%{SYSTEM_FOOTER}',
+  ].join('\n'),
+};
+
+/** Reads a template from the repository (falls back to the default when absent or unreadable). */
+export async function loadTemplate(
+  tickets: TicketRepository,
+  repo: string,
+  name: TemplateName,
+): Promise<string> {
+  try {
+    const text = await tickets.readFile(repo, `${TEMPLATE_DIR}/${name}.md`);
+    if (text && text.trim()) {
+      // new_note without %{NOTE_TEXT} would hide the reply from the customer: append it.
+      return name === 'new_note' && !/%\{\s*NOTE_TEXT\s*\}/.test(text) ? `${text}\n\n%{NOTE_TEXT}` : text;
+    }
+  } catch {
+    /* the default below */
+  }
+  return DEFAULT_TEMPLATES[name];
+}
+
+export function render(template: string, values: Partial<Record<Placeholder, string>>): string {
+  return template
+    .replace(/%\{\s*([A-Z_]+)\s*\}/g, (m, k: string) =>
+      (PLACEHOLDERS as readonly string[]).includes(k) ? (values[k as Placeholder] ?? '') : m,
+    )
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Minimal Markdown to HTML: every character escaped, then paragraphs, line breaks, bold, links. */
+export function markdownToHtml(md: string): string {
+  const paragraphs = md.split(/\n{2,}/).map((p) => {
+    let h = esc(p);
+    h = h.replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>');
+    h = h.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)"]+|mailto:[^\s)"]+)\)/g, '<a href="$2">$1</a>');
+    h = h.replace(/(^|[\s(])(https?:\/\/[^\s<)"]+)/g, '$1<a href="$2">$2</a>');
+    return `<p>${h.replace(/\n/g, '<br>\n')}</p>`;
+  });
+  return `<!doctype html><html><body>\n${paragraphs.join('\n')}\n</body></html>\n`;
+}
