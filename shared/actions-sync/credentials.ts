@@ -1,27 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { Deps } from '../runtime/deps.js';
 import type { ActionsSyncRequest } from './request.js';
-
-/**
- * GitHub App mode: an installation token minted by the GitHub App module (issue 6). Until that
- * module registers an implementation with `setInstallationTokens`, app mode fails with a
- * ConfigError that says so; PAT mode needs nothing here.
- */
-export interface InstallationToken {
-  token: string;
-  expiresAt: string;
-}
-
-export interface InstallationTokens {
-  /** A token of the installation (the app's only installation when no id is given). */
-  create(installationId?: number): Promise<InstallationToken>;
-}
-
-let installationTokens: InstallationTokens | undefined;
-
-export function setInstallationTokens(impl: InstallationTokens | undefined): void {
-  installationTokens = impl;
-}
+import { createInstallationToken } from '../github-app/app-client.js';
 
 /**
  * The destination token for the preflight's API calls. In app mode the fresh installation token
@@ -36,11 +16,11 @@ export async function destinationToken(request: ActionsSyncRequest, deps: Deps):
       );
     return token;
   }
-  if (!installationTokens)
+  if (!deps.config.githubApp)
     throw new ConfigError(
-      'GitHub App mode (auth.mode "app") needs the GitHub App module, which is not configured in this deployment. Use auth.mode "pat" with a token in SSM, or set up the GitHub App.',
+      'GitHub App mode (auth.mode "app") needs the GitHub App, which is not configured in this deployment (ghesUrl). Use auth.mode "pat" with a token in SSM, or set up the GitHub App (docs/github-app.md).',
     );
-  const { token } = await installationTokens.create(request.auth.installationId);
+  const { token } = await createInstallationToken(deps, request.auth.installationId);
   await deps.params.put(request.tokenParameter, token, { secure: true, overwrite: true });
   return token;
 }

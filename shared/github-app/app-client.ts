@@ -90,3 +90,37 @@ export async function installationClient(deps: AppDeps, installationId: number):
 export function forgetGithubApp(): void {
   cached = undefined;
 }
+
+export interface InstallationToken {
+  token: string;
+  expiresAt: string;
+}
+
+/**
+ * A fresh installation access token (for tools that take a token, such as actions-sync with
+ * `--github-app-auth`). Without an id, the app must have exactly one installation.
+ */
+export async function createInstallationToken(
+  deps: AppDeps,
+  installationId?: number,
+): Promise<InstallationToken> {
+  const { app, slug } = await githubApp(deps);
+  let id = installationId;
+  if (id === undefined) {
+    const { data } = await app.octokit.request('GET /app/installations');
+    const ids = (data as { id: number }[]).map((i) => i.id);
+    if (ids.length !== 1) {
+      throw new ConfigError(
+        ids.length === 0
+          ? `The GitHub App ${slug} is not installed anywhere: install it on the destination organization, then run again.`
+          : `The GitHub App ${slug} has ${ids.length} installations (${ids.join(', ')}): set auth.installationId to the one to use.`,
+      );
+    }
+    id = ids[0];
+  }
+  const { data } = await app.octokit.request('POST /app/installations/{installation_id}/access_tokens', {
+    installation_id: id as number,
+  });
+  const token = data as { token: string; expires_at: string };
+  return { token: token.token, expiresAt: token.expires_at };
+}

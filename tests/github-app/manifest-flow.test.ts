@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { buildManifest, requiredPermissions } from '../../shared/github-app/manifest.js';
 import { credentialParameter, readCredentials } from '../../shared/github-app/credentials.js';
-import { forgetGithubApp, githubApp, installationClient } from '../../shared/github-app/app-client.js';
+import {
+  createInstallationToken,
+  forgetGithubApp,
+  githubApp,
+  installationClient,
+} from '../../shared/github-app/app-client.js';
 import { onWebhook } from '../../shared/github-app/webhooks.js';
 import { signWebhook } from '../../local/sandbox/ghes/apps.js';
 import type { HttpRequest } from '../../local/http-server.js';
@@ -264,6 +269,23 @@ describe('webhooks and installation clients', () => {
     forgetGithubApp();
     expect(await githubApp(deps)).not.toBe(a);
     expect((await readCredentials(deps.params, deps.config.parameterPrefix))?.slug).toBe(app.slug);
+  });
+
+  it('mints installation tokens for tools (actions-sync app mode): the only installation, or the one named', async () => {
+    const s = await registered();
+    const app = [...s.gh.apps.apps.values()][0]!;
+    const deps = s.world.deps;
+    await expect(createInstallationToken(deps)).rejects.toThrow(/not installed anywhere/);
+    const inst = await s.gh.apps.install(app.id);
+    const minted = await createInstallationToken(deps);
+    expect(Date.parse(minted.expiresAt)).toBeGreaterThan(Date.now());
+    const info = s.gh.ghes.authenticate({
+      headers: { authorization: `token ${minted.token}` },
+    } as unknown as HttpRequest);
+    expect(info).toMatchObject({ kind: 'installation', installationId: inst.id });
+    const named = await createInstallationToken(deps, inst.id);
+    expect(named.token).not.toBe(minted.token);
+    expect(s.world.logLines.join('\n')).not.toContain(minted.token);
   });
 
   it('says how to register when no app is stored, and the webhook endpoint answers 503', async () => {
