@@ -96,22 +96,31 @@ export const s3RawMail: AdapterFactory<'rawMail'> = async () => {
 };
 
 /**
- * Service desk tickets over the GHES REST API (`GHES_OPS_GHES_URL` + `/api/v3`). The token is the
- * SecureString `<prefix>/service-desk/github-token` until the GitHub App (issue 6) provides
- * installation tokens: then only this token provider changes.
+ * Service desk tickets over the GHES REST API (`GHES_OPS_GHES_URL` + `/api/v3`), as the GitHub App's
+ * installation (the support bot) when an app is registered; otherwise with the token in the
+ * SecureString `<prefix>/service-desk/github-token`.
  */
 export const ghesTickets: AdapterFactory<'tickets'> = async ({ config, adapter }) => {
-  const [{ RestTicketRepository }, { ConfigError }] = await Promise.all([
+  const [{ RestTicketRepository }, { ConfigError }, app] = await Promise.all([
     import('../service-desk/tickets.js'),
     import('../errors.js'),
+    import('../github-app/app-client.js'),
   ]);
+  const params = adapter('params');
   const name = `${config.parameterPrefix}/service-desk/github-token`;
+  const appDeps = { config, params };
+  const token = (await app.githubAppRegistered(appDeps))
+    ? app.installationTokenProvider(appDeps)
+    : async () => {
+        const value = await params.get(name);
+        if (!value)
+          throw new ConfigError(
+            `No GitHub App is registered and parameter ${name} (the service desk's GHES token) is not set: register the app (docs/github-app.md) or store a token there.`,
+          );
+        return value;
+      };
   return new RestTicketRepository(
     () => `${(process.env.GHES_OPS_GHES_URL ?? '').replace(/\/+$/, '')}/api/v3`,
-    async () => {
-      const token = await adapter('params').get(name);
-      if (!token) throw new ConfigError(`Parameter ${name} (the service desk's GHES token) is not set.`);
-      return token;
-    },
+    token,
   );
 };

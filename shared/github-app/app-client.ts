@@ -124,3 +124,30 @@ export async function createInstallationToken(
   const token = data as { token: string; expires_at: string };
   return { token: token.token, expiresAt: token.expires_at };
 }
+
+/**
+ * A token function for REST clients acting as the app's installation (e.g. the service desk's
+ * tickets): mints a token on first use and again five minutes before it expires.
+ */
+export function installationTokenProvider(
+  deps: AppDeps,
+  installationId?: number,
+  now: () => number = Date.now,
+): () => Promise<string> {
+  let current: Promise<InstallationToken> | undefined;
+  return async () => {
+    const held = current ? await current.catch(() => undefined) : undefined;
+    if (held && Date.parse(held.expiresAt) - now() >= 5 * 60_000) return held.token;
+    const next = createInstallationToken(deps, installationId);
+    current = next;
+    return (await next).token;
+  };
+}
+
+/** True when app credentials are stored (the app was registered or imported). */
+export async function githubAppRegistered(deps: AppDeps): Promise<boolean> {
+  return (
+    deps.config.githubApp !== undefined &&
+    (await readCredentials(deps.params, deps.config.parameterPrefix)) !== undefined
+  );
+}

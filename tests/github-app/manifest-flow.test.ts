@@ -5,7 +5,9 @@ import {
   createInstallationToken,
   forgetGithubApp,
   githubApp,
+  githubAppRegistered,
   installationClient,
+  installationTokenProvider,
 } from '../../shared/github-app/app-client.js';
 import { onWebhook } from '../../shared/github-app/webhooks.js';
 import { signWebhook } from '../../local/sandbox/ghes/apps.js';
@@ -286,6 +288,20 @@ describe('webhooks and installation clients', () => {
     const named = await createInstallationToken(deps, inst.id);
     expect(named.token).not.toBe(minted.token);
     expect(s.world.logLines.join('\n')).not.toContain(minted.token);
+  });
+
+  it('hands REST clients a cached installation token, renewed five minutes before it expires', async () => {
+    const s = await registered();
+    const app = [...s.gh.apps.apps.values()][0]!;
+    const deps = s.world.deps;
+    expect(await githubAppRegistered(deps)).toBe(true);
+    await s.gh.apps.install(app.id);
+    let offset = 0;
+    const provider = installationTokenProvider(deps, undefined, () => Date.now() + offset);
+    const first = await provider();
+    expect(await provider()).toBe(first);
+    offset = 56 * 60_000;
+    expect(await provider()).not.toBe(first);
   });
 
   it('says how to register when no app is stored, and the webhook endpoint answers 503', async () => {
