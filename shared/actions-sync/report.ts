@@ -6,19 +6,11 @@ import type { ActionsSyncRequest } from './request.js';
 import type { ActionResult } from './sync.js';
 
 /**
- * The report: a summary email listing each action, its outcome and duration. An ops-repository
- * issue per run needs the GitHub App client (issue 6): it plugs in through `setOpsIssues`; until
- * then the email says the issue was not updated.
+ * The report: a summary email listing each action, its outcome and duration, and, when the input
+ * names an `opsIssueRepository` and the GitHub App is configured, one issue in that repository
+ * updated on every run (`shared/github-app/ops-issue.ts`).
  */
-export interface OpsIssues {
-  /** Creates or updates the run's issue in `repository`; returns its URL. */
-  upsert(repository: string, title: string, body: string): Promise<{ url: string }>;
-}
-
-let opsIssues: OpsIssues | undefined;
-export function setOpsIssues(impl: OpsIssues | undefined): void {
-  opsIssues = impl;
-}
+export const OPS_ISSUE_TITLE = 'actions-sync: last run (ghes-ops)';
 
 /** A Map item caught after its retries: the iteration's `{ action, error }`. */
 interface CaughtItem {
@@ -111,18 +103,22 @@ export async function reportActionsSync(state: ActionsSyncState, deps: Deps): Pr
   }
   let issue: string | undefined;
   if (request?.opsIssueRepository) {
-    if (opsIssues) {
-      issue = (
-        await opsIssues.upsert(
-          request.opsIssueRepository,
-          subject.replace('[ghes-ops] ', ''),
-          lines.join('\n'),
-        )
-      ).url;
-      lines.push(`  issue:       ${issue}`);
+    if (deps.config.githubApp) {
+      try {
+        const { upsertOpsIssue } = await import('../github-app/ops-issue.js');
+        issue = (await upsertOpsIssue(deps, request.opsIssueRepository, OPS_ISSUE_TITLE, lines.join('\n')))
+          .url;
+        lines.push(`  issue:       ${issue}`);
+      } catch (error) {
+        deps.log.warn('ops issue not updated', {
+          error: (error as Error).name,
+          message: (error as Error).message,
+        });
+        lines.push(`  issue:       not updated (${request.opsIssueRepository}): ${(error as Error).message}`);
+      }
     } else {
       lines.push(
-        `  issue:       not updated (${request.opsIssueRepository}): the GitHub App client is not configured`,
+        `  issue:       not updated (${request.opsIssueRepository}): no GitHub App is configured (docs/github-app.md)`,
       );
     }
   }

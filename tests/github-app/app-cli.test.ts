@@ -6,7 +6,7 @@ import { appCommand } from '../../local/cli/app.js';
 import { FileParameterStore } from '../../local/adapters/file-parameter-store.js';
 import { readCredentials } from '../../shared/github-app/credentials.js';
 import { forgetGithubApp } from '../../shared/github-app/app-client.js';
-import { appStack, formAction, formValue, type AppStack } from '../helpers/github-app.js';
+import { appStack, registeredAppStack, type AppStack } from '../helpers/github-app.js';
 
 let stack: AppStack | undefined;
 afterEach(async () => {
@@ -15,24 +15,7 @@ afterEach(async () => {
 });
 
 async function registered(): Promise<AppStack> {
-  const s = (stack = await appStack());
-  const setup = await (await fetch(`${s.url}/github-app/setup`)).text();
-  const ghesPage = await (
-    await fetch(formAction(setup), {
-      method: 'POST',
-      body: new URLSearchParams({ manifest: formValue(setup, 'manifest') }),
-    })
-  ).text();
-  const form = new URLSearchParams();
-  for (const f of ['manifest', 'state', 'owner', 'owner_type', 'name']) form.set(f, formValue(ghesPage, f));
-  const created = await fetch(`${s.gh.url}${formAction(ghesPage)}`, {
-    method: 'POST',
-    redirect: 'manual',
-    body: form,
-  });
-  const done = await fetch(created.headers.get('location')!, { redirect: 'manual' });
-  expect(done.status).toBe(302);
-  return s;
+  return (stack = await registeredAppStack());
 }
 
 const run = async (s: AppStack, args: string[], params = s.world.deps.params) => {

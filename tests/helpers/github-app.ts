@@ -72,3 +72,27 @@ export const formValue = (html: string, name: string): string => {
 
 export const formAction = (html: string): string =>
   (/<form[^>]*action="([^"]*)"/.exec(html)?.[1] ?? '').replace(/&amp;/g, '&');
+
+/** An app stack with the app registered through the manifest flow (setup page, GHES create, redirect). */
+export async function registeredAppStack(
+  opts: { org?: string; features?: AppFeature[] } = {},
+): Promise<AppStack> {
+  const s = await appStack(opts);
+  const setup = await (await fetch(`${s.url}/github-app/setup`)).text();
+  const ghesPage = await (
+    await fetch(formAction(setup), {
+      method: 'POST',
+      body: new URLSearchParams({ manifest: formValue(setup, 'manifest') }),
+    })
+  ).text();
+  const form = new URLSearchParams();
+  for (const f of ['manifest', 'state', 'owner', 'owner_type', 'name']) form.set(f, formValue(ghesPage, f));
+  const created = await fetch(`${s.gh.url}${formAction(ghesPage)}`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: form,
+  });
+  const done = await fetch(created.headers.get('location')!, { redirect: 'manual' });
+  if (done.status !== 302) throw new Error(`app registration failed: ${done.status}`);
+  return s;
+}

@@ -107,7 +107,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   actionsSyncStart: ['ssm:SendCommand'],
   actionsSyncCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
-  actionsSyncReport: ['ses:SendEmail'],
+  actionsSyncReport: ['ses:SendEmail', 'ssm:GetParameter'],
   actionsSyncWatchUpgrade: ['ssm:GetParameter', 'ssm:PutParameter', 'states:StartExecution'],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */

@@ -71,6 +71,7 @@ export class SandboxIssues {
       this.withIssue(req, auth, (repo, issue, body) => {
         if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
         if (typeof body.title === 'string') issue.title = body.title;
+        if (typeof body.body === 'string') issue.body = body.body;
         if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
         return json(200, this.issueJson(repo, issue));
       }),
