@@ -199,4 +199,46 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
     );
     expect(repo().issues.find((i) => i.title === 'Logs attached')?.body).toContain('_.._etc_app.log');
   });
+
+  it('a message with thousands of Cc recipients: one ticket, at most 10 external participants, a note on the rest', async () => {
+    const cc = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com`).join(', ');
+    const raw = [
+      'From: Lee <lee@example.com>',
+      'To: support+acme-support-1-issue-@desk.localhost',
+      `Cc: ${cc}`,
+      'Subject: Mass cc',
+      'Message-ID: <mass-cc-1@example.com>',
+      '',
+      'Everyone is copied.',
+      '',
+    ].join('\r\n');
+    const before = repo().issues.length;
+    await send(raw);
+    expect(repo().issues.length).toBe(before + 1);
+    const ticket = repo().issues.at(-1)!;
+    expect(ticket.title).toBe('Mass cc');
+    expect(ticket.body).toMatch(/2991 Cc address\(es\) were not added: at most 10 external participants/);
+  });
+
+  it('big messages: over 40 MB refused at SMTP with 552 (the sender gets a bounce, as with SES); 35 MB gives a ticket from its headers', async () => {
+    const message = (subject: string, id: string, mb: number): Buffer =>
+      Buffer.concat([
+        Buffer.from(
+          [
+            'From: Park <park@example.com>',
+            'To: support+acme-support-1-issue-@desk.localhost',
+            `Subject: ${subject}`,
+            `Message-ID: <${id}@example.com>`,
+            'Content-Type: text/plain; charset=utf-8',
+            '',
+            '',
+          ].join('\r\n'),
+        ),
+        Buffer.alloc(mb * 1024 * 1024, 'x'),
+      ]);
+    await expect(send(message('Too big', 'huge-40', 40))).rejects.toThrow(/552/);
+    expect(repo().issues.find((i) => i.title === 'Too big')).toBeUndefined();
+    await send(message('Big dump', 'big-35', 35));
+    expect(repo().issues.find((i) => i.title === 'Big dump')?.body).toMatch(/over the 30 MB limit/);
+  }, 60_000);
 });
