@@ -34,4 +34,22 @@ export class S3RawMailStore implements RawMailStore {
       );
     }
   }
+
+  async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
+    try {
+      await this.client.send(
+        new (await sdk()).PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+        }),
+      );
+    } catch (err) {
+      throw new RawMailUnavailable(
+        `Storing s3://${bucket}/${key} failed: ${awsErrorName(err) ?? 'Error'}: ${errorMessage(err)}. ` +
+          'Check the role may s3:PutObject under attachments/ in this bucket.',
+      );
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import type { AttachmentSink } from './desk.js';
 import { ConfigError } from '../errors.js';
 import type { Deps } from '../runtime/deps.js';
 import { Fields } from '../validate.js';
@@ -55,6 +56,9 @@ export function deskFromDeps(deps: Deps): ServiceDesk {
     mailer: deps.mailer,
     log: deps.log,
     now: () => deps.clock.now(),
+    ...(process.env.GHES_OPS_SERVICE_DESK_BUCKET
+      ? { attachments: s3Attachments(deps, process.env.GHES_OPS_SERVICE_DESK_BUCKET) }
+      : {}),
   });
   return desk;
 }
@@ -131,4 +135,23 @@ export async function serveHttp(
     };
   }
   return { statusCode: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found\n' };
+}
+
+/**
+ * Attachments go to `attachments/<repo>/<message>/<name>` in the mail bucket, which keeps them
+ * (serviceDeskAttachmentRetentionDays) after the raw message expires; the ticket shows where.
+ */
+export function s3Attachments(deps: Pick<Deps, 'rawMail'>, bucket: string): AttachmentSink {
+  return {
+    save: async (ticket, attachment) => {
+      const key = `attachments/${ticket}/${attachment.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || 'attachment'}`;
+      await deps.rawMail.put(
+        bucket,
+        key,
+        attachment.content ?? new Uint8Array(),
+        attachment.mimeType || 'application/octet-stream',
+      );
+      return `s3://${bucket}/${key}`;
+    },
+  };
 }

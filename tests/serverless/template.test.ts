@@ -91,6 +91,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   githubAppWebhook: ['ssm:GetParameter'],
   serviceDeskReceive: [
     's3:GetObject',
+    's3:PutObject',
     'ssm:GetParameter',
     'ssm:PutParameter',
     'ssm:DeleteParameter',

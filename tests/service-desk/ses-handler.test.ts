@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { S3RawMailStore, RawMailUnavailable } from '../../shared/aws/s3-raw-mail.js';
-import { parseSesEvent } from '../../shared/service-desk/lambda.js';
+import { parseSesEvent, s3Attachments } from '../../shared/service-desk/lambda.js';
 import { ServiceDesk } from '../../shared/service-desk/desk.js';
 import type { TicketRepository } from '../../shared/service-desk/tickets.js';
 import { createLogger } from '../../shared/logger.js';
@@ -32,6 +32,32 @@ describe('SES receipt event and the S3 raw message', () => {
     expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'mail-bucket', Key: 'inbound/abc123' },
     ]);
+  });
+
+  it('keeps attachments under attachments/ with one PutObject each, and says where on the ticket', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const store = new S3RawMailStore(new S3Client({ region: 'us-east-1' }));
+    const sink = s3Attachments({ rawMail: store }, 'mail-bucket');
+    const content = new Uint8Array([1, 2, 3]);
+    const where = await sink.save('acme/support-tickets/msg-1', {
+      name: '../app log.txt',
+      size: 3,
+      mimeType: 'text/plain',
+      content,
+    });
+    expect(where).toBe('s3://mail-bucket/attachments/acme/support-tickets/msg-1/.._app_log.txt');
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Bucket: 'mail-bucket',
+        Key: 'attachments/acme/support-tickets/msg-1/.._app_log.txt',
+        Body: content,
+        ContentType: 'text/plain',
+      },
+    ]);
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(sink.save('t', { name: 'a', size: 0, mimeType: '', content })).rejects.toThrow(
+      /s3:PutObject under attachments/,
+    );
   });
 
   it('refuses an oversize object and explains a missing one', async () => {

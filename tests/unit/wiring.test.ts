@@ -55,7 +55,7 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   instances: /^ec2:StopInstances$/,
   http: undefined,
   ghesApi: undefined,
-  rawMail: /^s3:GetObject$/,
+  rawMail: /^s3:(GetObject|PutObject)$/,
   tickets: undefined,
 };
 
