@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConfigError, InputValidationError, ParameterAlreadyExists } from '../../shared/errors.js';
 import { FileParameterStore } from '../../local/adapters/file-parameter-store.js';
+import { failure } from '../helpers/failure.js';
 
 const KEY = '/ghes-ops/app/private-key';
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n';
 let dir: string;
 let file: string;
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ghes-ops-params-'));

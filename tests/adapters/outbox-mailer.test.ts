@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { InputValidationError } from '../../shared/errors.js';
 import type { OutgoingMail } from '../../shared/mail/mailer.js';
 import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
+import { failure } from '../helpers/failure.js';
 
 let dir: string;
 
@@ -23,15 +24,6 @@ const mail: OutgoingMail = {
   text: 'Uploaded in 4 min 12 s.',
   headers: { 'Auto-Submitted': 'auto-generated', 'In-Reply-To': '<req-1@example.com>' },
 };
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('OutboxMailer', () => {
   it('keeps sent messages in memory without a directory', async () => {

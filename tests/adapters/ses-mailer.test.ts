@@ -5,6 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { InputValidationError, MailDeliveryFailed } from '../../shared/errors.js';
 import { SesMailer } from '../../shared/aws/ses-mailer.js';
 import type { OutgoingMail } from '../../shared/mail/mailer.js';
+import { failure } from '../helpers/failure.js';
 
 const ses = mockClient(SESv2Client);
 const meta = { $metadata: {} };
@@ -19,15 +20,6 @@ const mail: OutgoingMail = {
   replyTo: 'support@example.com',
   headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
 };
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(() => {
   ses.reset();

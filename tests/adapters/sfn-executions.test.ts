@@ -11,21 +11,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ConfigError, InputValidationError } from '../../shared/errors.js';
 import { SfnExecutions, truncate } from '../../shared/aws/sfn-executions.js';
+import { failure } from '../helpers/failure.js';
 
 const sfn = mockClient(SFNClient);
 const meta = { $metadata: {} };
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ghes-ops-dev-support-bundle';
 const MACHINES = { 'support-bundle': ARN, failover: `${ARN}-failover` };
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfakeTaskToken0123456789';
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(() => {
   sfn.reset();

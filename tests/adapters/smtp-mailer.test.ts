@@ -4,6 +4,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { InputValidationError, MailDeliveryFailed } from '../../shared/errors.js';
 import type { OutgoingMail } from '../../shared/mail/mailer.js';
 import { SmtpMailer } from '../../local/adapters/smtp-mailer.js';
+import { failure } from '../helpers/failure.js';
 
 interface Received {
   raw: string;
@@ -63,15 +64,6 @@ const mail: OutgoingMail = {
     'X-GHES-Ops-Execution': 'failover-42',
   },
 };
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The header block of a raw message, unfolded, as `name: value` lines. */
 function headerLines(raw: string): string[] {

@@ -12,6 +12,7 @@ import {
 } from '../../shared/errors.js';
 import { SshCommandRunner } from '../../local/adapters/ssh-runner.js';
 import { fakeClock } from './fake-clock.js';
+import { failure } from '../helpers/failure.js';
 
 /**
  * A fake `ssh` first on PATH. It records its argv (NUL separated) and behaves as the FAKE_SSH_*
@@ -49,15 +50,6 @@ function fake(env: Record<string, string>): void {
 function recordedArgv(): string[] {
   const raw = readFileSync(log, 'utf8');
   return raw.split('\0').slice(0, -1);
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function pollUntilDone(runner: SshCommandRunner, handle: CommandHandle): Promise<PollResult> {

@@ -12,20 +12,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ParameterAlreadyExists } from '../../shared/errors.js';
 import { SsmParameterStore } from '../../shared/aws/ssm-parameter-store.js';
+import { failure } from '../helpers/failure.js';
 
 const ssm = mockClient(SSMClient);
 const meta = { $metadata: {} };
 const NAME = '/ghes-ops/app/private-key';
 const SECRET = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----';
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(() => {
   ssm.reset();

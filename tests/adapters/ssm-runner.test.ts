@@ -22,6 +22,7 @@ import {
 } from '../../shared/errors.js';
 import { SsmCommandRunner } from '../../shared/aws/ssm-runner.js';
 import { fakeClock } from './fake-clock.js';
+import { failure } from '../helpers/failure.js';
 
 const ssm = mockClient(SSMClient);
 const INSTANCE = 'i-0123456789abcdef0';
@@ -44,15 +45,6 @@ function handle(clock: { now(): number }, over: Partial<CommandHandle> = {}): Co
     startedAt: new Date(clock.now()).toISOString(),
     ...over,
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeEach(() => {
