@@ -234,8 +234,18 @@ function parseTraffic(f: Fields): Traffic | undefined {
   return t.problems.length ? undefined : out;
 }
 
+/** An alarm's state reason as CloudWatch wrote it, folded to one line and cut to 1,000 characters. */
+function foldAlarmReason(raw: unknown): unknown {
+  const r = raw as { source?: unknown; reason?: unknown } | null;
+  if (!r || typeof r !== 'object' || Array.isArray(r) || r.source !== 'alarm' || typeof r.reason !== 'string')
+    return raw;
+  const folded = r.reason.replace(/[\0-\x1f\x7f]+/g, ' ').trim();
+  return { ...r, reason: folded.length > 1000 ? `${folded.slice(0, 999)}…` : folded };
+}
+
 function parseTrigger(f: Fields): Trigger {
-  const raw = f.raw('trigger');
+  // An odd alarm reason is folded rather than refused: it must never block an alarm-started failover.
+  const raw = foldAlarmReason(f.raw('trigger'));
   if (raw === undefined || raw === null) return { source: 'manual' };
   const t = new Fields(raw, 'failover input', 'trigger');
   t.only(['source', 'alarmName', 'reason', 'time']);

@@ -737,9 +737,15 @@ describe('failover', () => {
       (transformer.InputTemplate as string)
         .replace('<alarm>', 'x')
         .replace('"alarmName":<alarm>', '"alarmName":"a"')
-        .replace('<time>', '"2026-01-01T00:00:00Z"'),
+        .replace('<time>', '"2026-01-01T00:00:00Z"')
+        .replace('<stateReason>', JSON.stringify('Threshold Crossed: 1 datapoint [0.0] < 1.0')),
     ) as JsonObject;
-    expect(input).toMatchObject({ mode: 'unplanned', requireApproval: true, trigger: { source: 'alarm' } });
+    expect(transformer.InputPathsMap).toMatchObject({ stateReason: '$.detail.state.reason' });
+    expect(input).toMatchObject({
+      mode: 'unplanned',
+      requireApproval: true,
+      trigger: { source: 'alarm', reason: 'Threshold Crossed: 1 datapoint [0.0] < 1.0' },
+    });
     expect(rules(variantTemplate)[0]!.Properties.State).toBe('ENABLED');
   });
 

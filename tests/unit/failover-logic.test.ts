@@ -109,6 +109,21 @@ describe('failover input', () => {
     ).toBe(true);
   });
 
+  it("keeps an alarm's state reason, folded to one line and cut to 1,000 characters", () => {
+    const reason = `Threshold Crossed: 1 out of the last 1 datapoints [0.0 (21/11/26 01:00:00)]\nwas less than the threshold (1.0). ${'x'.repeat(1100)}`;
+    const trigger = parseFailoverRequest(
+      { ...base, trigger: { source: 'alarm', alarmName: 'ghes-primary-health', reason } },
+      config,
+      EXEC,
+    ).trigger;
+    expect(trigger.reason).toMatch(/^Threshold Crossed: .*\] was less than the threshold \(1\.0\)\. x+…$/);
+    expect(trigger.reason).toHaveLength(1000);
+    // An operator's own reason is still checked strictly.
+    expect(() =>
+      parseFailoverRequest({ ...base, trigger: { source: 'manual', reason: 'a\nb' } }, config, EXEC),
+    ).toThrow(/trigger.reason/);
+  });
+
   it('reports every problem at once', () => {
     expect(() => parseFailoverRequest({ mode: 'sideways', tikcet: 1, force: {} }, config, EXEC)).toThrow(
       /tikcet: unknown field.*mode: must be one of planned, unplanned.*traffic: is required.*reason: is required.*force.reason: is required/s,

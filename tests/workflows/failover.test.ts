@@ -208,6 +208,32 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await expectLockReleased(world);
   });
 
+  it('load balancer refuses the new target after promotion: PromotedButTrafficNotSwitched, old target kept', async () => {
+    const world = testWorld({ scenario: 'lb-fails' });
+    const { result, history } = await runWorkflow(
+      world,
+      'failover',
+      failoverInput({
+        primary: { target: P, host: P, instanceId: SANDBOX_INSTANCES[P]!.instanceId },
+        replica: { target: R, instanceId: SANDBOX_INSTANCES[R]!.instanceId },
+        traffic: { loadBalancer: { targetGroupArn: SANDBOX_TARGET_GROUP, publicName: SANDBOX_LB_NAME } },
+      }),
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PromotedButTrafficNotSwitched');
+    expect(causeMessage(result.cause)).toContain('AccessDenied');
+    expect(world.sandbox!.appliance(R).role).toBe('primary');
+    // Nothing was deregistered: the target group still points at the old primary.
+    expect(world.cloud!.registered()).toEqual([SANDBOX_INSTANCES[P]!.instanceId]);
+    expect(statesEntered(history)).not.toContain('Verify');
+    const mail = world.outbox!.sent.at(-1)!;
+    expect(mail.subject).toBe(
+      '[ghes-ops] URGENT: ghe-replica PROMOTED BUT TRAFFIC NOT SWITCHED (PromotedButTrafficNotSwitched)',
+    );
+    expect(mail.text).toContain('elasticloadbalancing:RegisterTargets');
+    await expectLockReleased(world);
+  });
+
   it('approval rejected: the execution ends without touching anything', async () => {
     const world = testWorld();
     const { executionArn } = await world.engine.startExecution(
