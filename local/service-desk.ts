@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { lazyAdapter } from '../shared/runtime/aws-adapters.js';
 import type { Deps } from '../shared/runtime/deps.js';
 import type { Mailer } from '../shared/mail/mailer.js';
-import type { ParameterStore } from '../shared/params/parameter-store.js';
+import type { RecordStore } from '../shared/records/record-store.js';
 import {
   aliasKey,
   defaultKey,
@@ -15,10 +15,16 @@ import {
   parseDeskConfig,
   type DeskConfig,
 } from '../shared/service-desk/config.js';
-import { DeliveryInProgress, ServiceDesk, type Outcome } from '../shared/service-desk/desk.js';
+import {
+  DeliveryInProgress,
+  ServiceDesk,
+  type Outcome,
+  type VerificationInbox,
+} from '../shared/service-desk/desk.js';
+import type { Verdicts } from '../shared/service-desk/filter.js';
 import { RestTicketRepository } from '../shared/service-desk/tickets.js';
 import { handleWebhook } from '../shared/service-desk/webhook.js';
-import { JournalParameterStore } from './adapters/journal-parameter-store.js';
+import { JournalRecordStore } from './adapters/journal-record-store.js';
 import type { LocalHttpServer } from './http-server.js';
 import { SandboxGhes } from './sandbox/ghes/ghes-server.js';
 import { SandboxIssues } from './sandbox/ghes/issues-api.js';
@@ -62,7 +68,16 @@ export function defaultDeskSettings(httpUrl: string): LocalDeskSettings {
         local: 'support',
         domain: 'desk.localhost',
         publicUrl: `${httpUrl}/service-desk`,
-        projects: [{ slug: 'acme-support', id: 1, suffix: 'help', repo: SANDBOX_TICKETS_REPO, reopen: true }],
+        projects: [
+          {
+            slug: 'acme-support',
+            id: 1,
+            suffix: 'help',
+            repo: SANDBOX_TICKETS_REPO,
+            reopen: true,
+            owners: ['owner@acme.localhost'],
+          },
+        ],
         recordPrefix: '/ghes-ops/service-desk',
       },
       'default config',
@@ -87,7 +102,7 @@ export interface LocalDeskOptions {
   mailer: Mailer;
   log: Logger;
   /** Records (idempotency, reply keys); a journal file under the state dir, or memory. */
-  records?: ParameterStore;
+  records?: RecordStore;
   /** Spool directory for accepted messages (never lost: failed ones stay in `failed/`). */
   spoolDir?: string;
   webhookSecret?: string;
@@ -96,6 +111,20 @@ export interface LocalDeskOptions {
   /** Retries of a failed delivery (like Lambda's two async retries), and the wait between them. */
   retries?: number;
   retryDelayMs?: number;
+  /** Where `+verify` mail goes: the custom-email verification (default: recorded only). */
+  verification?: VerificationInbox;
+  /**
+   * The verdicts (SPF, DKIM, DMARC, spam, virus) of each accepted message, from its SMTP envelope:
+   * SES computes them in AWS; locally the sandbox mail provider vouches for its own forwards.
+   */
+  verdicts?: (envelope: SmtpEnvelopeInfo) => Verdicts | undefined;
+}
+
+/** The SMTP envelope of a message the local desk accepted. */
+export interface SmtpEnvelopeInfo {
+  mailFrom?: string;
+  rcptTo: string[];
+  remoteAddress?: string;
 }
 
 /**
@@ -118,7 +147,7 @@ export class LocalServiceDesk {
     const repo = this.issues.createRepo('acme', 'support-tickets', { private: true });
     repo.labels.add('service-desk');
     const token = this.ghes.issueToken('support-bot', ['repo']);
-    const records = o.records ?? new JournalParameterStore();
+    const records = o.records ?? new JournalRecordStore({ now: () => Date.now() });
     this.webhookSecret = o.webhookSecret ?? randomBytes(20).toString('hex');
     this.desk = new ServiceDesk({
       config: o.settings.desk,
@@ -126,10 +155,11 @@ export class LocalServiceDesk {
         () => this.ghes.apiUrl,
         () => Promise.resolve(token),
       ),
-      params: records,
+      records,
       mailer: o.mailer,
       log: o.log,
       now: () => Date.now(),
+      ...(o.verification ? { verification: o.verification } : {}),
     });
   }
 
@@ -156,7 +186,13 @@ export class LocalServiceDesk {
           }
           const raw = Buffer.concat(chunks);
           const envelope = session.envelope.rcptTo.map((r) => r.address);
-          this.accept(raw, envelope).then(
+          const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined;
+          const verdicts = this.o.verdicts?.({
+            ...(mailFrom ? { mailFrom } : {}),
+            rcptTo: envelope,
+            remoteAddress: session.remoteAddress,
+          });
+          this.accept(raw, envelope, verdicts).then(
             () => callback(),
             (e: Error) => callback(Object.assign(new Error(`451 ${e.message}`), { responseCode: 451 })),
           );
@@ -173,7 +209,7 @@ export class LocalServiceDesk {
   }
 
   /** Spools the message (the S3 object of the AWS path), then processes it asynchronously. */
-  private async accept(raw: Buffer, envelope: string[]): Promise<void> {
+  private async accept(raw: Buffer, envelope: string[], verdicts?: Verdicts): Promise<void> {
     const acceptedAt = Date.now();
     let file: string | undefined;
     if (this.o.spoolDir) {
@@ -181,15 +217,28 @@ export class LocalServiceDesk {
       file = path.join(this.o.spoolDir, `${acceptedAt}-${randomBytes(6).toString('hex')}.eml`);
       await writeFile(file, raw, { mode: 0o600 });
     }
-    const job = this.process(raw, envelope, acceptedAt, file).finally(() => this.inflight.delete(job));
+    const job = this.process(raw, envelope, acceptedAt, file, verdicts).finally(() =>
+      this.inflight.delete(job),
+    );
     this.inflight.add(job);
   }
 
-  private async process(raw: Buffer, envelope: string[], acceptedAt: number, file?: string): Promise<void> {
+  private async process(
+    raw: Buffer,
+    envelope: string[],
+    acceptedAt: number,
+    file?: string,
+    verdicts?: Verdicts,
+  ): Promise<void> {
     const retries = this.o.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await this.desk.ingest({ raw, envelope, ...(file ? { source: file } : {}) });
+        const outcome = await this.desk.ingest({
+          raw,
+          envelope,
+          ...(file ? { source: file } : {}),
+          ...(verdicts ? { verdicts } : {}),
+        });
         this.o.onOutcome?.(outcome, acceptedAt);
         return;
       } catch (e) {
@@ -253,9 +302,10 @@ export async function startLocalDesk(
   world: LocalWorld,
   server: LocalHttpServer,
   log: (line: string) => void,
+  /** The custom-email verification's inbox and verdicts (local/custom-email-world.ts). */
+  extra: Pick<LocalDeskOptions, 'verification' | 'verdicts'> = {},
 ): Promise<LocalServiceDesk> {
   const s = config.local.serviceDesk;
-  const records = new JournalParameterStore(path.join(config.local.stateDir, 'service-desk-records.jsonl'));
   const secretName = `${config.parameterPrefix}/service-desk/webhook-secret`;
   let secret = await world.deps.params.get(secretName);
   if (!secret) {
@@ -267,9 +317,14 @@ export async function startLocalDesk(
     sandbox: world.sandbox!,
     mailer: world.deps.mailer,
     log: world.deps.log.child({ fn: 'serviceDesk' }),
-    records,
+    // Real time, like the desk's own `now`: burst windows and expiry must not follow the time scale.
+    records: new JournalRecordStore(
+      { now: () => Date.now() },
+      path.join(config.local.stateDir, 'desk-records.jsonl'),
+    ),
     spoolDir: path.join(config.local.stateDir, 'inbox'),
     webhookSecret: secret,
+    ...extra,
   });
   const { smtpPort, apiUrl } = await desk.start();
   desk.routes(server);

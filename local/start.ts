@@ -6,6 +6,8 @@ import { cronMatches, rateMs, readSchedules } from './schedules.js';
 import { createLocalWorld, type LocalWorld } from './world.js';
 import { failoverRoutes } from './failover-routes.js';
 import { startLocalDesk } from './service-desk.js';
+import { startSandboxMailProvider, verificationInbox, verifyRoute } from './custom-email-world.js';
+import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
 import { githubAppRoutes } from './github-app-routes.js';
 import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
 
@@ -124,7 +126,28 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   executionRoutes(server, world);
   failoverRoutes(server, world);
   githubAppRoutes(server, () => world.deps);
-  const desk = world.sandbox ? await startLocalDesk(config, world, server, log) : undefined;
+  // The service desk, with the custom-email verification: +verify mail resumes the waiting
+  // execution; the sandbox mail provider of the custom domain forwards to this desk.
+  const deskConfig = config.local.serviceDesk.desk;
+  let provider: SandboxMailProvider | undefined;
+  const desk = world.sandbox
+    ? await startLocalDesk(config, world, server, log, {
+        verification: verificationInbox(world, deskConfig, world.deps.log.child({ fn: 'serviceDesk' })),
+        verdicts: (envelope) => provider?.verdictsFor(envelope),
+      })
+    : undefined;
+  if (desk) {
+    provider = await startSandboxMailProvider(
+      world,
+      deskConfig,
+      { host: config.local.serviceDesk.smtp.host, port: desk.smtpPort },
+      (line) => log(`    ${line}`),
+    );
+    const tokenName = await verifyRoute(world, deskConfig, server);
+    log(
+      `    custom email: POST /service-desk/custom-email/<project>/verify with Authorization: Bearer <parameter ${tokenName}>, or npx ghes-ops desk verify <project>`,
+    );
+  }
   const { url } = await server.listen(config.local.http.port, config.local.http.host);
   // The GitHub App's GHES: the sandbox's web + REST server when githubApp.ghesUrl is on loopback.
   const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
@@ -167,7 +190,9 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       for (const e of world.engine.listExecutions())
         if (e.status === 'RUNNING')
           world.engine.stopExecution(e.executionArn, 'LocalStackStopped', 'npm start was stopped');
-      void Promise.all([server.close(), appGhes?.close(), desk?.close()]).then(() => resolve());
+      void Promise.all([server.close(), appGhes?.close(), provider?.close(), desk?.close()]).then(() =>
+        resolve(),
+      );
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,11 +1,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { scaledClock, type Clock } from '../shared/clock.js';
+import { realClock, scaledClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { setDeps, type Deps } from '../shared/runtime/deps.js';
 import type { CommandRunner } from '../shared/appliance/runner.js';
 import type { Mailer } from '../shared/mail/mailer.js';
 import { FileParameterStore } from './adapters/file-parameter-store.js';
+import { JournalRecordStore } from './adapters/journal-record-store.js';
 import { OutboxMailer } from './adapters/outbox-mailer.js';
 import { SmtpMailer } from './adapters/smtp-mailer.js';
 import { SshCommandRunner } from './adapters/ssh-runner.js';
@@ -20,6 +21,7 @@ import { localServiceDeskDeps } from './service-desk.js';
 import { installActionsSync, type ActionsSyncSandbox } from './sandbox/actions-sync/install.js';
 import { FetchGhesApi } from '../shared/ghes/fetch-ghes-api.js';
 import { ConfigError } from '../shared/errors.js';
+import { NodemailerSmtpSubmission } from '../shared/mail/nodemailer-smtp-submission.js';
 
 /**
  * The local world: one process holding the engine, the handlers (through `setDeps`), the appliance
@@ -41,8 +43,10 @@ export interface LocalWorld {
   logFile: string;
   /** actions-sync in the sandbox: the simulated tool, the GHES REST server, the issued token. */
   actionsSync?: ActionsSyncSandbox;
-  /** Stops what the world started (the sandbox GHES server). */
+  /** Stops what the world started (the sandbox GHES server, and what was added with `onClose`). */
   close(): Promise<void>;
+  /** Registers something `close` stops too, last added first (servers started for one workflow). */
+  onClose(stop: () => Promise<void>): void;
 }
 
 export interface WorldOptions {
@@ -126,9 +130,16 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     ...failover,
     ghesApi,
     ...localServiceDeskDeps(),
+    smtpSubmission: new NodemailerSmtpSubmission(),
+    // Real time: the records serve limits that are real time (GitHub's hour, mail retries, bursts).
+    records: new JournalRecordStore(
+      realClock,
+      opts.inMemory ? undefined : path.join(stateDir, 'records.jsonl'),
+    ),
   };
   setDeps(deps);
   const failoverSettled = watchFailoverExecutions(engine, () => deps);
+  const closers: (() => Promise<void>)[] = [];
   return {
     config,
     clock,
@@ -141,7 +152,9 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     logLines,
     logFile,
     ...(actionsSync ? { actionsSync } : {}),
+    onClose: (stop) => void closers.unshift(stop),
     close: async () => {
+      for (const stop of closers.splice(0)) await stop();
       await actionsSync?.close();
     },
   };

@@ -280,6 +280,48 @@ export const WORKFLOWS: WorkflowInfo[] = [
       ActionsSyncFailed: 'at least one action failed; every result is in the report',
     },
   },
+  {
+    key: 'custom-email-verification',
+    title: 'Service desk custom email address verification',
+    description:
+      "Verifies a service desk project's custom email address: marks it started (new token, address disabled, owners and triggerer emailed), sends a token through the customer's SMTP server to <address>+verify, waits up to 30 minutes for the provider to forward it to the service desk, checks the forwarding target, the From header, the token and (strict) the sender's SPF/DKIM/DMARC, and emails the result with what to fix. The SMTP password and the token never enter the execution.",
+    inputs: [
+      {
+        name: 'project',
+        type: 'string',
+        required: true,
+        description: 'the service desk project slug, e.g. "acme-support"',
+      },
+      {
+        name: 'triggeredBy',
+        type: 'string',
+        required: true,
+        description: 'email address of who starts it (gets the emails with the project owners)',
+      },
+      {
+        name: 'strict',
+        type: 'boolean',
+        required: false,
+        description: 'fail when the From is not authenticated by SPF/DKIM/DMARC (default: the settings)',
+      },
+    ],
+    example: { project: 'acme-support', triggeredBy: 'ops@acme.localhost' },
+    errors: {
+      InputValidationError: 'the input is invalid (unknown project, bad address); nothing ran',
+      CustomEmailNotConfigured: 'the project has no custom email settings; nothing was sent',
+      VerificationAlreadyRunning: 'another verification of the project is running; nothing changed',
+      SmtpHostIssue: 'smtp_host_issue: connection, TLS or server error at the customer SMTP server',
+      InvalidCredentials: 'invalid_credentials: the SMTP server refused the username and password',
+      ReadTimeout: 'read_timeout: the SMTP server accepted the connection but did not answer within 7 s',
+      MailNotReceivedWithinTimeframe:
+        'mail_not_received_within_timeframe: nothing was forwarded to the service desk within 30 minutes',
+      IncorrectForwardingTarget:
+        'incorrect_forwarding_target: forwarded to another address than the project service desk address',
+      IncorrectFrom: 'incorrect_from: the forwarder rewrote the From header',
+      IncorrectToken: 'incorrect_token: the token in the forwarded mail is missing or differs',
+      UnauthenticatedFrom: 'unauthenticated_from (strict): the From is not authenticated by SPF/DKIM/DMARC',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

@@ -1,5 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
-import { ssmParameters } from '../../shared/aws/wiring.js';
+import { dynamoRecords, ssmParameters } from '../../shared/aws/wiring.js';
 import { manifestRedirect } from '../../shared/github-app/flow.js';
 import { httpEvent, query, result } from './http.js';
 
@@ -11,5 +11,5 @@ export const handler = lambdaHandler(
     const page = await manifestRedirect(query(event), deps);
     return result(page.status, page.headers, page.body);
   },
-  { params: ssmParameters },
+  { params: ssmParameters, records: dynamoRecords },
 );

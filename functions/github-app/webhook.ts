@@ -1,5 +1,5 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
-import { ssmParameters } from '../../shared/aws/wiring.js';
+import { dynamoRecords, ssmParameters } from '../../shared/aws/wiring.js';
 import { receiveWebhook } from '../../shared/github-app/webhooks.js';
 import { httpEvent, rawBody, result } from './http.js';
 
@@ -11,5 +11,5 @@ export const handler = lambdaHandler(
     const res = await receiveWebhook({ headers: event.headers ?? {}, body: rawBody(event) }, deps);
     return result(res.status, { 'content-type': 'application/json' }, JSON.stringify(res.body));
   },
-  { params: ssmParameters },
+  { params: ssmParameters, records: dynamoRecords },
 );

@@ -1,10 +1,19 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
-import { ghesTickets, sesMailer, ssmParameters } from '../../shared/aws/wiring.js';
+import {
+  dynamoRecords,
+  ghesTickets,
+  sesMailer,
+  sfnExecutions,
+  ssmParameters,
+} from '../../shared/aws/wiring.js';
 import { parseHttpEvent, serveHttp } from '../../shared/service-desk/lambda.js';
 
-/** HTTP API: the GitHub webhook (team replies) and unsubscribe links. */
+/** HTTP API: the GitHub webhook (team replies), unsubscribe links, and starting a custom-email verification. */
 export const handler = lambdaHandler('serviceDeskHttp', parseHttpEvent, serveHttp, {
   params: ssmParameters,
+  records: dynamoRecords,
   mailer: sesMailer,
   tickets: ghesTickets,
+  // POST /service-desk/custom-email/<project>/verify starts the verification (states:StartExecution).
+  executions: sfnExecutions,
 });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { MailDeliveryFailed } from '../../shared/errors.js';
 import type { Mailer, OutgoingMail, SentMail } from '../../shared/mail/mailer.js';
-import { toNodemailerMessage } from './nodemailer-message.js';
+import { toNodemailerMessage } from '../../shared/mail/nodemailer-message.js';
 
 export interface OutboxMailerOptions {
   /** Directory for `.eml` files; without it messages are only kept in memory. */

@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { MailDeliveryFailed } from '../../shared/errors.js';
 import type { Mailer, OutgoingMail, SentMail } from '../../shared/mail/mailer.js';
-import { toNodemailerMessage } from './nodemailer-message.js';
+import { toNodemailerMessage } from '../../shared/mail/nodemailer-message.js';
 
 export interface SmtpMailerOptions {
   host: string;

@@ -30,7 +30,8 @@ export interface AppCliIo {
   params?: ParameterStore;
 }
 
-const localParams = (config: LocalConfig): ParameterStore =>
+/** The local parameter file of the configured state dir (the one the local world uses). */
+export const localParams = (config: LocalConfig): ParameterStore =>
   new FileParameterStore(path.join(config.local.stateDir, 'parameters.json'));
 
 export async function appCommand(args: string[], config: LocalConfig, io: AppCliIo): Promise<number> {

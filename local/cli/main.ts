@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { causeMessage } from '../../shared/errors.js';
 import { WORKFLOWS, workflow } from '../../shared/workflows.js';
 import { displayConfig, loadLocalConfig, type LocalConfig } from '../config.js';
-import { createLocalWorld } from '../world.js';
+import { createLocalWorld, type LocalWorld } from '../world.js';
+import { startCustomEmailSandbox } from '../custom-email-world.js';
 import { SCENARIOS } from '../sandbox/scenarios.js';
 import { readInputArg } from './input.js';
 import { progressPrinter } from './progress.js';
@@ -12,6 +13,7 @@ import { startStack } from '../start.js';
 import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
 import { APP_USAGE, appCommand } from './app.js';
+import { DESK_USAGE, deskCommand } from './desk.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,6 +29,7 @@ Usage:
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
                                      decide a failover waiting for approval (on the running local stack)
 ${APP_USAGE}
+${DESK_USAGE}
   run failover ... [--approve|--reject] [--reason <text>]
                                      answer the failover's approval gate in this run
 
@@ -103,6 +106,23 @@ async function run(args: string[]): Promise<number> {
   write(
     `ghes-ops run ${key} on ${target}; workflow time runs at ${config.local.timeScale === 1 ? 'real speed' : `${Math.round(1 / config.local.timeScale)}x speed`}`,
   );
+  try {
+    return await runIn(world, key, input, values, write);
+  } finally {
+    await world.close();
+  }
+}
+
+async function runIn(
+  world: LocalWorld,
+  key: string,
+  input: unknown,
+  values: { name?: string; approve?: boolean; reject?: boolean; reason?: string },
+  write: (line: string) => void,
+): Promise<number> {
+  // The local service desk and the sandbox mail provider this workflow sends through and hears from.
+  const customEmail =
+    key === 'custom-email-verification' ? await startCustomEmailSandbox(world, write) : undefined;
   const started = await world.engine.startExecution(key, input, values.name);
   if (key === 'failover')
     answerApprovals(
@@ -112,6 +132,7 @@ async function run(args: string[]): Promise<number> {
       write,
     );
   const result = await world.engine.waitForExecution(started.executionArn);
+  await customEmail?.settled();
   for (const mail of world.outbox?.sent ?? [])
     write(
       `mail: "${mail.subject}" to ${mail.to.join(', ')}${mail.file ? ` (${path.relative(process.cwd(), mail.file)})` : ''}`,
@@ -133,6 +154,12 @@ async function run(args: string[]): Promise<number> {
   return 1;
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function listWorkflows(): void {
   for (const w of WORKFLOWS) {
     console.log(`${w.key}: ${w.title}\n  ${w.description}\n  inputs:`);
@@ -150,10 +177,12 @@ async function main(argv: string[]): Promise<number> {
     case 'workflows':
       listWorkflows();
       return 0;
-    case 'scenarios':
+    case 'scenarios': {
+      const width = Math.max(...Object.keys(SCENARIOS).map((name) => name.length));
       for (const [name, description] of Object.entries(SCENARIOS))
-        console.log(`${name.padEnd(18)} ${description}`);
+        console.log(`${name.padEnd(width)}  ${description}`);
       return 0;
+    }
     case 'config': {
       const { values } = parseArgs({
         args: rest,
@@ -174,6 +203,15 @@ async function main(argv: string[]): Promise<number> {
       const args = i >= 0 ? [...rest.slice(0, i), ...rest.slice(i + 2)] : rest;
       return appCommand(args, await loadLocalConfig(ROOT, file), { out: (l) => console.log(l) });
     }
+    case 'desk':
+      return deskCommand(rest, (file) => loadLocalConfig(ROOT, file), {
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        stdin: readStdin,
+        env: process.env,
+        // `desk verify` runs the custom-email-verification workflow like `ghes-ops run`.
+        run,
+      });
     case 'start': {
       const { values } = parseArgs({
         args: rest,

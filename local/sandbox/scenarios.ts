@@ -4,6 +4,7 @@ import type { Faults } from './faults.js';
 import { laggingChannels } from './replication-channels.js';
 import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
 import { ACTIONS_SYNC_SCENARIOS } from './actions-sync/scenarios.js';
+import { MAIL_PROVIDER_SCENARIOS, type MailProviderScenario } from './mail-provider/scenarios.js';
 
 /** The named fault scenarios, each with a one-line description. */
 export const SCENARIOS = {
@@ -21,6 +22,9 @@ export const SCENARIOS = {
   ...CLOUD_SCENARIOS,
   // actions-sync (actions-sync/install.ts reads them; version-changed also upgrades the appliances).
   ...ACTIONS_SYNC_SCENARIOS,
+  // The custom email domain's mail provider (mail-provider/, custom-email-verification); the
+  // appliances stay healthy.
+  ...MAIL_PROVIDER_SCENARIOS,
 } as const satisfies Record<string, string>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -69,6 +73,10 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
       replica.version = '3.18.0';
     },
   },
+  ...(Object.fromEntries(Object.keys(MAIL_PROVIDER_SCENARIOS).map((name) => [name, {}])) as Record<
+    MailProviderScenario,
+    ScenarioEffect
+  >),
 };
 
 export function isScenarioName(name: string): name is ScenarioName {

@@ -1,4 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { realClock } from '../clock.js';
+import { ConfigError } from '../errors.js';
 import type { AdapterFactory } from '../runtime/aws-adapters.js';
 
 /**
@@ -123,4 +125,26 @@ export const ghesTickets: AdapterFactory<'tickets'> = async ({ config, adapter }
     () => `${(process.env.GHES_OPS_GHES_URL ?? '').replace(/\/+$/, '')}/api/v3`,
     token,
   );
+};
+
+/**
+ * Mail through the customer's own SMTP server (custom email verification): nodemailer over the
+ * network, no AWS SDK and no IAM action (the function needs outbound network access only).
+ */
+export const dynamoRecords: AdapterFactory<'records'> = async () => {
+  const table = process.env.GHES_OPS_RECORDS_TABLE;
+  if (!table)
+    throw new ConfigError(
+      'Environment variable GHES_OPS_RECORDS_TABLE is not set (the DynamoDB table of the service desk records; serverless.yml sets it).',
+    );
+  const [{ DynamoRecordStore }, { DynamoDBClient }] = await Promise.all([
+    import('./dynamodb-record-store.js'),
+    import('@aws-sdk/client-dynamodb'),
+  ]);
+  return new DynamoRecordStore(new DynamoDBClient({}), table, realClock);
+};
+
+export const nodemailerSmtp: AdapterFactory<'smtpSubmission'> = async () => {
+  const { NodemailerSmtpSubmission } = await import('../mail/nodemailer-smtp-submission.js');
+  return new NodemailerSmtpSubmission();
 };

@@ -239,6 +239,7 @@ function foldAlarmReason(raw: unknown): unknown {
   const r = raw as { source?: unknown; reason?: unknown } | null;
   if (!r || typeof r !== 'object' || Array.isArray(r) || r.source !== 'alarm' || typeof r.reason !== 'string')
     return raw;
+  // eslint-disable-next-line no-control-regex -- control characters are what this folds away
   const folded = r.reason.replace(/[\0-\x1f\x7f]+/g, ' ').trim();
   return { ...r, reason: folded.length > 1000 ? `${folded.slice(0, 999)}…` : folded };
 }

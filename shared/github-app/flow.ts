@@ -12,7 +12,7 @@ import { consumeState, createState } from './setup-state.js';
  * checks the state, exchanges the code for the app's credentials, stores them in the parameter
  * store only, and sends the browser on to the installation page. Pages never carry a secret.
  */
-type FlowDeps = Pick<Deps, 'config' | 'params' | 'log'>;
+type FlowDeps = Pick<Deps, 'config' | 'params' | 'records' | 'log'>;
 export interface FlowOptions {
   /** Real time: the one-hour limits are GitHub's, not the workflow clock's. */
   now?: () => number;
@@ -37,7 +37,7 @@ export async function setupPage(
     );
   const org = account === 'personal' ? undefined : (orgParam ?? cfg.org);
   const now = (opts.now ?? Date.now)();
-  const { state, expiresAt } = await createState(deps.params, deps.config.parameterPrefix, now, org);
+  const { state, expiresAt } = await createState(deps.records, deps.config.parameterPrefix, now, org);
   const manifest = buildManifest(cfg);
   const action = `${newAppUrl(cfg, org)}?state=${encodeURIComponent(state)}`;
   deps.log.info('GitHub App setup page served', { owner: org ?? '(personal account)', ghes: cfg.ghesUrl });
@@ -89,7 +89,7 @@ export async function manifestRedirect(
   const code = query.get('code') ?? '';
   const state = query.get('state') ?? '';
   const now = (opts.now ?? Date.now)();
-  const checked = await consumeState(deps.params, deps.config.parameterPrefix, state, now);
+  const checked = await consumeState(deps.records, deps.config.parameterPrefix, state, now);
   if (!checked.ok) {
     deps.log.warn('GitHub App redirect refused', { reason: `${checked.reason} state` });
     return checked.reason === 'expired'

@@ -52,9 +52,12 @@ const header = (h: WebhookRequest['headers'], name: string): string => {
   return (Array.isArray(v) ? v[0] : v) ?? '';
 };
 
+/** How long a delivery id is remembered (GitHub keeps deliveries for redelivery about that long). */
+export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+
 export async function receiveWebhook(
   req: WebhookRequest,
-  deps: Pick<Deps, 'config' | 'params' | 'log'>,
+  deps: Pick<Deps, 'config' | 'params' | 'records' | 'log'>,
 ): Promise<WebhookResponse> {
   const signature = header(req.headers, 'x-hub-signature-256');
   const name = header(req.headers, 'x-github-event');
@@ -84,6 +87,12 @@ export async function receiveWebhook(
       ? { status: 400, body: { ok: false, error: 'invalid JSON' } }
       : { status: 401, body: { ok: false, error: 'signature does not match' } };
   }
+  // GitHub redelivers (manually or after a timeout): each delivery id is handled once.
+  const marker = `${deps.config.parameterPrefix}/github-app/deliveries/${id}`;
+  if (id && !(await deps.records.create(marker, '1', { ttlSeconds: DELIVERY_TTL_SECONDS }))) {
+    deps.log.info('webhook redelivery ignored', { delivery: id, event: name });
+    return { status: 200, body: { ok: true, event: name, handled: 0 } };
+  }
   const payload = JSON.parse(req.body) as Record<string, unknown>;
   const action = typeof payload.action === 'string' ? payload.action : undefined;
   const event: WebhookEvent = { id, name, ...(action ? { action } : {}), payload };
@@ -91,7 +100,12 @@ export async function receiveWebhook(
     ...(handlers.get(name) ?? []),
     ...(action ? (handlers.get(`${name}.${action}`) ?? []) : []),
   ];
-  await Promise.all(matched.map((h) => h(event, deps)));
+  try {
+    await Promise.all(matched.map((h) => h(event, deps)));
+  } catch (err) {
+    if (id) await deps.records.delete(marker).catch(() => undefined); // a redelivery may try again
+    throw err;
+  }
   deps.log.info('webhook received', { delivery: id, event: name, action, handled: matched.length });
   return { status: 202, body: { ok: true, event: name, handled: matched.length } };
 }

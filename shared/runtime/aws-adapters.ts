@@ -19,7 +19,9 @@ export type AdapterKey =
   | 'instances'
   | 'ghesApi'
   | 'rawMail'
-  | 'tickets';
+  | 'tickets'
+  | 'smtpSubmission'
+  | 'records';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
 export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
@@ -33,6 +35,8 @@ export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'ghesApi',
   'rawMail',
   'tickets',
+  'smtpSubmission',
+  'records',
 ];
 
 export interface FactoryContext {

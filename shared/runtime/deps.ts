@@ -12,6 +12,8 @@ import type { ApplianceHttp } from '../http/appliance-http.js';
 import type { GhesApi } from '../ghes/ghes-api.js';
 import type { RawMailStore } from '../service-desk/raw-mail.js';
 import type { TicketRepository } from '../service-desk/tickets.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { SmtpSubmission } from '../mail/smtp-submission.js';
 
 /**
  * Everything a step needs from the outside world, passed in. Lambdas get the AWS implementations
@@ -40,6 +42,10 @@ export interface Deps {
   rawMail: RawMailStore;
   /** Service desk tickets: issues over the GHES REST API. */
   tickets: TicketRepository;
+  /** Mail through somebody else's SMTP server with their credentials (custom email verification). */
+  smtpSubmission: SmtpSubmission;
+  /** Small records with conditional writes and expiry: DynamoDB in AWS (the service desk's). */
+  records: RecordStore;
 }
 
 type Provider = () => Deps;

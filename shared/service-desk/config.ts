@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { PATTERNS } from '../validate.js';
 
 /**
  * Service desk settings. In AWS they come from the JSON in GHES_OPS_SERVICE_DESK (set from
@@ -16,6 +17,8 @@ export interface DeskProject {
   reopen: boolean;
   /** Tickets get this description template (a file under `.github/service_desk_templates/`, without `.md`). */
   descriptionTemplate?: string;
+  /** Email addresses of the project's owners: they hear about custom email verifications (issue 5). */
+  owners?: string[];
 }
 
 export interface DeskConfig {
@@ -35,7 +38,7 @@ export interface DeskConfig {
   maxMessageBytes: number;
   /** Base of unsubscribe links, e.g. `https://api.example.com/service-desk`. */
   publicUrl: string;
-  /** Parameter-store prefix of the desk's records (idempotency, reply keys, threads). */
+  /** Key prefix of the desk's records in the record store (several desks may share one table). */
   recordPrefix: string;
 }
 
@@ -99,6 +102,15 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     if (o.suffix) out.suffix = o.suffix as string;
     if (typeof o.descriptionTemplate === 'string' && /^[a-z0-9_-]{1,60}$/.test(o.descriptionTemplate))
       out.descriptionTemplate = o.descriptionTemplate;
+    if (o.owners !== undefined) {
+      if (
+        !Array.isArray(o.owners) ||
+        o.owners.length > 50 ||
+        o.owners.some((a) => typeof a !== 'string' || a.length > 254 || !PATTERNS.email.test(a))
+      )
+        bad(`projects[${i}].owners`, 'must be a list of at most 50 plain email addresses');
+      out.owners = (o.owners as string[]).map((a) => a.toLowerCase());
+    }
     return out;
   });
   const suffixes = projects.map((p) => p.suffix).filter(Boolean);
@@ -123,7 +135,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
   };
   const prefix = v.recordPrefix ?? '/ghes-ops/service-desk';
   if (typeof prefix !== 'string' || !/^\/[A-Za-z0-9_./-]+$/.test(prefix))
-    bad('recordPrefix', 'must be a parameter path');
+    bad('recordPrefix', 'must be a path-like key prefix such as "/ghes-ops/service-desk"');
   return {
     local: v.local as string,
     domain: (v.domain as string).toLowerCase(),

@@ -2,27 +2,38 @@ import { createHash } from 'node:crypto';
 import { ConfigError, GhesOpsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
-import type { ParameterStore } from '../params/parameter-store.js';
+import type { RecordStore } from '../records/record-store.js';
 import type { DeskConfig, DeskProject } from './config.js';
 import { defaultKey } from './config.js';
 import { filterMail, type Verdicts } from './filter.js';
 import { parseMail, type MailAttachment, type ParsedMail } from './parse.js';
-import { routeMail, type Route } from './route.js';
+import { deliveredTo, routeMail, verifyAddressesIn, type Route } from './route.js';
 import { DeskStore, newReplyKey, type Participant, type ReplyKeyRecord, type TicketRecord } from './store.js';
 import { stripQuoted, REPLY_MARKER } from './strip.js';
 import { loadTemplate, markdownToHtml, render, TEMPLATE_DIR, type TemplateName } from './templates.js';
 import type { Ticket, TicketRepository } from './tickets.js';
 
+/** A `+verify` mail as the verification workflow sees it (shared/service-desk/custom-email/inbox.ts). */
+export interface VerificationMail {
+  messageId?: string;
+  from?: string;
+  to: string[];
+  subject: string;
+  body: string;
+  /** SES verdicts (locally: the sandbox mail provider's); the From's SPF/DKIM/DMARC among them. */
+  verdicts: Verdicts;
+  /** The service desk addresses it was delivered to (envelope recipients on the desk domain). */
+  deliveredTo: string[];
+  /** The `<local>+verify@<domain>` addresses it names (To, delivery headers, envelope). */
+  verifyAddresses: string[];
+}
+
+/** Accepted by a waiting verification, or dropped with the reason that is logged. */
+export type VerificationReceipt = { accepted: true; project: string } | { accepted: false; reason: string };
+
 /** Mail to `+verify`: handed to the custom-email verification workflow (issue 5), never a ticket. */
 export interface VerificationInbox {
-  received(mail: {
-    messageId?: string;
-    from?: string;
-    to: string[];
-    subject: string;
-    body: string;
-    verdicts: Verdicts;
-  }): Promise<void>;
+  received(mail: VerificationMail): Promise<VerificationReceipt | void>;
 }
 
 /** Keeps attachments somewhere the team can reach; returns where (shown on the ticket). */
@@ -55,7 +66,8 @@ export class DeliveryInProgress extends GhesOpsError {
 export interface DeskDeps {
   config: DeskConfig;
   tickets: TicketRepository;
-  params: ParameterStore;
+  /** Idempotency, reply keys, threads, burst counters (DynamoDB in AWS). */
+  records: RecordStore;
   mailer: Mailer;
   log: Logger;
   now: () => number;
@@ -69,15 +81,18 @@ const MAX_PARTICIPANTS = 10;
 const MAX_BODY = 60_000;
 const LEASE_MS = 5 * 60_000;
 
-/** Records verification mail in the store until the verification workflow (issue 5) takes it over. */
+/**
+ * Records verification mail in the store when no verification workflow is wired (tests, a desk
+ * without one). Whether a token was found, never the token: the record is not a secret store.
+ */
 export class RecordingVerificationInbox implements VerificationInbox {
   constructor(private readonly store: DeskStore) {}
-  async received(mail: Parameters<VerificationInbox['received']>[0]): Promise<void> {
+  async received(mail: VerificationMail): Promise<void> {
     await this.store.record('verify', mail.messageId ?? mail.subject, {
       from: mail.from,
       to: mail.to,
       subject: mail.subject.slice(0, 200),
-      token: /Verification token: ([A-Za-z0-9_-]{12})/.exec(mail.body)?.[1],
+      tokenFound: /Verification token: ([A-Za-z0-9_-]{12})/.test(mail.body),
       verdicts: mail.verdicts,
     });
   }
@@ -89,7 +104,7 @@ export class ServiceDesk {
   private readonly visibility = new Map<string, Promise<string>>();
 
   constructor(private readonly d: DeskDeps) {
-    this.store = new DeskStore(d.params, d.config.recordPrefix);
+    this.store = new DeskStore(d.records, d.config.recordPrefix);
     this.verification = d.verification ?? new RecordingVerificationInbox(this.store);
   }
 
@@ -108,8 +123,10 @@ export class ServiceDesk {
     };
     const verdicts = inbound.verdicts ?? {};
     const filtered = filterMail(mail, this.c, verdicts);
-    if (filtered.drop) return drop(filtered.reason);
     let route: Route = routeMail(mail, this.c, inbound.envelope);
+    // A verification mail failing DMARC still reaches the verification, which reports the verdicts.
+    if (filtered.drop && !(filtered.reason === 'dmarc-fail' && route.kind === 'verify'))
+      return drop(filtered.reason);
     let threaded: ReplyKeyRecord | undefined;
     if ((route.kind === 'none' || route.kind === 'project') && mail.inReplyTo) {
       threaded = await this.store.thread(mail.inReplyTo);
@@ -128,15 +145,17 @@ export class ServiceDesk {
     let outcome: Outcome;
     try {
       if (route.kind === 'verify') {
-        await this.verification.received({
+        const receipt = await this.verification.received({
           ...(mail.messageId ? { messageId: mail.messageId } : {}),
           ...(mail.from ? { from: mail.from } : {}),
           to: mail.to,
           subject: mail.subject,
           body: mail.body,
           verdicts,
+          deliveredTo: deliveredTo(mail, this.c, inbound.envelope),
+          verifyAddresses: verifyAddressesIn(mail, inbound.envelope),
         });
-        outcome = { action: 'verification' };
+        outcome = receipt && !receipt.accepted ? drop(receipt.reason) : { action: 'verification' };
       } else if (route.kind === 'unsubscribe') {
         outcome = await this.unsubscribe(route.key);
       } else if (
@@ -149,7 +168,8 @@ export class ServiceDesk {
       ) {
         outcome = drop('sender-burst-limit');
       } else if (route.kind === 'project') {
-        outcome = await this.createTicket(mail, route.project, filtered.labels, messageKey, inbound.source);
+        const labels = filtered.drop ? [] : filtered.labels;
+        outcome = await this.createTicket(mail, route.project, labels, messageKey, inbound.source);
       } else {
         const rec = threaded ?? (await this.store.replyKey(route.key));
         if (!rec) outcome = drop('unknown-reply-key');

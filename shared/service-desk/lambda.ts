@@ -6,6 +6,9 @@ import { deskConfigFromEnv } from './config.js';
 import { ServiceDesk, type Outcome } from './desk.js';
 import type { Verdicts } from './filter.js';
 import { handleWebhook } from './webhook.js';
+import { StepFunctionsVerificationInbox } from './custom-email/inbox.js';
+import { CustomEmailStore } from './custom-email/settings.js';
+import { VERIFY_PATH, verifyEndpoint } from './custom-email/trigger.js';
 
 /** One SES receipt record: the message id (the S3 object key's tail), recipients and verdicts. */
 export interface SesReceipt {
@@ -52,10 +55,18 @@ export function deskFromDeps(deps: Deps): ServiceDesk {
   desk ??= new ServiceDesk({
     config: deskConfigFromEnv(),
     tickets: deps.tickets,
-    params: deps.params,
+    records: deps.records,
     mailer: deps.mailer,
     log: deps.log,
     now: () => deps.clock.now(),
+    // `+verify` mail resumes the waiting custom-email verification (SendTaskSuccess).
+    verification: new StepFunctionsVerificationInbox({
+      desk: deskConfigFromEnv(),
+      store: new CustomEmailStore(deps.params, deps.config.parameterPrefix),
+      executions: deps.executions,
+      log: deps.log,
+      now: () => deps.clock.now(),
+    }),
     ...(process.env.GHES_OPS_SERVICE_DESK_BUCKET
       ? { attachments: s3Attachments(deps, process.env.GHES_OPS_SERVICE_DESK_BUCKET) }
       : {}),
@@ -113,6 +124,20 @@ export async function serveHttp(
   req: HttpEvent,
   deps: Deps,
 ): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+  if (req.method === 'POST' && VERIFY_PATH.test(req.path)) {
+    const r = await verifyEndpoint(req, {
+      params: deps.params,
+      executions: deps.executions,
+      parameterPrefix: deps.config.parameterPrefix,
+      desk: deskConfigFromEnv(),
+      log: deps.log,
+    });
+    return {
+      statusCode: r.status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(r.body),
+    };
+  }
   const d = deskFromDeps(deps);
   const unsub = /\/unsubscribe\/([0-9a-f]{32})$/.exec(req.path);
   if (unsub?.[1] && (req.method === 'GET' || req.method === 'POST')) {

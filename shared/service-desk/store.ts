@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ParameterAlreadyExists } from '../errors.js';
-import type { ParameterStore } from '../params/parameter-store.js';
+import type { RecordStore } from '../records/record-store.js';
 
 /**
- * The service desk's records, in the parameter store (SSM in AWS): idempotency claims per
- * Message-ID, reply keys, threads by original Message-ID, ticket participants, burst counters.
- * Exactly-once rests on `claim`: SSM `PutParameter` with `Overwrite: false` is an atomic create,
- * so of two concurrent deliveries of one message exactly one wins (docs/service-desk.md).
+ * The service desk's records, in the record store (DynamoDB in AWS, shared/records/): idempotency
+ * claims per Message-ID, reply keys, threads by original Message-ID, ticket participants, burst
+ * counters. Exactly-once rests on `claim`: a conditional create, so of two concurrent deliveries of
+ * one message exactly one wins; a stale claim is taken over by compare-and-set, so two takeovers
+ * cannot both win either (docs/service-desk.md).
  */
 export const hash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 40);
 export const newReplyKey = (): string => randomBytes(16).toString('hex');
@@ -38,103 +38,127 @@ export type Claim =
   | { state: 'done'; result: Record<string, unknown> }
   | { state: 'pending'; since: number };
 
+/** How long records live: delivery claims outlast SES's and Lambda's retries by far. */
+const DAY = 24 * 3600;
+export const RECORD_TTL_SECONDS = { message: 30 * DAY, once: 30 * DAY } as const;
+
+interface MessageRecord {
+  state: 'pending' | 'done';
+  since?: number;
+  result?: Record<string, unknown>;
+}
+
 export class DeskStore {
   constructor(
-    private readonly params: ParameterStore,
+    private readonly records: RecordStore,
     private readonly prefix: string,
   ) {}
 
-  private name(...parts: string[]): string {
+  private key(...parts: string[]): string {
     return `${this.prefix}/${parts.join('/')}`;
   }
 
-  private async read<T>(name: string): Promise<T | undefined> {
-    const v = await this.params.get(name);
-    if (v === undefined) return undefined;
+  private async read<T>(key: string): Promise<T | undefined> {
+    const r = await this.records.get(key);
+    if (r === undefined) return undefined;
     try {
-      return JSON.parse(v) as T;
+      return JSON.parse(r.value) as T;
     } catch {
       return undefined;
     }
   }
 
-  private write(name: string, value: unknown, overwrite = true): Promise<void> {
-    return this.params.put(name, JSON.stringify(value), { secure: false, overwrite });
+  private write(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
+    return this.records.put(key, JSON.stringify(value), ttlSeconds === undefined ? {} : { ttlSeconds });
   }
 
   /** Claims a message for processing; a stale pending claim (older than `leaseMs`) is taken over. */
   async claim(messageKey: string, now: number, leaseMs: number): Promise<Claim> {
-    const name = this.name('msg', hash(messageKey));
-    try {
-      await this.write(name, { state: 'pending', since: now }, false);
-      return { state: 'claimed' };
-    } catch (e) {
-      if (!(e instanceof ParameterAlreadyExists)) throw e;
+    const key = this.key('msg', hash(messageKey));
+    const pending = JSON.stringify({ state: 'pending', since: now } satisfies MessageRecord);
+    const ttl = { ttlSeconds: RECORD_TTL_SECONDS.message };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.records.create(key, pending, ttl)) return { state: 'claimed' };
+      const cur = await this.records.get(key);
+      if (!cur) continue; // expired or released in between: try to create again
+      let rec: MessageRecord | undefined;
+      try {
+        rec = JSON.parse(cur.value) as MessageRecord;
+      } catch {
+        rec = undefined;
+      }
+      if (rec?.state === 'done') return { state: 'done', result: rec.result ?? {} };
+      if (rec && now - (rec.since ?? 0) < leaseMs) return { state: 'pending', since: rec.since ?? 0 };
+      // Stale: only the caller whose compare-and-set lands takes it over.
+      if (await this.records.replace(key, pending, cur.version, ttl)) return { state: 'claimed' };
+      return { state: 'pending', since: now };
     }
-    const cur = await this.read<{ state: string; since?: number; result?: Record<string, unknown> }>(name);
-    if (cur?.state === 'done') return { state: 'done', result: cur.result ?? {} };
-    if (cur && now - (cur.since ?? 0) < leaseMs) return { state: 'pending', since: cur.since ?? 0 };
-    await this.write(name, { state: 'pending', since: now });
-    return { state: 'claimed' };
+    return { state: 'pending', since: now };
   }
 
   finish(messageKey: string, result: Record<string, unknown>): Promise<void> {
-    return this.write(this.name('msg', hash(messageKey)), { state: 'done', result });
+    return this.write(
+      this.key('msg', hash(messageKey)),
+      { state: 'done', result },
+      RECORD_TTL_SECONDS.message,
+    );
   }
 
   release(messageKey: string): Promise<void> {
-    return this.params.delete(this.name('msg', hash(messageKey)));
+    return this.records.delete(this.key('msg', hash(messageKey)));
   }
 
   ticket(repo: string, number: number): Promise<TicketRecord | undefined> {
-    return this.read(this.name('ticket', repo.replace('/', '.'), String(number)));
+    return this.read(this.key('ticket', repo.replace('/', '.'), String(number)));
   }
 
   saveTicket(t: TicketRecord): Promise<void> {
-    return this.write(this.name('ticket', t.repo.replace('/', '.'), String(t.number)), t);
+    return this.write(this.key('ticket', t.repo.replace('/', '.'), String(t.number)), t);
   }
 
   replyKey(key: string): Promise<ReplyKeyRecord | undefined> {
-    return /^[0-9a-f]{32}$/.test(key) ? this.read(this.name('reply', key)) : Promise.resolve(undefined);
+    return /^[0-9a-f]{32}$/.test(key) ? this.read(this.key('reply', key)) : Promise.resolve(undefined);
   }
 
-  saveReplyKey(key: string, r: ReplyKeyRecord): Promise<void> {
-    return this.write(this.name('reply', key), r, false);
+  /** Reply keys are 128 random bits: a collision means a bug, so an existing key is never replaced. */
+  async saveReplyKey(key: string, r: ReplyKeyRecord): Promise<void> {
+    await this.records.create(this.key('reply', key), JSON.stringify(r));
   }
 
   thread(messageId: string): Promise<ReplyKeyRecord | undefined> {
-    return this.read(this.name('thread', hash(messageId)));
+    return this.read(this.key('thread', hash(messageId)));
   }
 
   saveThread(messageId: string, r: ReplyKeyRecord): Promise<void> {
-    return this.write(this.name('thread', hash(messageId)), r);
+    return this.write(this.key('thread', hash(messageId)), r);
   }
 
-  /** Records one mail from `sender` at `now`; true when the sender is over `max` in the window. */
+  /**
+   * Records one mail from `sender` at `now`; true when the sender is over `max` in the window. A
+   * fixed window (the counter of window `floor(now / windowMs)`), counted with an atomic
+   * increment, so concurrent deliveries never lose a count; a burst that straddles two windows can
+   * reach up to twice `max` before it is cut.
+   */
   async burst(sender: string, now: number, max: number, windowMs: number): Promise<boolean> {
-    const name = this.name('burst', hash(sender));
-    const times = ((await this.read<number[]>(name)) ?? []).filter((t) => now - t < windowMs);
-    times.push(now);
-    await this.write(name, times.slice(-(max + 1)));
-    return times.length > max;
+    const window = Math.floor(now / windowMs);
+    const count = await this.records.increment(this.key('burst', hash(sender), String(window)), {
+      ttlSeconds: Math.ceil((2 * windowMs) / 1000),
+    });
+    return count > max;
   }
 
   /** Once-only marker (e.g. a webhook delivery); false when it existed. */
-  async once(kind: string, id: string, value: unknown = {}): Promise<boolean> {
-    try {
-      await this.write(this.name(kind, hash(id)), value, false);
-      return true;
-    } catch (e) {
-      if (e instanceof ParameterAlreadyExists) return false;
-      throw e;
-    }
+  once(kind: string, id: string, value: unknown = {}): Promise<boolean> {
+    return this.records.create(this.key(kind, hash(id)), JSON.stringify(value), {
+      ttlSeconds: RECORD_TTL_SECONDS.once,
+    });
   }
 
   forget(kind: string, id: string): Promise<void> {
-    return this.params.delete(this.name(kind, hash(id)));
+    return this.records.delete(this.key(kind, hash(id)));
   }
 
   record(kind: string, id: string, value: unknown): Promise<void> {
-    return this.write(this.name(kind, hash(id)), value);
+    return this.write(this.key(kind, hash(id)), value, RECORD_TTL_SECONDS.once);
   }
 }

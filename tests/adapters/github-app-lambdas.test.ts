@@ -1,6 +1,6 @@
 /**
- * The deployed path: the GitHub App Lambdas (HTTP API payload 2.0) with their AWS adapters, SSM
- * mocked at the command level (aws-sdk-client-mock), against the sandbox GHES on loopback.
+ * The deployed path: the GitHub App Lambdas (HTTP API payload 2.0) with their AWS adapters, SSM and
+ * DynamoDB mocked at the command level (aws-sdk-client-mock), against the sandbox GHES on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import {
@@ -10,6 +10,13 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { Sandbox } from '../../local/sandbox/sandbox.js';
@@ -21,6 +28,9 @@ import { formAction, formValue } from '../helpers/github-app.js';
 const PREFIX = '/ghes-ops/dev';
 const ssm = mockClient(SSMClient);
 const stored = new Map<string, { Value: string; Type: string }>();
+const ddb = mockClient(DynamoDBClient);
+const TABLE = 'ghes-ops-dev-records';
+const items = new Map<string, Record<string, AttributeValue>>();
 let gh: GithubAppSandbox;
 const out: string[] = [];
 
@@ -53,6 +63,19 @@ beforeAll(async () => {
     GHES_OPS_PUBLIC_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com',
     GHES_OPS_APP_ORG: 'github',
     GHES_OPS_APP_FEATURES: 'service-desk',
+    GHES_OPS_RECORDS_TABLE: TABLE,
+  });
+  // The records table: conditional create and atomic take, as DynamoDB does them.
+  ddb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
+    const key = input.Item.pk!.S!;
+    if (items.has(key)) throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+    items.set(key, input.Item);
+    return {};
+  });
+  ddb.on(DeleteItemCommand).callsFake((input: { Key: { pk: { S: string } } }) => {
+    const old = items.get(input.Key.pk.S);
+    items.delete(input.Key.pk.S);
+    return old ? { Attributes: old } : {};
   });
   ssm
     .on(PutParameterCommand)
@@ -95,9 +118,16 @@ describe('GitHub App Lambdas with SSM', () => {
     const page = await setup(event('GET'), ctx);
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
-    const statePut = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
-    expect(statePut).toMatchObject({ Type: 'SecureString', Overwrite: false });
-    expect(statePut.Name).toMatch(new RegExp(`^${PREFIX}/github-app/setup-states/[A-Za-z0-9_-]{43}$`));
+    // The one-time state: a conditional create in the records table, expiring in an hour.
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
+    const statePut = ddb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(statePut).toMatchObject({
+      TableName: TABLE,
+      ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+    });
+    const stateKey = statePut.Item!.pk!.S!;
+    expect(stateKey).toMatch(new RegExp(`^${PREFIX}/github-app/setup-states/[A-Za-z0-9_-]{43}$`));
+    expect(Number(statePut.Item!.ttl!.N) - Math.floor(Date.now() / 1000)).toBeGreaterThan(3500);
     const manifest = JSON.parse(formValue(page.body, 'manifest')) as {
       hook_attributes: { url: string };
       default_permissions: object;
@@ -127,12 +157,18 @@ describe('GitHub App Lambdas with SSM', () => {
     expect(back.pathname).toBe('/github-app/redirect');
 
     ssm.resetHistory();
+    ddb.resetHistory();
     const done = await redirect(event('GET', back.search.slice(1)), ctx);
     expect(done.statusCode).toBe(302);
     const app = [...gh.apps.apps.values()][0]!;
     expect(done.headers.location).toBe(`${gh.url}/github-apps/${app.slug}/installations/new`);
-    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: statePut.Name, WithDecryption: true });
-    expect(ssm).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: statePut.Name });
+    // Taken atomically (DeleteItem returning the old item): a racing replay cannot use it too.
+    expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: TABLE,
+      Key: { pk: { S: stateKey } },
+      ReturnValues: 'ALL_OLD',
+    });
+    expect(items.has(stateKey)).toBe(false);
     const puts = ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input);
     const base = `${PREFIX}/github-app/credentials`;
     expect(puts).toEqual([
@@ -160,6 +196,13 @@ describe('GitHub App Lambdas with SSM', () => {
         ctx,
       );
     expect((await hook(body, signWebhook(app.webhookSecret, body))).statusCode).toBe(202);
+    expect(items.has(`${PREFIX}/github-app/deliveries/d-1`)).toBe(true);
+    // GitHub's redelivery of d-1: acknowledged, not handled twice.
+    const redelivered = await hook(body, signWebhook(app.webhookSecret, body));
+    expect([redelivered.statusCode, JSON.parse(redelivered.body)]).toEqual([
+      200,
+      { ok: true, event: 'installation', handled: 0 },
+    ]);
     expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, {
       Name: `${base}/private-key`,
       WithDecryption: true,

@@ -1,53 +1,25 @@
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServerOptions } from 'smtp-server';
 import { InputValidationError, MailDeliveryFailed } from '../../shared/errors.js';
 import type { OutgoingMail } from '../../shared/mail/mailer.js';
 import { SmtpMailer } from '../../local/adapters/smtp-mailer.js';
 import { failure } from '../helpers/failure.js';
+import { smtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 
-interface Received {
-  raw: string;
-  from: string | false;
-  rcpt: string[];
-  user?: string;
-}
-
-let server: SMTPServer | undefined;
+let server: SmtpSink | undefined;
 
 /** A loopback SMTP server that records every message it receives. */
 async function startServer(
   opts: Partial<SMTPServerOptions> = {},
-): Promise<{ port: number; received: Received[] }> {
-  const received: Received[] = [];
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({
-          raw: Buffer.concat(chunks).toString('utf8'),
-          from: session.envelope.mailFrom && session.envelope.mailFrom.address,
-          rcpt: session.envelope.rcptTo.map((r) => r.address),
-          user: session.user as string | undefined,
-        });
-        callback();
-      });
-    },
-    ...opts,
-  });
-  const s = server;
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  return { port: (s.server.address() as AddressInfo).port, received };
+): Promise<{ port: number; received: ReceivedMail[] }> {
+  server = await smtpSink(opts);
+  return server;
 }
 
 afterEach(async () => {
   const s = server;
   server = undefined;
-  if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  if (s) await s.close();
 });
 
 const mail: OutgoingMail = {
@@ -174,7 +146,7 @@ describe('SmtpMailer', () => {
 
   it('maps a refused connection to MailDeliveryFailed', async () => {
     const { port } = await startServer();
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await server!.close();
     server = undefined;
     const err = await failure(new SmtpMailer({ host: '127.0.0.1', port, timeoutSeconds: 5 }).send(mail));
     expect(err).toBeInstanceOf(MailDeliveryFailed);

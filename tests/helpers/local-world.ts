@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +7,23 @@ import { createLocalWorld, type LocalWorld } from '../../local/world.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+let stateRoot: string | undefined;
+/** One temp directory per test process for every world's state, removed when the process exits. */
+function stateDir(): string {
+  if (!stateRoot) {
+    const root = mkdtempSync(path.join(tmpdir(), 'ghes-ops-test-'));
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    stateRoot = root;
+  }
+  return mkdtempSync(path.join(stateRoot, 'world-'));
+}
+
 /** A local world on the sandbox, 1000x faster than real time, with its state in a temp dir. */
 export function testWorld(
   overrides: { scenario?: string; timeScale?: number; config?: (c: LocalConfig) => void } = {},
 ): LocalWorld {
   const config = defaultConfig(ROOT);
-  config.local.stateDir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-test-'));
+  config.local.stateDir = stateDir();
   config.local.timeScale = overrides.timeScale ?? 0.001;
   config.local.scenario = overrides.scenario ?? 'healthy';
   overrides.config?.(config);

@@ -55,6 +55,16 @@ describe('scenarios, durations and extension', () => {
       'actions-sync-one-fails',
       'actions-sync-transient',
       'actions-sync-version-changed',
+      // The custom email domain's mail provider (local/sandbox/mail-provider/).
+      'mail-forwards',
+      'mail-rewrites-from',
+      'mail-wrong-target',
+      'mail-forwards-nothing',
+      'mail-rejects-credentials',
+      'mail-read-timeout',
+      'mail-connection-refused',
+      'mail-wrong-token',
+      'mail-forged-from',
     ]);
     for (const text of Object.values(SCENARIOS)) expect(text).toMatch(/^[^\n]{20,200}$/);
   });

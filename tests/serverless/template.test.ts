@@ -24,6 +24,8 @@ interface Resource {
   Properties: JsonObject;
   DependsOn?: string[];
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 interface Template {
   Resources: Record<string, Resource>;
@@ -43,8 +45,17 @@ const STAGE = 'dev';
 const SERVICE = 'ghes-ops';
 const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
 const FAILOVER_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'failover.asl.json');
+const CUSTOM_EMAIL_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'custom-email-verification.asl.json');
 
 /** Function key -> what its role may do besides writing to its own log group. */
+/** The service desk's record store: one DynamoDB table, item-level actions only. */
+const RECORDS_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
+
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   supportBundleValidate: [],
   supportBundleStart: ['ssm:SendCommand'],
@@ -86,18 +97,40 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   failoverNotify: ['ses:SendEmail'],
   failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
-  githubAppSetup: ['ssm:PutParameter'],
-  githubAppRedirect: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ssm:PutParameter'],
-  githubAppWebhook: ['ssm:GetParameter'],
+  githubAppSetup: ['dynamodb:PutItem'],
+  githubAppRedirect: ['dynamodb:DeleteItem', 'ssm:PutParameter'],
+  githubAppWebhook: ['ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   serviceDeskReceive: [
     's3:GetObject',
     's3:PutObject',
+    ...RECORDS_ACTIONS,
     'ssm:GetParameter',
     'ssm:PutParameter',
     'ssm:DeleteParameter',
     'ses:SendEmail',
+    // A forwarded +verify mail resumes the waiting custom email verification.
+    'states:SendTaskSuccess',
   ],
-  serviceDeskHttp: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
+  serviceDeskHttp: [
+    ...RECORDS_ACTIONS,
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'ssm:DeleteParameter',
+    'ses:SendEmail',
+    // POST /service-desk/custom-email/<project>/verify.
+    'states:StartExecution',
+  ],
+  customEmailStart: [
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'ssm:DeleteParameter',
+    'states:DescribeExecution',
+    'ses:SendEmail',
+  ],
+  // The verification email goes through the customer's SMTP server: no AWS mail action.
+  customEmailSend: ['ssm:GetParameter', 'ssm:PutParameter'],
+  customEmailCheck: ['ssm:GetParameter'],
+  customEmailFinish: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
   actionsSyncConfigure: ['ssm:GetParameter'],
   actionsSyncPreflight: [
     'ssm:GetParameter',
@@ -364,6 +397,7 @@ describe('functions', () => {
       expect(JSON.parse(machines)).toEqual({
         'support-bundle': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-support-bundle`,
         'actions-sync': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-actions-sync`,
+        'custom-email-verification': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-custom-email-verification`,
       });
     }
     expect(roles.size).toBe(functionKeys.length);
@@ -376,6 +410,7 @@ describe('functions', () => {
     const tasks = [
       ...taskStates(deployedDefinition(template)),
       ...taskStates(deployedDefinition(template, 'FailoverStateMachine')),
+      ...taskStates(deployedDefinition(template, 'CustomEmailVerificationStateMachine')),
     ];
     for (const [state, task] of tasks) {
       const logicalId = invokedLogicalId(task);
@@ -444,6 +479,40 @@ describe('IAM', () => {
     ]);
     for (const { statement } of denies) {
       expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': false } });
+    }
+  });
+
+  it('keeps the records (service desk, GitHub App states and deliveries) in an encrypted, on-demand table with TTL, retained on delete', () => {
+    const table = template.Resources.RecordsTable!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    // Only the desk and GitHub App functions may use it, on the table itself (no index, no scan).
+    for (const { where, statement } of allStatements(template)) {
+      if (!asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
+      expect(where.split('.')[0]).toMatch(
+        /^(ServiceDesk(Receive|Http)|GithubApp(Setup|Redirect|Webhook))Role$/,
+      );
+      expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['RecordsTable', 'Arn'] }]);
+    }
+    for (const fn of [
+      'ServiceDeskReceive',
+      'ServiceDeskHttp',
+      'GithubAppSetup',
+      'GithubAppRedirect',
+      'GithubAppWebhook',
+    ].map((f) => `${f}LambdaFunction`)) {
+      expect(
+        (template.Resources[fn]!.Properties.Environment as { Variables: JsonObject }).Variables
+          .GHES_OPS_RECORDS_TABLE,
+      ).toEqual({ Ref: 'RecordsTable' });
     }
   });
 
@@ -520,6 +589,10 @@ describe('IAM', () => {
   it.each([
     ['SupportBundleStateMachineRole', () => functionKeys.filter((k) => k.startsWith('supportBundle'))],
     ['FailoverStateMachineRole', () => FAILOVER_STEP_FUNCTIONS],
+    [
+      'CustomEmailVerificationStateMachineRole',
+      () => functionKeys.filter((k) => k.startsWith('customEmail')),
+    ],
   ])('lets %s invoke only its own functions', (roleId, keys) => {
     const statements = roleStatements(template, roleId);
     const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
@@ -804,7 +877,7 @@ describe('GitHub App (issue 6)', () => {
     }
   });
 
-  it('limits the app roles to the state and credentials parameters', () => {
+  it('limits the app roles to the credentials parameters', () => {
     const resources = (key: string): string[] =>
       roleStatements(template, roleLogicalId(key))
         .filter((s) => asArray(s.Action).some((a) => a.startsWith('ssm:')))
@@ -814,8 +887,9 @@ describe('GitHub App (issue 6)', () => {
       JSON.stringify({
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/github-app/${suffix}`,
       });
-    expect(resources('githubAppSetup')).toEqual([param('setup-states/*')]);
-    expect(resources('githubAppRedirect')).toEqual([param('setup-states/*'), param('credentials/*')]);
+    // The one-time setup states live in the records table (they expire by themselves).
+    expect(resources('githubAppSetup')).toEqual([]);
+    expect(resources('githubAppRedirect')).toEqual([param('credentials/*')]);
     expect(resources('githubAppWebhook')).toEqual([param('credentials/*')]);
   });
 });
@@ -852,5 +926,71 @@ describe('actions-sync', () => {
     expect(JSON.stringify(roleStatements(template, 'ActionsSyncPreflightRole'))).toContain(
       'actions-sync/token',
     );
+  });
+});
+
+describe('custom email verification (issue 5)', () => {
+  const param = (suffix: string): Json => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/service-desk/${suffix}`,
+  });
+  const machine = {
+    'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-custom-email-verification`,
+  };
+  const statementsWith = (key: string, action: string): Statement[] =>
+    roleStatements(template, roleLogicalId(key)).filter((s) => asArray(s.Action).includes(action));
+
+  it('is the STANDARD state machine of the ASL file, logging errors only without execution data', () => {
+    const sm = template.Resources.CustomEmailVerificationStateMachine!;
+    expect(sm.Type).toBe('AWS::StepFunctions::StateMachine');
+    expect(sm.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-custom-email-verification`);
+    expect(sm.Properties.StateMachineType).toBe('STANDARD');
+    const deployed = deployedDefinition(template, 'CustomEmailVerificationStateMachine');
+    expect(withoutJsonPathQueryLanguage(deployed)).toEqual(
+      withoutJsonPathQueryLanguage(expectedDefinition(functionKeys, CUSTOM_EMAIL_ASL_FILE)),
+    );
+    expect(sm.Properties.LoggingConfiguration).toEqual({
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [
+        {
+          CloudWatchLogsLogGroup: {
+            LogGroupArn: { 'Fn::GetAtt': ['CustomEmailVerificationStateMachineLogGroup', 'Arn'] },
+          },
+        },
+      ],
+    });
+    // The wait is a callback with the 30-minute timeout.
+    const wait = (deployed.States as Record<string, JsonObject>).SendAndWaitForForwardedMail!;
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(wait.TimeoutSeconds).toBe(1800);
+  });
+
+  it('keeps each step to the custom email parameters, and the resume/start rights to this state machine', () => {
+    for (const key of ['customEmailStart', 'customEmailSend', 'customEmailCheck', 'customEmailFinish']) {
+      const resources = statementsWith(key, 'ssm:GetParameter').flatMap((s) =>
+        asArray(s.Resource as Json | Json[]),
+      );
+      expect({ key, resources }).toEqual({ key, resources: [param('custom-email/*')] });
+    }
+    expect(statementsWith('customEmailStart', 'states:DescribeExecution')[0]!.Resource).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${STAGE}-custom-email-verification:*`,
+      },
+    ]);
+    expect(statementsWith('serviceDeskReceive', 'states:SendTaskSuccess')[0]!.Resource).toEqual([machine]);
+    expect(statementsWith('serviceDeskHttp', 'states:StartExecution')[0]!.Resource).toEqual([machine]);
+    for (const key of ['customEmailStart', 'customEmailSend', 'customEmailCheck', 'customEmailFinish']) {
+      const env = (template.Resources[functionLogicalId(key)]!.Properties.Environment as JsonObject)
+        .Variables as JsonObject;
+      expect(JSON.parse(env.GHES_OPS_SERVICE_DESK as string)).toMatchObject({ local: 'support' });
+    }
+  });
+
+  it('serves the verify trigger on the HTTP API', () => {
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey as string)
+      .filter((k) => k.includes('/custom-email/'));
+    expect(routes).toEqual(['POST /service-desk/custom-email/{project}/verify']);
   });
 });

@@ -8,7 +8,7 @@ import { parseSesEvent, s3Attachments } from '../../shared/service-desk/lambda.j
 import { ServiceDesk } from '../../shared/service-desk/desk.js';
 import type { TicketRepository } from '../../shared/service-desk/tickets.js';
 import { createLogger } from '../../shared/logger.js';
-import { JournalParameterStore } from '../../local/adapters/journal-parameter-store.js';
+import { JournalRecordStore } from '../../local/adapters/journal-record-store.js';
 import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import { ConfigError, InputValidationError } from '../../shared/errors.js';
 import { ROOT } from '../helpers/local-world.js';
@@ -108,7 +108,7 @@ describe('SES receipt event and the S3 raw message', () => {
     const desk = new ServiceDesk({
       config: deskConfig,
       tickets,
-      params: new JournalParameterStore(),
+      records: new JournalRecordStore({ now: () => Date.now() }),
       mailer: new OutboxMailer(),
       log: createLogger({ write: () => undefined }),
       now: () => Date.now(),

@@ -57,6 +57,8 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   ghesApi: undefined,
   rawMail: /^s3:(GetObject|PutObject)$/,
   tickets: undefined,
+  smtpSubmission: undefined,
+  records: /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem)$/,
 };
 
 type Json = Record<string, unknown>;

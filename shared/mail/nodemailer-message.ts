@@ -1,6 +1,6 @@
 import type { SendMailOptions } from 'nodemailer';
-import { assertMailHeadersSafe, customHeaders } from '../../shared/mail/headers.js';
-import type { OutgoingMail } from '../../shared/mail/mailer.js';
+import { assertMailHeadersSafe, customHeaders } from './headers.js';
+import type { OutgoingMail } from './mailer.js';
 
 /**
  * The nodemailer message for an `OutgoingMail`, after the CR/LF header check shared by every
