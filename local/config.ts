@@ -7,6 +7,7 @@ import { isTarget, PATTERNS, TARGET_HINT } from '../shared/validate.js';
 import { redact } from '../shared/logger.js';
 import { defaultDeskSettings, deskAddresses, type LocalDeskSettings } from './service-desk.js';
 import { APP_FEATURES, checkGithubAppConfig } from '../shared/github-app/config.js';
+import { SANDBOX_GHES_PORT } from './sandbox/ghes/ghes-server.js';
 
 /**
  * Local configuration: the embedded default (the sandbox appliance, a local outbox, a parameter
@@ -33,7 +34,7 @@ export interface LocalConfig extends Config {
 
 export const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
 /** Port of the sandbox GHES web + REST server that `npm start` runs (the GitHub App's default GHES). */
-export const SANDBOX_GHES_PORT = 8788;
+export { SANDBOX_GHES_PORT };
 
 export function defaultConfig(root: string): LocalConfig {
   return {

@@ -26,7 +26,7 @@ import { RestTicketRepository } from '../shared/service-desk/tickets.js';
 import { handleWebhook } from '../shared/service-desk/webhook.js';
 import { JournalRecordStore } from './adapters/journal-record-store.js';
 import type { LocalHttpServer } from './http-server.js';
-import { SandboxGhes } from './sandbox/ghes/ghes-server.js';
+import { SANDBOX_GHES_PORT, SandboxGhes } from './sandbox/ghes/ghes-server.js';
 import { SandboxIssues } from './sandbox/ghes/issues-api.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import type { LocalConfig } from './config.js';
@@ -83,7 +83,8 @@ export function defaultDeskSettings(httpUrl: string): LocalDeskSettings {
       'default config',
     ),
     smtp: { host: '127.0.0.1', port: 2525 },
-    sandboxGhes: { host: '127.0.0.1', port: 8789 },
+    // The same port as the GitHub App's sandbox GHES: npm start runs one for both.
+    sandboxGhes: { host: '127.0.0.1', port: SANDBOX_GHES_PORT },
     maxSmtpBytes: 40 * 1024 * 1024,
   };
 }
@@ -103,6 +104,11 @@ export interface LocalDeskOptions {
   log: Logger;
   /** Records (idempotency, reply keys); a journal file under the state dir, or memory. */
   records?: RecordStore;
+  /**
+   * A sandbox GHES already running (npm start: the GitHub App's, so one sandbox GHES serves both);
+   * the desk adds its tickets repository to it and leaves starting and stopping it to its owner.
+   */
+  ghes?: SandboxGhes;
   /** Spool directory for accepted messages (never lost: failed ones stay in `failed/`). */
   spoolDir?: string;
   webhookSecret?: string;
@@ -142,7 +148,7 @@ export class LocalServiceDesk {
   smtpPort = 0;
 
   constructor(private readonly o: LocalDeskOptions) {
-    this.ghes = new SandboxGhes(o.sandbox);
+    this.ghes = o.ghes ?? new SandboxGhes(o.sandbox);
     this.issues = new SandboxIssues(this.ghes);
     const repo = this.issues.createRepo('acme', 'support-tickets', { private: true });
     repo.labels.add('service-desk');
@@ -165,7 +171,7 @@ export class LocalServiceDesk {
 
   async start(): Promise<{ smtpPort: number; apiUrl: string }> {
     const { settings } = this.o;
-    await this.ghes.start(settings.sandboxGhes.port, settings.sandboxGhes.host);
+    if (!this.o.ghes) await this.ghes.start(settings.sandboxGhes.port, settings.sandboxGhes.host);
     this.smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -292,7 +298,7 @@ export class LocalServiceDesk {
   async close(): Promise<void> {
     await this.settled();
     if (this.smtp) await new Promise<void>((r) => this.smtp!.close(() => r()));
-    await this.ghes.close();
+    if (!this.o.ghes) await this.ghes.close();
   }
 }
 
@@ -303,7 +309,7 @@ export async function startLocalDesk(
   server: LocalHttpServer,
   log: (line: string) => void,
   /** The custom-email verification's inbox and verdicts (local/custom-email-world.ts). */
-  extra: Pick<LocalDeskOptions, 'verification' | 'verdicts'> = {},
+  extra: Pick<LocalDeskOptions, 'verification' | 'verdicts' | 'ghes'> = {},
 ): Promise<LocalServiceDesk> {
   const s = config.local.serviceDesk;
   const secretName = `${config.parameterPrefix}/service-desk/webhook-secret`;

@@ -126,6 +126,12 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   executionRoutes(server, world);
   failoverRoutes(server, world);
   githubAppRoutes(server, () => world.deps);
+  // The sandbox GHES (web + REST) when githubApp.ghesUrl is on loopback: the GitHub App registers
+  // on it, and the service desk keeps its tickets repository on it too (one sandbox GHES).
+  const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
+  let appGhes: GithubAppSandbox | undefined;
+  if (world.sandbox && ghesPort !== undefined)
+    appGhes = await startGithubAppSandbox(world.sandbox, { port: ghesPort });
   // The service desk, with the custom-email verification: +verify mail resumes the waiting
   // execution; the sandbox mail provider of the custom domain forwards to this desk.
   const deskConfig = config.local.serviceDesk.desk;
@@ -134,6 +140,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     ? await startLocalDesk(config, world, server, log, {
         verification: verificationInbox(world, deskConfig, world.deps.log.child({ fn: 'serviceDesk' })),
         verdicts: (envelope) => provider?.verdictsFor(envelope),
+        ...(appGhes ? { ghes: appGhes.ghes } : {}),
       })
     : undefined;
   if (desk) {
@@ -149,11 +156,6 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     );
   }
   const { url } = await server.listen(config.local.http.port, config.local.http.host);
-  // The GitHub App's GHES: the sandbox's web + REST server when githubApp.ghesUrl is on loopback.
-  const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
-  let appGhes: GithubAppSandbox | undefined;
-  if (world.sandbox && ghesPort !== undefined)
-    appGhes = await startGithubAppSandbox(world.sandbox, { port: ghesPort });
   // Approval links in failover emails point at this server.
   process.env.GHES_OPS_APPROVAL_URL ??= url;
   const target =

@@ -3,6 +3,12 @@
  *   [  0.4s] > CheckBundle
  *   [  0.5s] + CheckBundle (112 ms)
  */
+/** What resumes each callback state, for the progress line. */
+const CALLBACK_HINTS: Record<string, string> = {
+  RequestApproval: 'ghes-ops approve|reject <execution>, or the link in the approval email',
+  SendAndWaitForForwardedMail: 'the forwarded verification email reaching the service desk',
+};
+
 export interface ProgressEvent {
   type: string;
   timestamp: number;
@@ -54,7 +60,7 @@ export function progressPrinter(
         break;
       case 'TaskTokenIssued':
         write(
-          `${at} ~ ${name}: waiting for a callback (ghes-ops approve|reject, or the trigger that resumes it)`,
+          `${at} ~ ${name}: waiting for a callback${CALLBACK_HINTS[name] ? ` (${CALLBACK_HINTS[name]})` : ''}`,
         );
         break;
       case 'ExecutionSucceeded':

@@ -3,6 +3,9 @@ import { LocalHttpServer, type HttpRequest, type HttpResponse } from '../../http
 import type { Sandbox } from '../sandbox.js';
 import { SANDBOX_PRIMARY } from '../appliance-names.js';
 
+/** The sandbox GHES's port on `npm start` (the GitHub App's and the service desk's). */
+export const SANDBOX_GHES_PORT = 8788;
+
 /**
  * The sandbox GHES web and REST API (`/api/v3`), on loopback. It shares the instance data of the
  * sandbox appliance (version, users, organizations and owners), so `ghe-org-admin-promote` on the
