@@ -1,3 +1,5 @@
+import { customEmailSender } from '../shared/service-desk/custom-email/sender.js';
+import { CustomEmailStore } from '../shared/service-desk/custom-email/settings.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import {
   type DeskConfig,
 } from '../shared/service-desk/config.js';
 import {
+  type CustomSender,
   DeliveryInProgress,
   ServiceDesk,
   type Outcome,
@@ -109,6 +112,8 @@ export interface LocalDeskOptions {
    * the desk adds its tickets repository to it and leaves starting and stopping it to its owner.
    */
   ghes?: SandboxGhes;
+  /** The projects' custom addresses (enabled after a verification). */
+  customSender?: CustomSender;
   /** Spool directory for accepted messages (never lost: failed ones stay in `failed/`). */
   spoolDir?: string;
   webhookSecret?: string;
@@ -166,6 +171,7 @@ export class LocalServiceDesk {
       log: o.log,
       now: () => Date.now(),
       ...(o.verification ? { verification: o.verification } : {}),
+      ...(o.customSender ? { customSender: o.customSender } : {}),
     });
   }
 
@@ -323,13 +329,16 @@ export async function startLocalDesk(
     sandbox: world.sandbox!,
     mailer: world.deps.mailer,
     log: world.deps.log.child({ fn: 'serviceDesk' }),
-    // Real time, like the desk's own `now`: burst windows and expiry must not follow the time scale.
-    records: new JournalRecordStore(
-      { now: () => Date.now() },
-      path.join(config.local.stateDir, 'desk-records.jsonl'),
-    ),
+    // The world's record store (`<stateDir>/records.jsonl`, one table like RecordsTable in AWS),
+    // on real time like the desk's own `now`: burst windows and expiry ignore the time scale.
+    records: world.deps.records,
     spoolDir: path.join(config.local.stateDir, 'inbox'),
     webhookSecret: secret,
+    customSender: customEmailSender(
+      new CustomEmailStore(world.deps.params, config.parameterPrefix),
+      world.deps.smtpSubmission,
+      world.deps.log.child({ fn: 'serviceDesk' }),
+    ),
     ...extra,
   });
   const { smtpPort, apiUrl } = await desk.start();

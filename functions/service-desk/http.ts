@@ -1,6 +1,7 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import {
   dynamoRecords,
+  nodemailerSmtp,
   ghesTickets,
   sesMailer,
   sfnExecutions,
@@ -12,6 +13,8 @@ import { parseHttpEvent, serveHttp } from '../../shared/service-desk/lambda.js';
 export const handler = lambdaHandler('serviceDeskHttp', parseHttpEvent, serveHttp, {
   params: ssmParameters,
   records: dynamoRecords,
+  // A project's enabled custom address sends through the customer's SMTP server (no IAM).
+  smtpSubmission: nodemailerSmtp,
   mailer: sesMailer,
   tickets: ghesTickets,
   // POST /service-desk/custom-email/<project>/verify starts the verification (states:StartExecution).

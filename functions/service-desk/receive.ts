@@ -1,6 +1,7 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import {
   dynamoRecords,
+  nodemailerSmtp,
   ghesTickets,
   s3RawMail,
   sesMailer,
@@ -14,6 +15,8 @@ export const handler = lambdaHandler('serviceDeskReceive', parseSesEvent, receiv
   rawMail: s3RawMail,
   params: ssmParameters,
   records: dynamoRecords,
+  // A project's enabled custom address sends through the customer's SMTP server (no IAM).
+  smtpSubmission: nodemailerSmtp,
   mailer: sesMailer,
   tickets: ghesTickets,
   // Resumes a waiting custom-email verification (states:SendTaskSuccess).

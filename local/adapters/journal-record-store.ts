@@ -1,10 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import type { RecordStore, RecordWrite, StoredRecord } from '../../shared/records/record-store.js';
 
 interface Entry {
-  value: string;
+  /** Absent for a counter (`increment`), which `get` and `take` do not see, as in DynamoDB. */
+  value?: string;
+  /** 0 for a counter: DynamoDB keeps no `ver` on it, so no `replace` can match. */
   version: number;
   count: number;
   /** Epoch seconds, like the DynamoDB `ttl` attribute. */
@@ -16,7 +18,8 @@ interface Entry {
  * 0600) replayed at start; memory only without a path (tests, benchmarks). Every operation
  * decides and mutates the map before its first await, so within the process `create`, `replace`,
  * `take` and `increment` are atomic exactly as DynamoDB's conditional writes are. Expiry follows
- * the injected clock (the local world's scaled clock).
+ * the injected clock. Opening a journal that holds many more lines than live records rewrites it
+ * with the live ones (written to a temporary file, then renamed), so it does not grow for ever.
  */
 export class JournalRecordStore implements RecordStore {
   private readonly map = new Map<string, Entry>();
@@ -26,8 +29,10 @@ export class JournalRecordStore implements RecordStore {
     private readonly path?: string,
   ) {
     if (path && existsSync(path)) {
+      let lines = 0;
       for (const line of readFileSync(path, 'utf8').split('\n')) {
         if (!line) continue;
+        lines += 1;
         try {
           const e = JSON.parse(line) as { k: string; e?: Entry };
           if (e.e === undefined) this.map.delete(e.k);
@@ -36,9 +41,19 @@ export class JournalRecordStore implements RecordStore {
           /* a torn last line after a crash */
         }
       }
+      for (const key of [...this.map.keys()]) if (!this.live(key)) this.map.delete(key);
+      if (lines > 2 * this.map.size + 100) this.compact(path);
     } else if (path) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     }
+  }
+
+  /** Rewrites the journal with the live records only; the rename makes it all or nothing. */
+  private compact(path: string): void {
+    const tmp = `${path}.compact`;
+    const lines = [...this.map].map(([k, e]) => JSON.stringify({ k, e }) + '\n');
+    writeFileSync(tmp, lines.join(''), { mode: 0o600 });
+    renameSync(tmp, path);
   }
 
   private nowSeconds(): number {
@@ -61,14 +76,14 @@ export class JournalRecordStore implements RecordStore {
     return opts?.ttlSeconds === undefined ? undefined : this.nowSeconds() + Math.ceil(opts.ttlSeconds);
   }
 
-  private entry(value: string, version: number, opts?: RecordWrite): Entry {
+  private entry(value: string, version: number, opts?: RecordWrite, count = 0): Entry {
     const expires = this.expiry(opts);
-    return { value, version, count: 0, ...(expires !== undefined ? { expires } : {}) };
+    return { value, version, count, ...(expires !== undefined ? { expires } : {}) };
   }
 
   get(key: string): Promise<StoredRecord | undefined> {
     const e = this.live(key);
-    return Promise.resolve(e ? { value: e.value, version: e.version } : undefined);
+    return Promise.resolve(e?.value !== undefined ? { value: e.value, version: e.version } : undefined);
   }
 
   create(key: string, value: string, opts?: RecordWrite): Promise<boolean> {
@@ -79,14 +94,15 @@ export class JournalRecordStore implements RecordStore {
 
   replace(key: string, value: string, expectedVersion: number, opts?: RecordWrite): Promise<boolean> {
     const e = this.live(key);
-    if (!e || e.version !== expectedVersion) return Promise.resolve(false);
-    this.set(key, this.entry(value, e.version + 1, opts));
+    if (!e || e.version === 0 || e.version !== expectedVersion) return Promise.resolve(false);
+    this.set(key, this.entry(value, e.version + 1, opts, e.count));
     return Promise.resolve(true);
   }
 
   put(key: string, value: string, opts?: RecordWrite): Promise<void> {
-    // Like UpdateItem: the version grows from the stored item, expired or not.
-    this.set(key, this.entry(value, (this.map.get(key)?.version ?? 0) + 1, opts));
+    // Like UpdateItem: the version (and a counter) carry on from the stored item, expired or not.
+    const old = this.map.get(key);
+    this.set(key, this.entry(value, (old?.version ?? 0) + 1, opts, old?.count));
     return Promise.resolve();
   }
 
@@ -102,10 +118,11 @@ export class JournalRecordStore implements RecordStore {
   }
 
   increment(key: string, opts: { ttlSeconds: number }): Promise<number> {
+    // Like `ADD #c :one SET #ttl = if_not_exists(#ttl, :ttl)`: an expired item not yet deleted
+    // counts on (the desk's counters are keyed by window, so none outlives its window).
     const e = this.map.get(key);
-    const next: Entry = e
-      ? { ...e, count: e.count + 1 }
-      : { value: '', version: 1, count: 1, expires: this.expiry(opts)! };
+    const next: Entry = { version: 0, count: 0, ...e, expires: e?.expires ?? this.expiry(opts)! };
+    next.count += 1;
     this.set(key, next);
     return Promise.resolve(next.count);
   }

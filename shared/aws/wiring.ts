@@ -128,8 +128,9 @@ export const ghesTickets: AdapterFactory<'tickets'> = async ({ config, adapter }
 };
 
 /**
- * Mail through the customer's own SMTP server (custom email verification): nodemailer over the
- * network, no AWS SDK and no IAM action (the function needs outbound network access only).
+ * The record store: one DynamoDB table (`RecordsTable`, named by GHES_OPS_RECORDS_TABLE) with
+ * conditional writes and TTL; the service desk's records and the GitHub App's setup states and
+ * webhook deliveries. Its actions: dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the table.
  */
 export const dynamoRecords: AdapterFactory<'records'> = async () => {
   const table = process.env.GHES_OPS_RECORDS_TABLE;
@@ -144,6 +145,10 @@ export const dynamoRecords: AdapterFactory<'records'> = async () => {
   return new DynamoRecordStore(new DynamoDBClient({}), table, realClock);
 };
 
+/**
+ * Mail through the customer's own SMTP server (custom email verification): nodemailer over the
+ * network, no AWS SDK and no IAM action (the function needs outbound network access only).
+ */
 export const nodemailerSmtp: AdapterFactory<'smtpSubmission'> = async () => {
   const { NodemailerSmtpSubmission } = await import('../mail/nodemailer-smtp-submission.js');
   return new NodemailerSmtpSubmission();

@@ -30,7 +30,11 @@ export interface RecordStore {
   delete(key: string): Promise<void>;
   /** Atomic get-and-delete: the live value, which no other caller can take too. */
   take(key: string): Promise<string | undefined>;
-  /** Atomic counter: adds one and returns the new count; the expiry is set by the first call. */
+  /**
+   * Atomic counter: adds one and returns the new count; the expiry is set by the first call. A
+   * counter is not a record (`get` does not see it). Until the table deletes an expired counter it
+   * keeps counting on, so key counters by their window (`.../<window index>`) rather than reuse one.
+   */
   increment(key: string, opts: { ttlSeconds: number }): Promise<number>;
 }
 

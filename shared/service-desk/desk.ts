@@ -36,6 +36,16 @@ export interface VerificationInbox {
   received(mail: VerificationMail): Promise<VerificationReceipt | void>;
 }
 
+/**
+ * A project's verified and enabled custom address (issue 5): outgoing mail goes From it through
+ * the customer's SMTP server. `undefined` when the project has none enabled.
+ */
+export interface CustomSender {
+  forProject(
+    project: string,
+  ): Promise<{ address: string; send(mail: OutgoingMail): Promise<void> } | undefined>;
+}
+
 /** Keeps attachments somewhere the team can reach; returns where (shown on the ticket). */
 export interface AttachmentSink {
   save(ticket: string, attachment: MailAttachment): Promise<string>;
@@ -74,6 +84,8 @@ export interface DeskDeps {
   /** Default: `RecordingVerificationInbox` on the desk's store. */
   verification?: VerificationInbox;
   attachments?: AttachmentSink;
+  /** The projects' custom addresses (shared/service-desk/custom-email/sender.ts). */
+  customSender?: CustomSender;
 }
 
 export const SERVICE_DESK_LABEL = 'service-desk';
@@ -420,8 +432,11 @@ export class ServiceDesk {
     const title = record.title.replace(/[\r\n\t]+/g, ' ');
     const subject = name === 'new_note' ? `${title} (#${record.number})` : `Re: ${title} (#${record.number})`;
     const marker = `<reply-${p.replyKey}@${c.domain}>`;
+    // Tickets record the project by its key; the custom address is kept by project slug.
+    const slug = c.projects.find((pr) => defaultKey(pr) === record.project)?.slug;
+    const custom = slug ? await this.d.customSender?.forProject(slug) : undefined;
     const mail: OutgoingMail = {
-      from: `${c.botName} <${c.local}@${c.domain}>`,
+      from: `${c.botName} <${custom?.address ?? `${c.local}@${c.domain}`}>`,
       to: [p.address],
       subject,
       text: `${REPLY_MARKER}\n\n${text}\n`,
@@ -437,6 +452,20 @@ export class ServiceDesk {
         'X-GHES-Ops-Ticket': `${record.repo}#${record.number}`,
       },
     };
+    if (custom) {
+      try {
+        await custom.send(mail);
+        return;
+      } catch (e) {
+        // The customer's SMTP server failing must not cost the customer the answer.
+        this.d.log.warn('service desk: custom address failed, sent from the desk address instead', {
+          project: record.project,
+          ticket: `${record.repo}#${record.number}`,
+          error: (e as Error).message,
+        });
+        mail.from = `${c.botName} <${c.local}@${c.domain}>`;
+      }
+    }
     await this.d.mailer.send(mail);
   }
 }

@@ -1,3 +1,4 @@
+import { customEmailSender } from './custom-email/sender.js';
 import type { AttachmentSink } from './desk.js';
 import { ConfigError } from '../errors.js';
 import type { Deps } from '../runtime/deps.js';
@@ -67,6 +68,12 @@ export function deskFromDeps(deps: Deps): ServiceDesk {
       log: deps.log,
       now: () => deps.clock.now(),
     }),
+    // A project's verified custom address, when enabled, sends the desk's mail.
+    customSender: customEmailSender(
+      new CustomEmailStore(deps.params, deps.config.parameterPrefix),
+      deps.smtpSubmission,
+      deps.log,
+    ),
     ...(process.env.GHES_OPS_SERVICE_DESK_BUCKET
       ? { attachments: s3Attachments(deps, process.env.GHES_OPS_SERVICE_DESK_BUCKET) }
       : {}),
