@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -11,7 +11,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoRecordStore } from '../../shared/aws/dynamodb-record-store.js';
+import { dynamoRecords } from '../../shared/aws/wiring.js';
+import type { FactoryContext } from '../../shared/runtime/aws-adapters.js';
 import { failure } from '../helpers/failure.js';
+import { FakeRecordsTable } from '../helpers/fake-records-table.js';
+import { recordStoreContract } from './record-store-contract.js';
 
 const ddb = mockClient(DynamoDBClient);
 const meta = { $metadata: {} };
@@ -163,5 +167,36 @@ describe('DynamoRecordStore', () => {
       'Counting record b in DynamoDB table',
     );
     expect((await failure(store().replace('b', 'v', 1))).name).toBe('RecordStoreFailed');
+  });
+});
+
+// The same contract as the local store, on a table that evaluates the store's expressions.
+recordStoreContract('DynamoRecordStore on an in-memory table', (clock) => {
+  new FakeRecordsTable(TABLE).install(ddb);
+  return new DynamoRecordStore(new DynamoDBClient({}), TABLE, clock);
+});
+
+describe('dynamoRecords (wiring)', () => {
+  const saved = process.env.GHES_OPS_RECORDS_TABLE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.GHES_OPS_RECORDS_TABLE;
+    else process.env.GHES_OPS_RECORDS_TABLE = saved;
+  });
+  const ctx = {} as FactoryContext;
+
+  it('refuses to start without GHES_OPS_RECORDS_TABLE, naming it', async () => {
+    delete process.env.GHES_OPS_RECORDS_TABLE;
+    const err = await failure(dynamoRecords(ctx));
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toContain('GHES_OPS_RECORDS_TABLE');
+  });
+
+  it('uses the table the variable names', async () => {
+    process.env.GHES_OPS_RECORDS_TABLE = TABLE;
+    ddb.on(GetItemCommand).resolves({});
+    const store = await dynamoRecords(ctx);
+    expect(store).toBeInstanceOf(DynamoRecordStore);
+    await store.get('k');
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE });
   });
 });

@@ -10,13 +10,7 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { Sandbox } from '../../local/sandbox/sandbox.js';
@@ -24,13 +18,15 @@ import { signWebhook } from '../../local/sandbox/ghes/apps.js';
 import { startGithubAppSandbox, type GithubAppSandbox } from '../../local/github-app-world.js';
 import { scaledClock } from '../../shared/clock.js';
 import { formAction, formValue } from '../helpers/github-app.js';
+import { FakeRecordsTable } from '../helpers/fake-records-table.js';
 
 const PREFIX = '/ghes-ops/dev';
 const ssm = mockClient(SSMClient);
 const stored = new Map<string, { Value: string; Type: string }>();
 const ddb = mockClient(DynamoDBClient);
 const TABLE = 'ghes-ops-dev-records';
-const items = new Map<string, Record<string, AttributeValue>>();
+const table = new FakeRecordsTable(TABLE);
+const items = table.items;
 let gh: GithubAppSandbox;
 const out: string[] = [];
 
@@ -65,18 +61,8 @@ beforeAll(async () => {
     GHES_OPS_APP_FEATURES: 'service-desk',
     GHES_OPS_RECORDS_TABLE: TABLE,
   });
-  // The records table: conditional create and atomic take, as DynamoDB does them.
-  ddb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-    const key = input.Item.pk!.S!;
-    if (items.has(key)) throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
-    items.set(key, input.Item);
-    return {};
-  });
-  ddb.on(DeleteItemCommand).callsFake((input: { Key: { pk: { S: string } } }) => {
-    const old = items.get(input.Key.pk.S);
-    items.delete(input.Key.pk.S);
-    return old ? { Attributes: old } : {};
-  });
+  // The records table: conditional create and atomic take, evaluated as DynamoDB does them.
+  table.install(ddb);
   ssm
     .on(PutParameterCommand)
     .callsFake((input: { Name: string; Value: string; Type: string; Overwrite: boolean }) => {

@@ -38,7 +38,7 @@ export class FakeRecordsTable {
       return item ? { Item: structuredClone(item) } : {};
     });
     ddb.on(PutItemCommand).callsFake((input: Expressions & { Item?: Item; ConditionExpression?: string }) => {
-      const key = this.key({ ...input, Key: { pk: input.Item?.pk ?? {} } });
+      const key = this.key({ ...input, Key: input.Item?.pk ? { pk: input.Item.pk } : {} });
       this.check(key, input.ConditionExpression, input);
       this.items.set(key, structuredClone(input.Item!));
       return {};
@@ -55,11 +55,16 @@ export class FakeRecordsTable {
         const key = this.key(input);
         const scope = new Scope(input);
         const item: Item = structuredClone(this.items.get(key) ?? { pk: { S: key } });
-        const condition = input.ConditionExpression ? parseCondition(input.ConditionExpression, scope) : undefined;
+        const condition = input.ConditionExpression
+          ? parseCondition(input.ConditionExpression, scope)
+          : undefined;
         const touched = applyUpdate(input.UpdateExpression ?? '', scope, item);
         scope.assertAllUsed();
         if (condition && !condition(this.items.get(key) ?? {}))
-          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
         this.items.set(key, item);
         if (input.ReturnValues === 'UPDATED_NEW')
           return { Attributes: Object.fromEntries(touched.filter((a) => item[a]).map((a) => [a, item[a]!])) };
@@ -67,12 +72,14 @@ export class FakeRecordsTable {
         return {};
       },
     );
-    ddb.on(DeleteItemCommand).callsFake((input: { TableName?: string; Key?: Item; ReturnValues?: string }) => {
-      const key = this.key(input);
-      const old = this.items.get(key);
-      this.items.delete(key);
-      return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
-    });
+    ddb
+      .on(DeleteItemCommand)
+      .callsFake((input: { TableName?: string; Key?: Item; ReturnValues?: string }) => {
+        const key = this.key(input);
+        const old = this.items.get(key);
+        this.items.delete(key);
+        return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+      });
   }
 
   private key(input: { TableName?: string | undefined; Key?: Item | undefined }): string {
@@ -100,23 +107,27 @@ class Scope {
   name(token: string): string {
     if (!token.startsWith('#')) return token;
     const n = this.input.ExpressionAttributeNames?.[token];
-    if (n === undefined) throw invalid(`An expression attribute name used in the document path is not defined: ${token}`);
+    if (n === undefined)
+      throw invalid(`An expression attribute name used in the document path is not defined: ${token}`);
     this.usedNames.add(token);
     return n;
   }
 
   value(token: string): AttributeValue {
     const v = this.input.ExpressionAttributeValues?.[token];
-    if (v === undefined) throw invalid(`An expression attribute value used in expression is not defined: ${token}`);
+    if (v === undefined)
+      throw invalid(`An expression attribute value used in expression is not defined: ${token}`);
     this.usedValues.add(token);
     return v;
   }
 
   assertAllUsed(): void {
     for (const n of Object.keys(this.input.ExpressionAttributeNames ?? {}))
-      if (!this.usedNames.has(n)) throw invalid(`Value provided in ExpressionAttributeNames unused in expressions: ${n}`);
+      if (!this.usedNames.has(n))
+        throw invalid(`Value provided in ExpressionAttributeNames unused in expressions: ${n}`);
     for (const v of Object.keys(this.input.ExpressionAttributeValues ?? {}))
-      if (!this.usedValues.has(v)) throw invalid(`Value provided in ExpressionAttributeValues unused in expressions: ${v}`);
+      if (!this.usedValues.has(v))
+        throw invalid(`Value provided in ExpressionAttributeValues unused in expressions: ${v}`);
   }
 }
 
@@ -188,12 +199,18 @@ function parseCondition(expression: string, scope: Scope): Condition {
   const t = new Tokens(tokenize(expression));
   const or = (): Condition => {
     const parts = [and()];
-    while (t.peek()?.toUpperCase() === 'OR') (t.next(), parts.push(and()));
+    while (t.peek()?.toUpperCase() === 'OR') {
+      t.next();
+      parts.push(and());
+    }
     return (item) => parts.some((p) => p(item));
   };
   const and = (): Condition => {
     const parts = [atom()];
-    while (t.peek()?.toUpperCase() === 'AND') (t.next(), parts.push(atom()));
+    while (t.peek()?.toUpperCase() === 'AND') {
+      t.next();
+      parts.push(atom());
+    }
     return (item) => parts.every((p) => p(item));
   };
   const atom = (): Condition => {
