@@ -3,7 +3,7 @@ import type { Logger } from '../shared/logger.js';
 import type { DeskConfig } from '../shared/service-desk/config.js';
 import { StepFunctionsVerificationInbox } from '../shared/service-desk/custom-email/inbox.js';
 import { projectDeskAddresses } from '../shared/service-desk/custom-email/project.js';
-import { CustomEmailStore } from '../shared/service-desk/custom-email/settings.js';
+import { customEmailStore } from '../shared/service-desk/custom-email/settings.js';
 import { adminTokenParameter, verifyEndpoint } from '../shared/service-desk/custom-email/trigger.js';
 import type { LocalHttpServer } from './http-server.js';
 import { LocalServiceDesk } from './service-desk.js';
@@ -30,7 +30,7 @@ export function verificationInbox(
 ): StepFunctionsVerificationInbox {
   return new StepFunctionsVerificationInbox({
     desk,
-    store: new CustomEmailStore(world.deps.params, world.config.parameterPrefix),
+    store: customEmailStore(world.deps),
     executions: world.deps.executions,
     log,
     now: () => world.clock.now(),
@@ -58,7 +58,7 @@ export async function startSandboxMailProvider(
   });
   const endpoint = await provider.start();
   try {
-    const store = new CustomEmailStore(world.deps.params, world.config.parameterPrefix);
+    const store = customEmailStore(world.deps);
     const current = await store.settings(project.slug);
     if (!current) {
       await store.set(project.slug, {

@@ -1,5 +1,6 @@
+import { projectDeskAddresses } from '../shared/service-desk/custom-email/project.js';
 import { customEmailSender } from '../shared/service-desk/custom-email/sender.js';
-import { CustomEmailStore } from '../shared/service-desk/custom-email/settings.js';
+import { customEmailStore } from '../shared/service-desk/custom-email/settings.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,13 +11,7 @@ import { lazyAdapter } from '../shared/runtime/aws-adapters.js';
 import type { Deps } from '../shared/runtime/deps.js';
 import type { Mailer } from '../shared/mail/mailer.js';
 import type { RecordStore } from '../shared/records/record-store.js';
-import {
-  aliasKey,
-  defaultKey,
-  incomingAddress,
-  parseDeskConfig,
-  type DeskConfig,
-} from '../shared/service-desk/config.js';
+import { parseDeskConfig, type DeskConfig } from '../shared/service-desk/config.js';
 import {
   type CustomSender,
   DeliveryInProgress,
@@ -94,10 +89,7 @@ export function defaultDeskSettings(httpUrl: string): LocalDeskSettings {
 
 /** The addresses customers write to, for display. */
 export function deskAddresses(desk: DeskConfig): string[] {
-  return desk.projects.flatMap((p) => [
-    incomingAddress(desk, defaultKey(p)),
-    ...(aliasKey(p) ? [incomingAddress(desk, aliasKey(p)!)] : []),
-  ]);
+  return desk.projects.flatMap((p) => projectDeskAddresses(desk, p));
 }
 
 export interface LocalDeskOptions {
@@ -335,7 +327,7 @@ export async function startLocalDesk(
     spoolDir: path.join(config.local.stateDir, 'inbox'),
     webhookSecret: secret,
     customSender: customEmailSender(
-      new CustomEmailStore(world.deps.params, config.parameterPrefix),
+      customEmailStore(world.deps),
       world.deps.smtpSubmission,
       world.deps.log.child({ fn: 'serviceDesk' }),
     ),

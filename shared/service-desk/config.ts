@@ -50,7 +50,8 @@ export const DESK_DEFAULTS = {
   maxMessageBytes: 30 * 1024 * 1024,
 } as const;
 
-const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
+/** A project path slug (`acme-support`): the key's first part and the custom email's project name. */
+export const PROJECT_SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 const SUFFIX = /^[a-z0-9_]{1,50}$/;
 const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const LOCAL = /^[A-Za-z0-9._-]{1,40}$/;
@@ -86,7 +87,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     bad('projects', 'must list at least one project');
   const projects = (v.projects as unknown[]).map((p, i): DeskProject => {
     const o = (p ?? {}) as Record<string, unknown>;
-    if (typeof o.slug !== 'string' || !SLUG.test(o.slug))
+    if (typeof o.slug !== 'string' || !PROJECT_SLUG.test(o.slug))
       bad(`projects[${i}].slug`, 'must be a lowercase path slug');
     if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 1)
       bad(`projects[${i}].id`, 'must be a positive whole number');

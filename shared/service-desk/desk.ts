@@ -46,6 +46,8 @@ export interface CustomSender {
   ): Promise<{ address: string; send(mail: OutgoingMail): Promise<void> } | undefined>;
 }
 
+type CustomRoute = Awaited<ReturnType<CustomSender['forProject']>>;
+
 /** Keeps attachments somewhere the team can reach; returns where (shown on the ticket). */
 export interface AttachmentSink {
   save(ticket: string, attachment: MailAttachment): Promise<string>;
@@ -322,8 +324,8 @@ export class ServiceDesk {
     });
     this.pendingMail.set(messageKey, async () => {
       const [first, ...others] = record.participants;
-      if (first) await this.mailParticipant('thank_you', record, first, ticket, {});
-      for (const p of others) await this.mailParticipant('new_participant', record, p, ticket, {});
+      if (first) await this.mailParticipants('thank_you', record, [first], ticket, {});
+      await this.mailParticipants('new_participant', record, others, ticket, {});
     });
     return { action: 'created', repo: record.repo, number: ticket.number, messageKey };
   }
@@ -374,7 +376,7 @@ export class ServiceDesk {
       reopened,
     });
     this.pendingMail.set(messageKey, async () => {
-      for (const p of added) await this.mailParticipant('new_participant', record, p, ticket, {});
+      await this.mailParticipants('new_participant', record, added, ticket, {});
     });
     return { action: 'commented', repo: rec.repo, number: rec.number, reopened, messageKey };
   }
@@ -398,26 +400,41 @@ export class ServiceDesk {
     const record = await this.store.ticket(repo, number);
     if (!record) return 0;
     const ticket = await this.d.tickets.getIssue(repo, number);
-    let sent = 0;
-    for (const p of record.participants) {
-      if (p.unsubscribed) continue;
-      await this.mailParticipant('new_note', record, p, ticket, { NOTE_TEXT: note });
-      sent += 1;
-    }
-    return sent;
+    return this.mailParticipants('new_note', record, record.participants, ticket, { NOTE_TEXT: note });
   }
 
-  async mailParticipant(
+  /**
+   * Mails `name` to each subscribed participant; the template and the project's custom address
+   * are looked up once for the batch. Returns how many were mailed.
+   */
+  private async mailParticipants(
     name: TemplateName,
+    record: TicketRecord,
+    participants: Participant[],
+    ticket: Ticket,
+    extra: { NOTE_TEXT?: string },
+  ): Promise<number> {
+    const subscribed = participants.filter((p) => !p.unsubscribed);
+    if (!subscribed.length) return 0;
+    const template = await loadTemplate(this.d.tickets, record.repo, name);
+    // Tickets record the project by its key; the custom address is kept by project slug.
+    const slug = this.c.projects.find((pr) => defaultKey(pr) === record.project)?.slug;
+    const custom = slug ? await this.d.customSender?.forProject(slug) : undefined;
+    for (const p of subscribed) await this.mailParticipant(name, template, record, p, ticket, extra, custom);
+    return subscribed.length;
+  }
+
+  private async mailParticipant(
+    name: TemplateName,
+    template: string,
     record: TicketRecord,
     p: Participant,
     ticket: Ticket,
     extra: { NOTE_TEXT?: string },
+    custom: CustomRoute | undefined,
   ): Promise<void> {
-    if (p.unsubscribed) return;
     const c = this.c;
     const unsubscribeUrl = `${c.publicUrl}/unsubscribe/${p.replyKey}`;
-    const template = await loadTemplate(this.d.tickets, record.repo, name);
     const text = render(template, {
       ISSUE_ID: `#${record.number}`,
       ISSUE_PATH: `${record.repo}#${record.number}`,
@@ -432,9 +449,6 @@ export class ServiceDesk {
     const title = record.title.replace(/[\r\n\t]+/g, ' ');
     const subject = name === 'new_note' ? `${title} (#${record.number})` : `Re: ${title} (#${record.number})`;
     const marker = `<reply-${p.replyKey}@${c.domain}>`;
-    // Tickets record the project by its key; the custom address is kept by project slug.
-    const slug = c.projects.find((pr) => defaultKey(pr) === record.project)?.slug;
-    const custom = slug ? await this.d.customSender?.forProject(slug) : undefined;
     const mail: OutgoingMail = {
       from: `${c.botName} <${custom?.address ?? `${c.local}@${c.domain}`}>`,
       to: [p.address],

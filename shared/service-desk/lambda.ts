@@ -8,7 +8,7 @@ import { ServiceDesk, type Outcome } from './desk.js';
 import type { Verdicts } from './filter.js';
 import { handleWebhook } from './webhook.js';
 import { StepFunctionsVerificationInbox } from './custom-email/inbox.js';
-import { CustomEmailStore } from './custom-email/settings.js';
+import { customEmailStore } from './custom-email/settings.js';
 import { VERIFY_PATH, verifyEndpoint } from './custom-email/trigger.js';
 
 /** One SES receipt record: the message id (the S3 object key's tail), recipients and verdicts. */
@@ -53,7 +53,9 @@ export function parseSesEvent(event: unknown): SesReceipt[] {
 
 let desk: ServiceDesk | undefined;
 export function deskFromDeps(deps: Deps): ServiceDesk {
-  desk ??= new ServiceDesk({
+  if (desk) return desk;
+  const customEmail = customEmailStore(deps);
+  desk = new ServiceDesk({
     config: deskConfigFromEnv(),
     tickets: deps.tickets,
     records: deps.records,
@@ -63,17 +65,13 @@ export function deskFromDeps(deps: Deps): ServiceDesk {
     // `+verify` mail resumes the waiting custom-email verification (SendTaskSuccess).
     verification: new StepFunctionsVerificationInbox({
       desk: deskConfigFromEnv(),
-      store: new CustomEmailStore(deps.params, deps.config.parameterPrefix),
+      store: customEmail,
       executions: deps.executions,
       log: deps.log,
       now: () => deps.clock.now(),
     }),
     // A project's verified custom address, when enabled, sends the desk's mail.
-    customSender: customEmailSender(
-      new CustomEmailStore(deps.params, deps.config.parameterPrefix),
-      deps.smtpSubmission,
-      deps.log,
-    ),
+    customSender: customEmailSender(customEmail, deps.smtpSubmission, deps.log),
     ...(process.env.GHES_OPS_SERVICE_DESK_BUCKET
       ? { attachments: s3Attachments(deps, process.env.GHES_OPS_SERVICE_DESK_BUCKET) }
       : {}),

@@ -1,10 +1,11 @@
+import type { Deps } from '../../runtime/deps.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConfigError, InputValidationError } from '../../errors.js';
 import type { SmtpAuthMethod, SmtpServerSettings } from '../../mail/smtp-submission.js';
 import type { ParameterStore } from '../../params/parameter-store.js';
 import { Fields, PATTERNS } from '../../validate.js';
-import type { DeskConfig, DeskProject } from '../config.js';
+import { PROJECT_SLUG, type DeskConfig, type DeskProject } from '../config.js';
 import { CustomEmailNotConfigured, CustomEmailNotVerified, type VerificationErrorCode } from './errors.js';
 
 /**
@@ -72,7 +73,6 @@ export interface CustomEmailView {
 }
 
 /** Project slugs as in the desk config; also what keeps parameter names well-formed. */
-const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 const NON_ASCII = /[^\p{ASCII}]/u;
 
 /**
@@ -186,7 +186,7 @@ export function requireDeskProject(desk: Pick<DeskConfig, 'projects'>, project: 
 
 /** The parameter path of a project's custom email parameters. */
 export function customEmailPath(parameterPrefix: string, project: string): string {
-  if (typeof project !== 'string' || !SLUG.test(project))
+  if (typeof project !== 'string' || !PROJECT_SLUG.test(project))
     throw new InputValidationError(
       [{ field: 'project', problem: 'must be a project slug such as acme-support (a-z, 0-9, _ . -)' }],
       'project',
@@ -227,6 +227,11 @@ export function verifyAddress(address: string): string {
 }
 
 const SETTINGS_KEYS = ['address', 'smtpHost', 'smtpPort', 'username', 'authMethod', 'enabled', 'strict'];
+
+/** The custom email store of a function or the local world (SSM parameters under the prefix). */
+export function customEmailStore(deps: Pick<Deps, 'params' | 'config'>): CustomEmailStore {
+  return new CustomEmailStore(deps.params, deps.config.parameterPrefix);
+}
 
 /**
  * The custom email parameters of each project. Callers check the project against the desk config

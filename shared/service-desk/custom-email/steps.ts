@@ -1,7 +1,8 @@
 import type { ErrorInfo } from '../../errors.js';
 import { stepEvent } from '../../runtime/step-event.js';
 import { Fields, PATTERNS } from '../../validate.js';
-import type { SmtpAuthMethod } from '../../mail/smtp-submission.js';
+import { PROJECT_SLUG } from '../config.js';
+import { AUTH_METHODS } from './settings.js';
 import type { CheckResult, Verification } from './types.js';
 import type { FinishInput } from './workflow.js';
 
@@ -11,14 +12,12 @@ import type { FinishInput } from './workflow.js';
  * started a step by hand): every problem is named in one InputValidationError.
  */
 
-const AUTH_METHODS: readonly SmtpAuthMethod[] = ['plain', 'login', 'cram-md5', 'auto'];
-const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 const TIME = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/;
 
 export function parseVerificationStep(value: unknown): Verification {
   const f = new Fields(value, 'step event', 'verification');
   const email = { pattern: PATTERNS.email, hint: 'an email address' };
-  const project = f.requiredString('project', { pattern: SLUG, hint: 'a project slug' });
+  const project = f.requiredString('project', { pattern: PROJECT_SLUG, hint: 'a project slug' });
   const address = f.requiredString('address', email);
   const verifyAddress = f.requiredString('verifyAddress', email);
   const deskAddress = f.requiredString('deskAddress', email);

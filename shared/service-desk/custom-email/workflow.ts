@@ -26,8 +26,9 @@ import {
   WAIT_MINUTES,
 } from './messages.js';
 import { deskConfigFor, projectDeskAddresses, verificationRecipients } from './project.js';
+import { PROJECT_SLUG } from '../config.js';
 import {
-  CustomEmailStore,
+  customEmailStore,
   newVerificationToken,
   requireDeskProject,
   verifyAddress,
@@ -50,8 +51,6 @@ export const START_SETTLE_MS = 2000;
 /** A `started` record without an execution ARN counts as running for this long. */
 const STALE_WITHOUT_EXECUTION_MS = 2 * 60 * 60_000;
 
-const SLUG = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
-
 export interface VerificationRequest {
   project: string;
   triggeredBy: string;
@@ -63,7 +62,7 @@ export function parseVerificationRequest(input: unknown): VerificationRequest {
   const f = new Fields(input, 'verification input');
   f.only(['project', 'triggeredBy', 'strict']);
   const project = f.requiredString('project', {
-    pattern: SLUG,
+    pattern: PROJECT_SLUG,
     hint: 'a service desk project slug such as "acme-support"',
     maxLength: 100,
   });
@@ -74,10 +73,6 @@ export function parseVerificationRequest(input: unknown): VerificationRequest {
   const strict = f.has('strict') ? f.boolean('strict', false) : undefined;
   f.done();
   return { project, triggeredBy: triggeredBy.toLowerCase(), ...(strict !== undefined ? { strict } : {}) };
-}
-
-export function customEmailStore(deps: Pick<Deps, 'params' | 'config'>): CustomEmailStore {
-  return new CustomEmailStore(deps.params, deps.config.parameterPrefix);
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
