@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../shared/logger.js';
 import type { DeskConfig } from '../shared/service-desk/config.js';
-import { StepFunctionsVerificationInbox } from '../shared/service-desk/custom-email/inbox.js';
 import { projectDeskAddresses } from '../shared/service-desk/custom-email/project.js';
 import { customEmailStore } from '../shared/service-desk/custom-email/settings.js';
-import { adminTokenParameter, verifyEndpoint } from '../shared/service-desk/custom-email/trigger.js';
-import type { LocalHttpServer } from './http-server.js';
+import { adminTokenParameter } from '../shared/service-desk/custom-email/trigger.js';
 import { LocalServiceDesk } from './service-desk.js';
 import {
   DEFAULT_CUSTOM_EMAIL,
@@ -16,26 +13,11 @@ import type { LocalWorld } from './world.js';
 
 /**
  * What the custom-email-verification workflow needs around the local world: the local service
- * desk (its SMTP server; `+verify` mail handed to the waiting execution through the world's
- * engine) and the sandbox mail provider of the custom domain, whose behaviour follows the world's
+ * desk (its SES stand-in; `+verify` mail resumes the waiting execution through the receive
+ * function, as in AWS) and the sandbox mail provider of the custom domain, whose behaviour follows the world's
  * scenario (`mail-*`). `ghes-ops run`/`desk verify` and the tests start both for one run on
  * ephemeral ports; `npm start` wires the same pieces into its desk on port 2525.
  */
-
-/** The inbox that resumes waiting verifications, on the world's parameters and engine. */
-export function verificationInbox(
-  world: LocalWorld,
-  desk: DeskConfig,
-  log: Logger,
-): StepFunctionsVerificationInbox {
-  return new StepFunctionsVerificationInbox({
-    desk,
-    store: customEmailStore(world.deps),
-    executions: world.deps.executions,
-    log,
-    now: () => world.clock.now(),
-  });
-}
 
 /**
  * Starts the sandbox mail provider forwarding to `deskSmtp`, and points the custom email settings
@@ -90,28 +72,17 @@ export async function startSandboxMailProvider(
   return provider;
 }
 
-/** `POST /service-desk/custom-email/:project/verify` on the local stack (admin token created if missing). */
-export async function verifyRoute(
-  world: LocalWorld,
-  desk: DeskConfig,
-  server: LocalHttpServer,
-): Promise<string> {
+/**
+ * The admin token `POST /service-desk/custom-email/{project}/verify` requires (the SecureString
+ * `<prefix>/service-desk/admin-token`), created on the local stack when missing. Returns its name.
+ */
+export async function ensureAdminToken(world: LocalWorld): Promise<string> {
   const name = adminTokenParameter(world.config.parameterPrefix);
   if (!(await world.deps.params.get(name)))
     await world.deps.params.put(name, randomBytes(24).toString('base64url'), {
       secure: true,
       overwrite: true,
     });
-  server.route('POST', '/service-desk/custom-email/:project/verify', async (req) => {
-    const r = await verifyEndpoint(req, {
-      params: world.deps.params,
-      executions: world.deps.executions,
-      parameterPrefix: world.config.parameterPrefix,
-      desk,
-      log: world.deps.log.child({ fn: 'serviceDeskHttp' }),
-    });
-    return { status: r.status, body: r.body };
-  });
   return name;
 }
 
@@ -141,16 +112,11 @@ export async function startCustomEmailSandbox(
   const settings = structuredClone(world.config.local.serviceDesk);
   settings.smtp = { ...settings.smtp, port: 0 };
   settings.sandboxGhes = { ...settings.sandboxGhes, port: 0 };
-  const log = world.deps.log.child({ fn: 'serviceDesk' });
   let provider: SandboxMailProvider | undefined;
   const desk = new LocalServiceDesk({
+    world,
     settings,
-    sandbox: world.sandbox,
-    mailer: world.deps.mailer,
-    log,
-    verification: verificationInbox(world, settings.desk, log),
     verdicts: (envelope) => provider?.verdictsFor(envelope),
-    retryDelayMs: 20,
   });
   await desk.start();
   try {

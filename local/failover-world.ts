@@ -1,10 +1,8 @@
 import type { Deps } from '../shared/runtime/deps.js';
 import { ConfigError } from '../shared/errors.js';
-import { onFailoverExecutionEnded } from '../shared/failover/execution-ended.js';
 import { HttpsApplianceHttp } from '../shared/http/https-appliance-http.js';
 import type { ParameterStore, PutOptions } from '../shared/params/parameter-store.js';
 import { ParameterAlreadyExists } from '../shared/errors.js';
-import type { LocalEngine } from './engine/local-engine.js';
 import { SandboxCloud } from './sandbox/cloud/sandbox-cloud.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 
@@ -41,36 +39,6 @@ export function localFailoverDeps(
       params,
       managePasswordParameter: `${parameterPrefix}/manage/root-password`,
     }),
-  };
-}
-
-const ENDED = new Map([
-  ['ExecutionAborted', 'ABORTED'],
-  ['ExecutionTimedOut', 'TIMED_OUT'],
-  ['ExecutionFailed', 'FAILED'],
-]);
-
-/**
- * What the EventBridge rule on "Step Functions Execution Status Change" does in AWS: when a
- * failover execution ends ABORTED, TIMED_OUT or FAILED, release a lock it still holds. Returns a
- * function resolving once every handler started so far has finished (tests await it).
- */
-export function watchFailoverExecutions(engine: LocalEngine, deps: () => Deps): () => Promise<void> {
-  const running = new Set<Promise<unknown>>();
-  engine.subscribe((event, executionArn) => {
-    const status = ENDED.get(event.type);
-    if (!status || event.stateMachine !== 'failover') return;
-    const p = onFailoverExecutionEnded({ executionArn, status }, deps()).catch((error: unknown) =>
-      deps().log.error('failover execution-ended handler failed', {
-        error: (error as Error).name,
-        message: (error as Error).message,
-      }),
-    );
-    running.add(p);
-    void p.finally(() => running.delete(p));
-  });
-  return async () => {
-    while (running.size) await Promise.all([...running]);
   };
 }
 

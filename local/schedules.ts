@@ -1,58 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
+import { readTriggers, type ScheduleTrigger } from './serverless-triggers.js';
 
 /**
- * The schedules declared in serverless.yml (`stepFunctions.stateMachines.*.events[].schedule`),
- * read for the local stack so that one file declares them for both engines. `${param:x}` is
- * resolved from `params.default`, `${sls:stage}` is `local`.
+ * The schedules declared in serverless.yml (`schedule` events of functions and state machines),
+ * read for the local stack so that one file declares them for both engines; and the expression
+ * helpers the local scheduler (local/events.ts) fires them with.
  */
-export interface LocalSchedule {
-  stateMachine: string;
-  expression: string;
-  timezone: string;
-  enabled: boolean;
-  input: unknown;
-}
-
-type Json = Record<string, unknown>;
-
-function resolveVars(value: unknown, params: Json): unknown {
-  if (typeof value === 'string') {
-    const bool = /^\$\{strToBool\((.*)\)\}$/.exec(value);
-    if (bool) return String(resolveVars(bool[1], params)).trim() === 'true';
-    return value.replace(/\$\{(param|sls):([A-Za-z0-9_]+)\}/g, (_m, kind: string, name: string) =>
-      kind === 'sls' ? (name === 'stage' ? 'local' : '') : String(params[name] ?? ''),
-    );
-  }
-  if (Array.isArray(value)) return value.map((v) => resolveVars(v, params));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVars(v, params)]));
-  }
-  return value;
-}
-
-export function readSchedules(root: string): LocalSchedule[] {
-  const doc = parse(readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as Json;
-  const params = ((doc.params as Json | undefined)?.default ?? {}) as Json;
-  const machines = ((doc.stepFunctions as Json | undefined)?.stateMachines ?? {}) as Record<string, Json>;
-  const out: LocalSchedule[] = [];
-  for (const machine of Object.values(machines)) {
-    const file = /statemachines\/([A-Za-z0-9_-]+)\.asl\.json/.exec(String(machine.definition ?? ''));
-    if (!file?.[1]) continue;
-    for (const event of (machine.events as Json[] | undefined) ?? []) {
-      const schedule = resolveVars(event.schedule, params) as Json | undefined;
-      if (!schedule) continue;
-      out.push({
-        stateMachine: file[1],
-        expression: String(schedule.rate ?? ''),
-        timezone: String(schedule.timezone ?? 'UTC'),
-        enabled: schedule.enabled !== false,
-        input: schedule.input ?? {},
-      });
-    }
-  }
-  return out;
+export function readSchedules(root: string): ScheduleTrigger[] {
+  return readTriggers(root).schedules;
 }
 
 const RATE = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/;

@@ -1,107 +1,12 @@
-import { causeMessage } from '../shared/errors.js';
-import { WORKFLOWS, workflow } from '../shared/workflows.js';
+import { WORKFLOWS } from '../shared/workflows.js';
 import type { LocalConfig } from './config.js';
-import { LocalHttpServer } from './http-server.js';
-import { cronMatches, rateMs, readSchedules } from './schedules.js';
-import { createLocalWorld, type LocalWorld } from './world.js';
-import { failoverRoutes } from './failover-routes.js';
+import { startSchedules } from './events.js';
+import { createLocalWorld } from './world.js';
 import { startLocalDesk } from './service-desk.js';
-import { startSandboxMailProvider, verificationInbox, verifyRoute } from './custom-email-world.js';
+import { ensureAdminToken, startSandboxMailProvider } from './custom-email-world.js';
 import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
-import { githubAppRoutes } from './github-app-routes.js';
 import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
-
-/** Executions API of the local stack (what the AWS console or `aws stepfunctions` does in AWS). */
-export function executionRoutes(server: LocalHttpServer, world: LocalWorld): void {
-  const { engine } = world;
-  server.route('GET', '/', () => ({
-    status: 200,
-    body: {
-      service: 'ghes-ops local stack',
-      workflows: WORKFLOWS.map((w) => ({
-        key: w.key,
-        start: `POST /executions/${w.key}`,
-        example: w.example,
-      })),
-    },
-  }));
-  server.route('POST', '/executions/:workflow', async (req) => {
-    if (!workflow(req.params.workflow ?? ''))
-      return { status: 404, body: { error: `unknown workflow ${req.params.workflow}` } };
-    let input: unknown;
-    try {
-      input = req.body ? JSON.parse(req.body) : {};
-    } catch {
-      return { status: 400, body: { error: 'the body must be the execution input as JSON' } };
-    }
-    const name = req.query.get('name') ?? undefined;
-    try {
-      const started = await engine.startExecution(req.params.workflow!, input, name);
-      return { status: 202, body: started };
-    } catch (e) {
-      return { status: 409, body: { error: (e as Error).name, message: (e as Error).message } };
-    }
-  });
-  server.route('GET', '/executions', () => ({ status: 200, body: engine.listExecutions() }));
-  server.route('GET', '/executions/:workflow/:name', (req) => {
-    const arn = engine
-      .listExecutions()
-      .find((e) => e.stateMachine === req.params.workflow && e.name === req.params.name)?.executionArn;
-    if (!arn) return { status: 404, body: { error: 'no such execution' } };
-    const d = engine.describeExecution(arn);
-    return {
-      status: 200,
-      body: {
-        ...d,
-        cause: d.cause ? causeMessage(d.cause) : undefined,
-        history: engine.getExecutionHistory(arn),
-      },
-    };
-  });
-  server.route('POST', '/tasks/:token/success', async (req) => {
-    await engine.sendTaskSuccess(req.params.token!, req.body ? JSON.parse(req.body) : {});
-    return { status: 200, body: { ok: true } };
-  });
-  server.route('POST', '/tasks/:token/failure', async (req) => {
-    const body = (req.body ? JSON.parse(req.body) : {}) as { error?: string; cause?: string };
-    await engine.sendTaskFailure(req.params.token!, body.error ?? 'Rejected', body.cause ?? '');
-    return { status: 200, body: { ok: true } };
-  });
-}
-
-/** Starts the schedules declared in serverless.yml; returns a function that stops them. */
-export function startSchedules(root: string, world: LocalWorld, log: (line: string) => void): () => void {
-  const timers: NodeJS.Timeout[] = [];
-  for (const s of readSchedules(root)) {
-    const label = `${s.stateMachine} on ${s.expression}`;
-    if (!s.enabled) {
-      log(`  schedule ${label}: disabled (enable it in serverless.yml params)`);
-      continue;
-    }
-    const fire = (): void => {
-      world.engine.startExecution(s.stateMachine, s.input).then(
-        (e) => log(`schedule ${label}: started ${e.executionArn}`),
-        (e: Error) => log(`schedule ${label}: could not start: ${e.message}`),
-      );
-    };
-    const every = rateMs(s.expression);
-    if (every !== undefined) {
-      timers.push(setInterval(fire, every * world.clock.scale));
-    } else {
-      let last = '';
-      timers.push(
-        setInterval(() => {
-          const now = new Date(world.clock.now());
-          const minute = now.toISOString().slice(0, 16);
-          if (minute !== last && cronMatches(s.expression, now)) fire();
-          last = minute;
-        }, 1000),
-      );
-    }
-    log(`  schedule ${label}: enabled${s.timezone !== 'UTC' ? ' (local stack evaluates cron in UTC)' : ''}`);
-  }
-  return () => timers.forEach((t) => clearInterval(t));
-}
+import { localHttpApi } from './stack-api.js';
 
 /** `npm start`: the local stack on the embedded default (the sandbox). Stops cleanly on Ctrl-C. */
 export async function startStack(root: string, config: LocalConfig): Promise<void> {
@@ -122,10 +27,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       }
     },
   });
-  const server = new LocalHttpServer();
-  executionRoutes(server, world);
-  failoverRoutes(server, world);
-  githubAppRoutes(server, () => world.deps);
+  const server = localHttpApi(world);
   // The sandbox GHES (web + REST) when githubApp.ghesUrl is on loopback: the GitHub App registers
   // on it, and the service desk keeps its tickets repository on it too (one sandbox GHES).
   const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
@@ -137,8 +39,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   const deskConfig = config.local.serviceDesk.desk;
   let provider: SandboxMailProvider | undefined;
   const desk = world.sandbox
-    ? await startLocalDesk(config, world, server, log, {
-        verification: verificationInbox(world, deskConfig, world.deps.log.child({ fn: 'serviceDesk' })),
+    ? await startLocalDesk(config, world, log, {
         verdicts: (envelope) => provider?.verdictsFor(envelope),
         ...(appGhes ? { ghes: appGhes.ghes } : {}),
       })
@@ -150,7 +51,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       { host: config.local.serviceDesk.smtp.host, port: desk.smtpPort },
       (line) => log(`    ${line}`),
     );
-    const tokenName = await verifyRoute(world, deskConfig, server);
+    const tokenName = await ensureAdminToken(world);
     log(
       `    custom email: POST /service-desk/custom-email/<project>/verify with Authorization: Bearer <parameter ${tokenName}>, or npx ghes-ops desk verify <project>`,
     );
@@ -175,7 +76,12 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     log(
       `  github app: setup ${config.githubApp.publicUrl}/github-app/setup on ${appGhes ? `sandbox GHES ${appGhes.url}` : config.githubApp.ghesUrl}`,
     );
-  const stopSchedules = startSchedules(root, world, log);
+  const stopSchedules = startSchedules(world.triggers.schedules, {
+    engine: world.engine,
+    invoker: world.invoker,
+    clock: world.clock,
+    log,
+  });
   log('\nTrigger a workflow:');
   for (const w of WORKFLOWS) {
     log(`  curl -s -X POST ${url}/executions/${w.key} -d '${JSON.stringify(w.example)}'`);

@@ -15,9 +15,13 @@ import { LocalExecutions } from './engine/local-executions.js';
 import type { HistoryEvent } from './engine/history.js';
 import { Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
 import type { SandboxCloud } from './sandbox/cloud/sandbox-cloud.js';
-import { localFailoverDeps, sandboxScopedParams, watchFailoverExecutions } from './failover-world.js';
+import { localFailoverDeps, sandboxScopedParams } from './failover-world.js';
 import type { LocalConfig } from './config.js';
-import { localServiceDeskDeps } from './service-desk.js';
+import { FileRawMailStore } from './adapters/file-raw-mail-store.js';
+import { AsyncInvoker } from './async-invoke.js';
+import { LocalEventBus } from './events.js';
+import { readTriggers, type Triggers } from './serverless-triggers.js';
+import { restTickets } from '../shared/service-desk/ticket-token.js';
 import { installActionsSync, type ActionsSyncSandbox } from './sandbox/actions-sync/install.js';
 import { FetchGhesApi } from '../shared/ghes/fetch-ghes-api.js';
 import { ConfigError } from '../shared/errors.js';
@@ -37,6 +41,12 @@ export interface LocalWorld {
   cloud?: SandboxCloud;
   /** Resolves once the failover execution-ended handlers started so far have finished. */
   failoverSettled: () => Promise<void>;
+  /** Every trigger serverless.yml declares: HTTP routes, event rules, schedules, the SES receipt rule. */
+  triggers: Triggers;
+  /** Lambda's asynchronous invocation (SES, EventBridge, Scheduler): retries, failed spool. */
+  invoker: AsyncInvoker;
+  /** The local EventBridge: the engine's status-change events, the rules of serverless.yml. */
+  bus: LocalEventBus;
   outbox?: OutboxMailer;
   /** Every log line the handlers wrote in this process (also appended to the log file). */
   logLines: string[];
@@ -58,6 +68,9 @@ export interface WorldOptions {
   /** Extra sandbox options (benchmarks: `zeroDelays`). */
   sandbox?: Omit<SandboxOptions, 'scenario' | 'clock'>;
 }
+
+/** The local mail bucket's name (`<stateDir>/buckets/<name>/`). */
+export const LOCAL_MAIL_BUCKET = 'ghes-ops-local-mail';
 
 export function createLocalWorld(opts: WorldOptions): LocalWorld {
   const { config, root } = opts;
@@ -101,6 +114,14 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
   }
 
   const engine = new LocalEngine({ root, clock, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const triggers = readTriggers(root, { region: engine.region, account: engine.account });
+  // The service desk's settings where a Lambda has them (GHES_OPS_SERVICE_DESK), with the local
+  // twin of the mail bucket (raw inbound mail, attachments).
+  config.serviceDesk = {
+    desk: config.local.serviceDesk.desk,
+    mailBucket: LOCAL_MAIL_BUCKET,
+    inboundPrefix: triggers.ses?.inboundPrefix ?? 'inbound/',
+  };
   const file = new FileParameterStore(
     opts.inMemory
       ? path.join(stateDir, `parameters-${process.pid}-${Date.now()}.json`)
@@ -122,6 +143,7 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
   const deps: Deps = {
     config,
     clock,
+    wallClock: realClock,
     log,
     runner,
     params,
@@ -129,7 +151,10 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     executions: new LocalExecutions(engine),
     ...failover,
     ghesApi,
-    ...localServiceDeskDeps(),
+    rawMail: new FileRawMailStore(opts.inMemory ? undefined : path.join(stateDir, 'buckets')),
+    // The GHES of the local config (the sandbox GHES by default), as in AWS: the GitHub App's
+    // installation when one is registered, else the token parameter.
+    tickets: restTickets({ config, params }),
     smtpSubmission: new NodemailerSmtpSubmission(),
     // Real time: the records serve limits that are real time (GitHub's hour, mail retries, bursts).
     records: new JournalRecordStore(
@@ -138,7 +163,14 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     ),
   };
   setDeps(deps);
-  const failoverSettled = watchFailoverExecutions(engine, () => deps);
+  const invoker = new AsyncInvoker({
+    invoke: (key, event) => engine.invokeFunction(key, event),
+    functionArn: (key) => engine.functionArn(key),
+    clock,
+    log: log.child({ fn: 'lambda' }),
+    ...(opts.inMemory ? {} : { failedDir: (key: string) => path.join(stateDir, 'failed', key) }),
+  });
+  const bus = new LocalEventBus({ engine, rules: triggers.rules, invoker, log: log.child({ fn: 'eventbridge' }) });
   const closers: (() => Promise<void>)[] = [];
   return {
     config,
@@ -147,7 +179,10 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     deps,
     ...(sandbox ? { sandbox } : {}),
     ...(cloud ? { cloud } : {}),
-    failoverSettled,
+    failoverSettled: () => bus.settled(),
+    triggers,
+    invoker,
+    bus,
     ...(outbox ? { outbox } : {}),
     logLines,
     logFile,

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import { githubAppConfigFromEnv, type GithubAppConfig } from './github-app/config.js';
+import { deskConfigFromEnv, type DeskConfig } from './service-desk/config.js';
 
 /**
  * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
@@ -32,6 +33,16 @@ export interface Config {
   stateMachines: Record<string, string>;
   /** The GitHub App on GHES (issue 6); absent when GHES_OPS_GHES_URL is not set. */
   githubApp?: GithubAppConfig;
+  /** The service desk (GHES_OPS_SERVICE_DESK in AWS; `local.serviceDesk` locally); absent when not deployed. */
+  serviceDesk?: ServiceDeskRuntime;
+}
+
+export interface ServiceDeskRuntime {
+  desk: DeskConfig;
+  /** The mail bucket: raw inbound mail (the SES receipt rule's S3 action) and attachments. */
+  mailBucket?: string;
+  /** Key prefix of raw inbound mail in the mail bucket (the S3 action's ObjectKeyPrefix). */
+  inboundPrefix: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -78,5 +89,16 @@ export function configFromEnv(env: Env = process.env): Config {
     parameterPrefix: env.GHES_OPS_PARAMETER_PREFIX ?? '/ghes-ops',
     stateMachines,
     ...(env.GHES_OPS_GHES_URL?.trim() ? { githubApp: githubAppConfigFromEnv(env) } : {}),
+    ...(env.GHES_OPS_SERVICE_DESK?.trim()
+      ? {
+          serviceDesk: {
+            desk: deskConfigFromEnv(env),
+            ...(env.GHES_OPS_SERVICE_DESK_BUCKET?.trim()
+              ? { mailBucket: env.GHES_OPS_SERVICE_DESK_BUCKET.trim() }
+              : {}),
+            inboundPrefix: env.GHES_OPS_SERVICE_DESK_PREFIX ?? 'inbound/',
+          },
+        }
+      : {}),
   };
 }

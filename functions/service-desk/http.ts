@@ -7,10 +7,11 @@ import {
   sfnExecutions,
   ssmParameters,
 } from '../../shared/aws/wiring.js';
-import { parseHttpEvent, serveHttp } from '../../shared/service-desk/lambda.js';
+import { httpApiEvent } from '../../shared/http/api-event.js';
+import { serveDeskHttp } from '../../shared/service-desk/http-routes.js';
 
 /** HTTP API: the GitHub webhook (team replies), unsubscribe links, and starting a custom-email verification. */
-export const handler = lambdaHandler('serviceDeskHttp', parseHttpEvent, serveHttp, {
+export const handler = lambdaHandler('serviceDeskHttp', httpApiEvent, serveDeskHttp, {
   params: ssmParameters,
   records: dynamoRecords,
   // A project's enabled custom address sends through the customer's SMTP server (no IAM).

@@ -8,7 +8,7 @@ import {
   sfnExecutions,
   ssmParameters,
 } from '../../shared/aws/wiring.js';
-import { parseSesEvent, receiveFromSes } from '../../shared/service-desk/lambda.js';
+import { parseSesEvent, receiveFromSes } from '../../shared/service-desk/ses-event.js';
 
 /** SES receipt rule Lambda action: the raw message is in S3 (the rule's S3 action ran first). */
 export const handler = lambdaHandler('serviceDeskReceive', parseSesEvent, receiveFromSes, {

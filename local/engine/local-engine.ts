@@ -359,7 +359,26 @@ export class LocalEngine {
     return execution;
   }
 
-  private resolveFunction(key: string): Promise<ResolvedFunction> {
+  /**
+   * Invokes a serverless.yml function as Lambda's synchronous Invoke does, outside any execution:
+   * what the local HTTP API, the local SES inbound and the event bus use, so every trigger runs
+   * the same handlers as the Task states. Errors are `LambdaFunctionError`s.
+   */
+  async invokeFunction(key: string, event: unknown): Promise<Json> {
+    const fn = await this.resolveFunction(key);
+    return invokeLambda(fn, event, {
+      region: this.region,
+      account: this.account,
+      timeoutFactor: Math.max(1, this.clock.scale),
+    });
+  }
+
+  /** The ARN a function has in this engine's region and account. */
+  functionArn(key: string): string {
+    return `arn:aws:lambda:${this.region}:${this.account}:function:${key}`;
+  }
+
+  resolveFunction(key: string): Promise<ResolvedFunction> {
     let found = this.functions.get(key);
     if (!found) {
       found = resolveWith(this.resolver, key);

@@ -1,14 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GhesOpsError } from '../errors.js';
-import type { RawMailStore } from '../service-desk/raw-mail.js';
+import { RawMailUnavailable, type RawMailStore } from '../service-desk/raw-mail.js';
 import { awsErrorName, errorMessage } from './aws-error.js';
 
 /** The SDK module, loaded on the first call (shared/aws/wiring.ts). */
 const sdk = () => import('@aws-sdk/client-s3');
 
-export class RawMailUnavailable extends GhesOpsError {
-  readonly name = 'RawMailUnavailable';
-}
+export { RawMailUnavailable };
 
 /** Raw messages stored by the SES receipt rule's S3 action (object key = prefix + SES messageId). */
 export class S3RawMailStore implements RawMailStore {

@@ -103,28 +103,8 @@ export const s3RawMail: AdapterFactory<'rawMail'> = async () => {
  * SecureString `<prefix>/service-desk/github-token`.
  */
 export const ghesTickets: AdapterFactory<'tickets'> = async ({ config, adapter }) => {
-  const [{ RestTicketRepository }, { ConfigError }, app] = await Promise.all([
-    import('../service-desk/tickets.js'),
-    import('../errors.js'),
-    import('../github-app/app-client.js'),
-  ]);
-  const params = adapter('params');
-  const name = `${config.parameterPrefix}/service-desk/github-token`;
-  const appDeps = { config, params };
-  const token = (await app.githubAppRegistered(appDeps))
-    ? app.installationTokenProvider(appDeps)
-    : async () => {
-        const value = await params.get(name);
-        if (!value)
-          throw new ConfigError(
-            `No GitHub App is registered and parameter ${name} (the service desk's GHES token) is not set: register the app (docs/github-app.md) or store a token there.`,
-          );
-        return value;
-      };
-  return new RestTicketRepository(
-    () => `${(process.env.GHES_OPS_GHES_URL ?? '').replace(/\/+$/, '')}/api/v3`,
-    token,
-  );
+  const { restTickets } = await import('../service-desk/ticket-token.js');
+  return restTickets({ config, params: adapter('params') });
 };
 
 /**

@@ -12,10 +12,8 @@ import { consumeState, createState } from './setup-state.js';
  * checks the state, exchanges the code for the app's credentials, stores them in the parameter
  * store only, and sends the browser on to the installation page. Pages never carry a secret.
  */
-type FlowDeps = Pick<Deps, 'config' | 'params' | 'records' | 'log'>;
+type FlowDeps = Pick<Deps, 'config' | 'params' | 'records' | 'log' | 'wallClock'>;
 export interface FlowOptions {
-  /** Real time: the one-hour limits are GitHub's, not the workflow clock's. */
-  now?: () => number;
   fetch?: typeof fetch;
 }
 
@@ -24,7 +22,6 @@ const ORG_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 export async function setupPage(
   query: URLSearchParams,
   deps: FlowDeps,
-  opts: FlowOptions = {},
 ): Promise<Page> {
   const cfg = requireGithubApp(deps.config);
   const account = query.get('account');
@@ -36,7 +33,8 @@ export async function setupPage(
       '<p>The <code>org</code> parameter must be an organization login.</p>',
     );
   const org = account === 'personal' ? undefined : (orgParam ?? cfg.org);
-  const now = (opts.now ?? Date.now)();
+  // Real time: the one-hour limits are GitHub's, not the workflow clock's.
+  const now = deps.wallClock.now();
   const { state, expiresAt } = await createState(deps.records, deps.config.parameterPrefix, now, org);
   const manifest = buildManifest(cfg);
   const action = `${newAppUrl(cfg, org)}?state=${encodeURIComponent(state)}`;
@@ -88,7 +86,8 @@ export async function manifestRedirect(
   const cfg = requireGithubApp(deps.config);
   const code = query.get('code') ?? '';
   const state = query.get('state') ?? '';
-  const now = (opts.now ?? Date.now)();
+  // Real time: the one-hour limits are GitHub's, not the workflow clock's.
+  const now = deps.wallClock.now();
   const checked = await consumeState(deps.records, deps.config.parameterPrefix, state, now);
   if (!checked.ok) {
     deps.log.warn('GitHub App redirect refused', { reason: `${checked.reason} state` });

@@ -1,3 +1,5 @@
+import { PAGE_HEADERS } from '../http/api-event.js';
+
 /** Small HTML pages of the manifest flow. Every dynamic value is escaped; no scripts. */
 export interface Page {
   status: number;
@@ -8,13 +10,6 @@ export interface Page {
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export const PAGE_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action *",
-};
 
 export function page(status: number, title: string, inner: string, extra: Record<string, string> = {}): Page {
   return {

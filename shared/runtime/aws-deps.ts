@@ -13,6 +13,7 @@ export function awsDeps(): Deps {
   return {
     config,
     clock: realClock,
+    wallClock: realClock,
     log: createLogger({ fields: { stage: config.stage } }),
     ...awsAdapters(config),
   };

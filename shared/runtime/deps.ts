@@ -22,7 +22,13 @@ import type { SmtpSubmission } from '../mail/smtp-submission.js';
  */
 export interface Deps {
   config: Config;
+  /** Workflow time: Wait states, deadlines, timestamps in messages (locally it may run faster). */
   clock: Clock;
+  /**
+   * Real time for limits set by others (GitHub's one-hour setup links, token expiry, mail bursts,
+   * record expiry): the real clock in AWS and locally.
+   */
+  wallClock: Clock;
   log: Logger;
   runner: CommandRunner;
   params: ParameterStore;

@@ -151,10 +151,8 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
   };
 }
 
-let cached: DeskConfig | undefined;
-/** The desk configuration of a Lambda: GHES_OPS_SERVICE_DESK (JSON), read once. */
-export function deskConfigFromEnv(env: Record<string, string | undefined> = process.env): DeskConfig {
-  if (cached) return cached;
+/** The desk configuration of a Lambda: GHES_OPS_SERVICE_DESK (JSON), read by `configFromEnv` once per cold start. */
+export function deskConfigFromEnv(env: Record<string, string | undefined>): DeskConfig {
   const text = env.GHES_OPS_SERVICE_DESK;
   if (!text)
     throw new ConfigError(
@@ -166,6 +164,5 @@ export function deskConfigFromEnv(env: Record<string, string | undefined> = proc
   } catch {
     throw new ConfigError('GHES_OPS_SERVICE_DESK must be JSON.');
   }
-  cached = parseDeskConfig(parsed, 'GHES_OPS_SERVICE_DESK');
-  return cached;
+  return parseDeskConfig(parsed, 'GHES_OPS_SERVICE_DESK');
 }

@@ -4,9 +4,23 @@ import { ROOT } from '../helpers/local-world.js';
 
 describe('schedules from serverless.yml', () => {
   it('reads the support-bundle schedule, disabled by default, with its input', () => {
-    const [s] = readSchedules(ROOT).filter((x) => x.stateMachine === 'support-bundle');
-    expect(s).toMatchObject({ stateMachine: 'support-bundle', enabled: false, input: { scope: 'primary' } });
+    const [s] = readSchedules(ROOT).filter((x) => x.target.key === 'support-bundle');
+    expect(s).toMatchObject({
+      target: { kind: 'stateMachine', key: 'support-bundle' },
+      enabled: false,
+      input: { scope: 'primary' },
+    });
     expect(s?.expression).toMatch(/^(cron|rate)\(/);
+  });
+
+  it('reads function schedules too (EventBridge Scheduler invoking a Lambda), disabled by default', () => {
+    const [s] = readSchedules(ROOT).filter((x) => x.target.key === 'actionsSyncWatchUpgrade');
+    expect(s).toMatchObject({
+      target: { kind: 'function', key: 'actionsSyncWatchUpgrade' },
+      enabled: false,
+      expression: 'rate(1 hour)',
+      input: {},
+    });
   });
 
   it('evaluates AWS cron expressions in UTC', () => {

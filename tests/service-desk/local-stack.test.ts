@@ -3,20 +3,20 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { scaledClock } from '../../shared/clock.js';
-import { createLogger } from '../../shared/logger.js';
-import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
-import { LocalHttpServer } from '../../local/http-server.js';
+import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import { defaultDeskSettings, LocalServiceDesk } from '../../local/service-desk.js';
-import { Sandbox } from '../../local/sandbox/sandbox.js';
+import { localHttpApi } from '../../local/stack-api.js';
+import type { LocalWorld } from '../../local/world.js';
 import type { Outcome } from '../../shared/service-desk/desk.js';
-import { ROOT } from '../helpers/local-world.js';
+import { deskFromDeps } from '../../shared/service-desk/desk-factory.js';
+import { ROOT, testWorld } from '../helpers/local-world.js';
 
-const outbox = new OutboxMailer();
-const logs: string[] = [];
+let world: LocalWorld;
+let outbox: OutboxMailer;
+let logs: string[];
 const outcomes: Outcome[] = [];
 let desk: LocalServiceDesk;
-const http = new LocalHttpServer();
+let http: ReturnType<typeof localHttpApi>;
 let url = '';
 
 const send = async (raw: Buffer | string, to = 'support+acme-support-1-issue-@desk.localhost') => {
@@ -36,25 +36,24 @@ const sign = (body: string, secret = desk.webhookSecret) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 beforeAll(async () => {
+  world = testWorld();
+  outbox = world.outbox!;
+  logs = world.logLines;
+  http = localHttpApi(world);
   const { url: u } = await http.listen(0);
   url = u;
   const settings = defaultDeskSettings(url);
   settings.smtp.port = 0;
   settings.sandboxGhes.port = 0;
-  desk = new LocalServiceDesk({
-    settings,
-    sandbox: new Sandbox({ clock: scaledClock(0.001) }),
-    mailer: outbox,
-    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
-    onOutcome: (o) => outcomes.push(o),
-    retryDelayMs: 5,
-  });
+  world.config.local.serviceDesk = { ...world.config.local.serviceDesk, ...settings };
+  world.config.serviceDesk!.desk = settings.desk;
+  desk = new LocalServiceDesk({ world, settings, onOutcome: (o) => outcomes.push(o) });
   await desk.start();
-  desk.routes(http);
 });
 afterAll(async () => {
   await desk.close();
   await http.close();
+  await world.close();
 });
 
 describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', () => {
@@ -103,14 +102,14 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
     expect(reasons).toEqual(expect.arrayContaining(['auto-submitted', 'delivery-report', 'no-sender']));
   });
 
-  it('records +verify mail for the verification workflow and creates no ticket', async () => {
+  it('hands +verify mail to the verification inbox, never a ticket (no verification waits for this address: dropped with the reason)', async () => {
     const before = repo().issues.length;
     await send(
       'From: owner@custom.example\r\nTo: support+verify@desk.localhost\r\nSubject: Verify custom email address\r\nAuto-Submitted: no\r\nMessage-ID: <v1@custom.example>\r\n\r\nVerification token: abcdefABCDEF\r\n',
       'support+verify@desk.localhost',
     );
     expect(repo().issues.length).toBe(before);
-    expect(outcomes.at(-1)).toEqual({ action: 'verification' });
+    expect(outcomes.at(-1)).toEqual({ action: 'dropped', reason: 'verification-address-unknown' });
   });
 
   it('threads customer replies by reply key and by In-Reply-To, reopening closed tickets', async () => {
@@ -124,7 +123,10 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
       `From: alice@example.com\r\nTo: support+${key}@desk.localhost\r\nSubject: Re: Cannot log in\r\nMessage-ID: <r1@example.com>\r\n\r\nStill broken.\r\n\r\nOn Mon, 1 Jan 2024, Support Bot <support@desk.localhost> wrote:\r\n> Thank you\r\n`,
       `support+${key}@desk.localhost`,
     );
-    expect(issue.comments[0]?.body).toBe('**alice@example.com** replied by email:\n\nStill broken.');
+    // The raw message's place in the (local) mail bucket, as in AWS.
+    expect(issue.comments[0]?.body).toMatch(
+      /^\*\*alice@example\.com\*\* replied by email:\n\nStill broken\.\n\n<sub>Raw message: s3:\/\/ghes-ops-local-mail\/inbound\/[a-z0-9]{40}<\/sub>$/,
+    );
     expect(issue.state).toBe('open');
     expect(issue.comments[1]?.body).toContain('@mona');
     await send(
@@ -171,7 +173,18 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
     const bobKey = /\+([0-9a-f]{32})@/.exec(
       outbox.sent.find((m) => m.to[0] === 'bob@example.com')!.replyTo!,
     )![1]!;
-    expect((await fetch(`${url}/service-desk/unsubscribe/${bobKey}`)).status).toBe(200);
+    // GET only asks (mail scanners follow links); POST (the page's button, or RFC 8058 one-click) unsubscribes.
+    const page = await fetch(`${url}/service-desk/unsubscribe/${bobKey}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post"');
+    expect(await deskFromDeps(world.deps).mailNote('acme/support-tickets', issue.number, 'still subscribed')).toBe(2);
+    const post = await fetch(`${url}/service-desk/unsubscribe/${bobKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get('x-frame-options')).toBe('DENY');
     const aliceKey = /\+([0-9a-f]{32})@/.exec(
       outbox.sent.find((m) => m.to[0] === 'alice@example.com')!.replyTo!,
     )![1]!;
@@ -179,7 +192,7 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
       `From: alice@example.com\r\nTo: support+${aliceKey}-unsubscribe@desk.localhost\r\nSubject: unsubscribe\r\nMessage-ID: <u1@example.com>\r\n\r\n`,
       `support+${aliceKey}-unsubscribe@desk.localhost`,
     );
-    const sent = await desk.desk.mailNote('acme/support-tickets', issue.number, 'hello');
+    const sent = await deskFromDeps(world.deps).mailNote('acme/support-tickets', issue.number, 'hello');
     expect(sent).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import {
   aliasKey,
-  deskConfigFromEnv,
   defaultKey,
   incomingAddress,
   type DeskConfig,
@@ -9,13 +9,15 @@ import {
 } from '../config.js';
 
 /**
- * The service desk settings and projects as the custom-email verification sees them. In Lambda
- * they come from GHES_OPS_SERVICE_DESK; the local runtime's configuration carries them
- * (`local.serviceDesk.desk`, local/config.ts), so the same steps run on a laptop.
+ * The service desk settings and projects. In Lambda they come from GHES_OPS_SERVICE_DESK
+ * (`configFromEnv`); the local world puts `local.serviceDesk.desk` in the same place, so the same
+ * handlers run on a laptop.
  */
-export function deskConfigFor(config: Config): DeskConfig {
-  const local = (config as { local?: { serviceDesk?: { desk?: DeskConfig } } }).local?.serviceDesk?.desk;
-  return local ?? deskConfigFromEnv();
+export function deskConfigFor(config: Pick<Config, 'serviceDesk'>): DeskConfig {
+  if (config.serviceDesk) return config.serviceDesk.desk;
+  throw new ConfigError(
+    'The service desk is not configured: environment variable GHES_OPS_SERVICE_DESK (the serviceDesk param in serverless.yml) is not set.',
+  );
 }
 
 /** The service desk addresses of a project (default key, then the alias), lowercased. */

@@ -1,0 +1,109 @@
+import { causeMessage } from '../shared/errors.js';
+import { decideApproval } from '../shared/failover/approval.js';
+import { WORKFLOWS, workflow } from '../shared/workflows.js';
+import { LocalHttpServer } from './http-server.js';
+import type { LocalWorld } from './world.js';
+
+/**
+ * The local stack's HTTP server: serverless.yml's HTTP API routes, each served by its function
+ * (the same handler as in AWS, with an API Gateway payload 2.0 event), plus the local stack's own
+ * management API, standing in for what the AWS console and `aws stepfunctions` do:
+ * - `GET /`, `POST /executions/:workflow`, `GET /executions`, `GET /executions/:workflow/:name`;
+ * - `POST /tasks/:token/success|failure` (SendTaskSuccess / SendTaskFailure);
+ * - `POST /failover/approvals/:execution/decision`: `ghes-ops approve|reject` (JSON
+ *   `{decision, reason?, by?}`), trusted like every route of this loopback-only server.
+ */
+export function localHttpApi(world: LocalWorld): LocalHttpServer {
+  const server = new LocalHttpServer();
+  managementRoutes(server, world);
+  server.serveFunctions(
+    world.triggers.http,
+    (key, event) => world.engine.invokeFunction(key, event),
+    (route, error) =>
+      world.deps.log.error(`HTTP ${route.method} ${route.path}: function ${route.functionKey} failed`, {
+        error: error.name,
+        message: error.message,
+      }),
+  );
+  return server;
+}
+
+function jsonBody<T>(body: string): T | undefined {
+  try {
+    return (body ? JSON.parse(body) : {}) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
+  const { engine } = world;
+  server.route('GET', '/', () => ({
+    status: 200,
+    body: {
+      service: 'ghes-ops local stack',
+      workflows: WORKFLOWS.map((w) => ({ key: w.key, start: `POST /executions/${w.key}`, example: w.example })),
+      httpApi: world.triggers.http.map((r) => `${r.method} ${r.path} -> ${r.functionKey}`),
+    },
+  }));
+  server.route('POST', '/executions/:workflow', async (req) => {
+    if (!workflow(req.params.workflow ?? ''))
+      return { status: 404, body: { error: `unknown workflow ${req.params.workflow}` } };
+    const input = jsonBody<unknown>(req.body);
+    if (input === undefined) return { status: 400, body: { error: 'the body must be the execution input as JSON' } };
+    const name = req.query.get('name') ?? undefined;
+    try {
+      return { status: 202, body: await engine.startExecution(req.params.workflow!, input, name) };
+    } catch (e) {
+      return { status: 409, body: { error: (e as Error).name, message: (e as Error).message } };
+    }
+  });
+  server.route('GET', '/executions', () => ({ status: 200, body: engine.listExecutions() }));
+  server.route('GET', '/executions/:workflow/:name', (req) => {
+    const arn = engine
+      .listExecutions()
+      .find((e) => e.stateMachine === req.params.workflow && e.name === req.params.name)?.executionArn;
+    if (!arn) return { status: 404, body: { error: 'no such execution' } };
+    const d = engine.describeExecution(arn);
+    return {
+      status: 200,
+      body: { ...d, cause: d.cause ? causeMessage(d.cause) : undefined, history: engine.getExecutionHistory(arn) },
+    };
+  });
+  server.route('POST', '/tasks/:token/success', async (req) => {
+    const output = jsonBody<unknown>(req.body);
+    if (output === undefined) return { status: 400, body: { error: 'the body must be the task output as JSON' } };
+    await engine.sendTaskSuccess(req.params.token!, output);
+    return { status: 200, body: { ok: true } };
+  });
+  server.route('POST', '/tasks/:token/failure', async (req) => {
+    const body = jsonBody<{ error?: string; cause?: string }>(req.body);
+    if (body === undefined) return { status: 400, body: { error: 'the body must be JSON {"error"?, "cause"?}' } };
+    await engine.sendTaskFailure(req.params.token!, body.error ?? 'Rejected', body.cause ?? '');
+    return { status: 200, body: { ok: true } };
+  });
+  server.route('POST', '/failover/approvals/:execution/decision', async (req) => {
+    const body = jsonBody<{ decision?: unknown; reason?: unknown; by?: unknown }>(req.body);
+    if (body === undefined)
+      return { status: 400, body: { error: 'the body must be JSON {"decision": "approve"|"reject", "reason"?, "by"?}' } };
+    if (body.decision !== 'approve' && body.decision !== 'reject')
+      return { status: 400, body: { error: 'decision must be "approve" or "reject"' } };
+    try {
+      const done = await decideApproval(
+        {
+          executionName: req.params.execution ?? '',
+          decision: body.decision,
+          by: typeof body.by === 'string' ? body.by : 'local CLI',
+          ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+          via: 'cli',
+        },
+        world.deps,
+        { trusted: true },
+      );
+      return { status: 200, body: done };
+    } catch (error) {
+      const e = error as Error;
+      return { status: e.name === 'ApprovalNotFound' ? 404 : 500, body: { error: e.name, message: e.message } };
+    }
+  });
+}
