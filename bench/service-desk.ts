@@ -6,11 +6,15 @@
  */
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { scaledClock } from '../shared/clock.js';
-import { createLogger } from '../shared/logger.js';
-import { OutboxMailer } from '../local/adapters/outbox-mailer.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig } from '../local/config.js';
 import { defaultDeskSettings, LocalServiceDesk } from '../local/service-desk.js';
-import { Sandbox } from '../local/sandbox/sandbox.js';
+import { createLocalWorld } from '../local/world.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const N = Number(process.env.BENCH_MESSAGES ?? 1000);
 const CONCURRENCY = 20;
@@ -50,11 +54,15 @@ async function main(): Promise<void> {
   const settings = defaultDeskSettings('http://127.0.0.1:1');
   settings.smtp.port = 0;
   settings.sandboxGhes.port = 0;
+  // The local stack as npm start runs it (SES stand-in -> serviceDeskReceive), state in memory.
+  const config = defaultConfig(ROOT);
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-bench-'));
+  config.local.stateDir = stateDir;
+  config.local.timeScale = 0.001;
+  const world = createLocalWorld({ root: ROOT, config, inMemory: true });
   const desk = new LocalServiceDesk({
+    world,
     settings,
-    sandbox: new Sandbox({ clock: scaledClock(0.001) }),
-    mailer: new OutboxMailer(),
-    log: createLogger({ level: 'error', write: () => undefined }),
     onOutcome: (o, acceptedAt) => {
       latencies.push(Date.now() - acceptedAt);
       outcomes.set(o.action, (outcomes.get(o.action) ?? 0) + 1);
@@ -84,6 +92,8 @@ async function main(): Promise<void> {
   await desk.settled();
   clearInterval(sampler);
   await desk.close();
+  await world.close();
+  rmSync(stateDir, { recursive: true, force: true });
 
   // Bare SMTP sink on the same machine.
   const sink = new SMTPServer({

@@ -18,7 +18,7 @@ export async function startGithubAppSandbox(
   sandbox: Sandbox,
   opts: { port?: number; host?: string; now?: () => number } = {},
 ): Promise<GithubAppSandbox> {
-  const ghes = new SandboxGhes(sandbox);
+  const ghes = new SandboxGhes(sandbox, opts.now ? { now: opts.now } : {});
   const apps = new SandboxApps(ghes, opts.now ? { now: opts.now } : {});
   const { url } = await ghes.start(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return { ghes, apps, url, close: () => ghes.close() };

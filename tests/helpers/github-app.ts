@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LocalHttpServer } from '../../local/http-server.js';
-import { githubAppRoutes } from '../../local/github-app-routes.js';
+import { localHttpApi } from '../../local/stack-api.js';
+import { realClock } from '../../shared/clock.js';
 import { startGithubAppSandbox, type GithubAppSandbox } from '../../local/github-app-world.js';
 import type { LocalWorld } from '../../local/world.js';
 import { forgetGithubApp } from '../../shared/github-app/app-client.js';
@@ -23,8 +23,9 @@ export async function appStack(opts: { org?: string; features?: AppFeature[] } =
   const clock = { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) };
   const world = testWorld();
   const gh = await startGithubAppSandbox(world.sandbox!, { now: clock.now });
-  const server = new LocalHttpServer();
-  githubAppRoutes(server, () => world.deps, { now: clock.now });
+  // GitHub's one-hour limits are real time: the handlers read it from the world's wall clock.
+  world.deps.wallClock = { ...realClock, now: clock.now };
+  const server = localHttpApi(world);
   const { url } = await server.listen(0);
   world.config.githubApp = {
     ghesUrl: gh.url,

@@ -18,7 +18,7 @@ import {
   withOtherToken,
   type MailProviderBehaviour,
 } from '../../local/sandbox/mail-provider/index.js';
-import { defaultDeskSettings, LocalServiceDesk } from '../../local/service-desk.js';
+import { testDesk } from '../helpers/local-desk.js';
 import { Sandbox } from '../../local/sandbox/sandbox.js';
 import { SCENARIOS } from '../../local/sandbox/scenarios.js';
 import { failure } from '../helpers/failure.js';
@@ -280,21 +280,14 @@ describe('SandboxMailProvider with the real local service desk', () => {
   it('the desk ingests the forward with the provider verdicts: PASS makes a ticket, forged-from is dropped on DMARC', async () => {
     const outcomes: Outcome[] = [];
     let current: SandboxMailProvider | undefined;
-    const settings = defaultDeskSettings('http://127.0.0.1:1');
-    settings.smtp.port = 0;
-    settings.sandboxGhes.port = 0;
-    settings.desk = { ...settings.desk, dmarcFail: 'drop' };
-    const desk = new LocalServiceDesk({
-      settings,
-      sandbox: new Sandbox({ clock: scaledClock(0.001) }),
-      mailer: new OutboxMailer(),
-      log: createLogger({ level: 'error', write: () => undefined }),
+    const stack = await testDesk({
+      settings: (s) => void (s.desk = { ...s.desk, dmarcFail: 'drop' }),
       onOutcome: (o) => outcomes.push(o),
-      retryDelayMs: 5,
       verdicts: (envelope) => current?.verdictsFor(envelope),
     });
-    const { smtpPort } = await desk.start();
-    closers.push(() => desk.close());
+    const { desk } = stack;
+    const smtpPort = desk.smtpPort;
+    closers.push(() => stack.close());
     const deskAddress = 'support+acme-support-1-issue-@desk.localhost';
     for (const behaviour of ['forwards', 'forged-from'] as const) {
       const p = new SandboxMailProvider({

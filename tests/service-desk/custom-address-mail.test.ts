@@ -2,38 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { JournalRecordStore } from '../../local/adapters/journal-record-store.js';
-import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
-import { defaultDeskSettings, LocalServiceDesk } from '../../local/service-desk.js';
-import { Sandbox } from '../../local/sandbox/sandbox.js';
-import { scaledClock } from '../../shared/clock.js';
-import { createLogger } from '../../shared/logger.js';
-import { NodemailerSmtpSubmission } from '../../shared/mail/nodemailer-smtp-submission.js';
-import type { ParameterStore } from '../../shared/params/parameter-store.js';
-import { customEmailSender } from '../../shared/service-desk/custom-email/sender.js';
-import { CustomEmailStore } from '../../shared/service-desk/custom-email/settings.js';
+import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
+import type { LocalServiceDesk } from '../../local/service-desk.js';
+import { customEmailStore, type CustomEmailStore } from '../../shared/service-desk/custom-email/settings.js';
 import { ROOT } from '../helpers/local-world.js';
+import { testDesk, type TestDesk } from '../helpers/local-desk.js';
 import { smtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-/** An in-memory ParameterStore (what SSM holds in AWS). */
-function memoryParams(): ParameterStore {
-  const m = new Map<string, string>();
-  return {
-    get: async (n) => m.get(n),
-    put: async (n, v) => {
-      m.set(n, v);
-    },
-    delete: async (n) => {
-      m.delete(n);
-    },
-  };
-}
-
 const PASSWORD = 'custom-smtp-password-1';
-const outbox = new OutboxMailer();
-const logs: string[] = [];
+let outbox: OutboxMailer;
+let logs: string[];
 let provider: SmtpSink;
 let desk: LocalServiceDesk;
+let stack: TestDesk;
 let store: CustomEmailStore;
 
 const send = async (raw: Buffer) => {
@@ -64,7 +45,10 @@ beforeAll(async () => {
     onAuth: (auth, _session, cb) =>
       auth.password === PASSWORD ? cb(null, { user: auth.username }) : cb(new Error('535 bad credentials')),
   });
-  store = new CustomEmailStore(memoryParams(), '/ghes-ops/test');
+  stack = await testDesk();
+  ({ desk, outbox } = stack);
+  logs = stack.world.logLines;
+  store = customEmailStore(stack.world.deps);
   await store.set('acme-support', {
     address: 'support@acme.example',
     smtpHost: '127.0.0.1',
@@ -73,23 +57,9 @@ beforeAll(async () => {
     password: PASSWORD,
     authMethod: 'plain',
   });
-  const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
-  const settings = defaultDeskSettings('http://127.0.0.1:1');
-  settings.smtp.port = 0;
-  settings.sandboxGhes.port = 0;
-  desk = new LocalServiceDesk({
-    settings,
-    sandbox: new Sandbox({ clock: scaledClock(0.001) }),
-    mailer: outbox,
-    log,
-    records: new JournalRecordStore({ now: () => Date.now() }),
-    customSender: customEmailSender(store, new NodemailerSmtpSubmission(), log),
-    retryDelayMs: 5,
-  });
-  await desk.start();
 });
 afterAll(async () => {
-  await desk.close();
+  await stack.close();
   await provider.close();
 });
 

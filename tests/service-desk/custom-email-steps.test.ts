@@ -72,7 +72,7 @@ function deps(): Deps {
       mail: { from: 'ghes-ops <ghes-ops@example.com>', notify: [] },
       parameterPrefix: PREFIX,
       stateMachines: {},
-      local: { serviceDesk: { desk } },
+      serviceDesk: { desk, inboundPrefix: 'inbound/' },
     } as Deps['config'],
     clock: { now: () => Date.parse('2026-01-01T00:00:00Z'), sleep: async () => sleepHook?.(), scale: 1 },
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
@@ -410,7 +410,10 @@ describe('HTTP trigger: POST /service-desk/custom-email/<project>/verify', () =>
   ) =>
     http(
       {
+        version: '2.0',
+        routeKey: 'POST /service-desk/custom-email/{project}/verify',
         rawPath: `/service-desk/custom-email/${project}/verify`,
+        pathParameters: { project },
         requestContext: { http: { method: 'POST', path: `/service-desk/custom-email/${project}/verify` } },
         headers,
         body,
@@ -419,7 +422,6 @@ describe('HTTP trigger: POST /service-desk/custom-email/<project>/verify', () =>
     ).then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) as Record<string, unknown> }));
 
   beforeAll(async () => {
-    process.env.GHES_OPS_SERVICE_DESK = JSON.stringify(DESK_JSON);
     http = ((await import('../../functions/service-desk/http.js')) as { handler: typeof http }).handler;
   });
   beforeEach(async () => {

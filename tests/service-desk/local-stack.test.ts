@@ -4,19 +4,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
-import { defaultDeskSettings, LocalServiceDesk } from '../../local/service-desk.js';
-import { localHttpApi } from '../../local/stack-api.js';
+import type { LocalServiceDesk } from '../../local/service-desk.js';
 import type { LocalWorld } from '../../local/world.js';
 import type { Outcome } from '../../shared/service-desk/desk.js';
 import { deskFromDeps } from '../../shared/service-desk/desk-factory.js';
-import { ROOT, testWorld } from '../helpers/local-world.js';
+import { ROOT } from '../helpers/local-world.js';
+import { testDesk, type TestDesk } from '../helpers/local-desk.js';
 
 let world: LocalWorld;
 let outbox: OutboxMailer;
 let logs: string[];
 const outcomes: Outcome[] = [];
 let desk: LocalServiceDesk;
-let http: ReturnType<typeof localHttpApi>;
 let url = '';
 
 const send = async (raw: Buffer | string, to = 'support+acme-support-1-issue-@desk.localhost') => {
@@ -35,26 +34,13 @@ const repo = () => desk.issues.repo('acme/support-tickets')!;
 const sign = (body: string, secret = desk.webhookSecret) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
+let stack: TestDesk;
 beforeAll(async () => {
-  world = testWorld();
-  outbox = world.outbox!;
+  stack = await testDesk({ onOutcome: (o) => outcomes.push(o) });
+  ({ world, desk, outbox, url } = stack);
   logs = world.logLines;
-  http = localHttpApi(world);
-  const { url: u } = await http.listen(0);
-  url = u;
-  const settings = defaultDeskSettings(url);
-  settings.smtp.port = 0;
-  settings.sandboxGhes.port = 0;
-  world.config.local.serviceDesk = { ...world.config.local.serviceDesk, ...settings };
-  world.config.serviceDesk!.desk = settings.desk;
-  desk = new LocalServiceDesk({ world, settings, onOutcome: (o) => outcomes.push(o) });
-  await desk.start();
 });
-afterAll(async () => {
-  await desk.close();
-  await http.close();
-  await world.close();
-});
+afterAll(() => stack.close());
 
 describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', () => {
   it('creates one private ticket per Message-ID, even for concurrent duplicate deliveries, and thanks the sender', async () => {

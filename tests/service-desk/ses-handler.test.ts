@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { S3RawMailStore, RawMailUnavailable } from '../../shared/aws/s3-raw-mail.js';
-import { parseSesEvent, s3Attachments } from '../../shared/service-desk/lambda.js';
+import { parseSesEvent } from '../../shared/service-desk/ses-event.js';
+import { bucketAttachments } from '../../shared/service-desk/desk-factory.js';
 import { ServiceDesk } from '../../shared/service-desk/desk.js';
 import type { TicketRepository } from '../../shared/service-desk/tickets.js';
 import { createLogger } from '../../shared/logger.js';
@@ -37,7 +38,7 @@ describe('SES receipt event and the S3 raw message', () => {
   it('keeps attachments under attachments/ with one PutObject each, and says where on the ticket', async () => {
     s3.on(PutObjectCommand).resolves({});
     const store = new S3RawMailStore(new S3Client({ region: 'us-east-1' }));
-    const sink = s3Attachments({ rawMail: store }, 'mail-bucket');
+    const sink = bucketAttachments(store, 'mail-bucket');
     const content = new Uint8Array([1, 2, 3]);
     const where = await sink.save('acme/support-tickets/msg-1', {
       name: '../app log.txt',

@@ -32,7 +32,17 @@ export class SandboxGhes {
   private readonly verifiers: ((token: string) => TokenInfo | undefined)[] = [];
   private base: string | undefined;
 
-  constructor(readonly sandbox: Sandbox) {
+  /**
+   * Token expiry is real time, as GitHub's is (the clock the tokens are minted on, not the
+   * sandbox's faster workflow clock).
+   */
+  private readonly now: () => number;
+
+  constructor(
+    readonly sandbox: Sandbox,
+    opts: { now?: () => number } = {},
+  ) {
+    this.now = opts.now ?? Date.now;
     this.route('GET', '/api/v3', (_req, auth) =>
       auth
         ? json(200, rootDocument(this.apiUrl), { 'x-oauth-scopes': auth.scopes.join(', ') })
@@ -92,7 +102,7 @@ export class SandboxGhes {
     const m = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const token = m?.[1];
     const info = token ? (this.tokens.get(token) ?? this.verify(token)) : undefined;
-    if (info?.expiresAt && Date.parse(info.expiresAt) < this.sandbox.now()) return undefined;
+    if (info?.expiresAt && Date.parse(info.expiresAt) < this.now()) return undefined;
     return info;
   }
 
