@@ -91,13 +91,16 @@ export class AsyncInvoker {
         const e =
           error instanceof LambdaFunctionError
             ? { errorType: error.errorType, errorMessage: error.errorMessage }
-            : { errorType: (error as Error)?.name ?? 'Error', errorMessage: (error as Error)?.message ?? String(error) };
+            : {
+                errorType: (error as Error)?.name ?? 'Error',
+                errorMessage: (error as Error)?.message ?? String(error),
+              };
         const final = attempt > retries;
         this.o.log[final ? 'error' : 'warn'](`async invoke of ${functionKey} failed`, {
           requestId,
           attempt,
           error: e.errorType,
-          message: e.errorMessage,
+          detail: e.errorMessage,
           final,
         });
         if (final) {

@@ -87,7 +87,9 @@ export function transformInput(
       const name = end > i ? tpl.slice(i + 1, end) : '';
       if (values.has(name)) {
         const v = values.get(name);
-        out += inString ? JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v ?? null)).slice(1, -1) : JSON.stringify(v ?? null);
+        out += inString
+          ? JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v ?? null)).slice(1, -1)
+          : JSON.stringify(v ?? null);
         i = end;
         continue;
       }
@@ -154,12 +156,15 @@ export class LocalEventBus {
     try {
       input = t.inputTransformer ? transformInput(t.inputTransformer, event) : (t.input ?? event);
     } catch (e) {
-      this.o.log.error(`rule ${rule.name}: the input transformer did not give JSON`, { message: (e as Error).message });
+      this.o.log.error(`rule ${rule.name}: the input transformer did not give JSON`, {
+        detail: (e as Error).message,
+      });
       return;
     }
     const p = this.o.engine.startExecution(t.key, input).then(
       (s) => this.o.log.info(`rule ${rule.name}: started ${s.executionArn}`),
-      (e: Error) => this.o.log.error(`rule ${rule.name}: could not start ${t.key}`, { error: e.name, message: e.message }),
+      (e: Error) =>
+        this.o.log.error(`rule ${rule.name}: could not start ${t.key}`, { error: e.name, detail: e.message }),
     );
     this.starts.add(p);
     void p.finally(() => this.starts.delete(p));
@@ -234,7 +239,9 @@ export function startSchedules(
         }, 1000),
       );
     }
-    o.log(`  schedule ${label}: enabled${s.timezone !== 'UTC' ? ' (local stack evaluates cron in UTC)' : ''}`);
+    o.log(
+      `  schedule ${label}: enabled${s.timezone !== 'UTC' ? ' (local stack evaluates cron in UTC)' : ''}`,
+    );
   }
   return () => timers.forEach((t) => clearInterval(t));
 }

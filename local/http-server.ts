@@ -47,7 +47,8 @@ export type FunctionInvoke = (functionKey: string, event: APIGatewayProxyEventV2
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Content types API Gateway passes as text; every other body arrives base64-encoded (isBase64Encoded). */
-const TEXT_TYPE = /^(text\/[^;]+|application\/(?:[a-z0-9.+-]+\+)?(?:json|xml)|application\/javascript)\s*(?:;|$)/i;
+const TEXT_TYPE =
+  /^(text\/[^;]+|application\/(?:[a-z0-9.+-]+\+)?(?:json|xml)|application\/javascript)\s*(?:;|$)/i;
 
 /** `/a/{b}/c` (or `/a/:b/c`) -> a pattern and its parameter names; `{proxy+}` is greedy. */
 function compile(path: string): { pattern: RegExp; keys: string[] } {
@@ -65,7 +66,9 @@ function compile(path: string): { pattern: RegExp; keys: string[] } {
 }
 
 const apiTime = (d: Date): string => {
-  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][
+    d.getUTCMonth()
+  ];
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 };
@@ -211,7 +214,8 @@ export class LocalHttpServer {
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) return send({ status: 413, body: { message: 'Request Entity Too Large' } });
+        if (size > MAX_BODY_BYTES)
+          return send({ status: 413, body: { message: 'Request Entity Too Large' } });
         chunks.push(chunk as Buffer);
       }
       const body = Buffer.concat(chunks);

@@ -75,7 +75,11 @@ export function resolveVars(value: unknown, params: Json, account?: LocalAccount
         kind === 'sls' ? (name === 'stage' ? 'local' : '') : String(params[name] ?? ''),
       )
       .replace(/\$\{AWS::(Partition|Region|AccountId)\}/g, (_m, name: string) =>
-        name === 'Partition' ? 'aws' : name === 'Region' ? (account?.region ?? 'local') : (account?.account ?? '000000000000'),
+        name === 'Partition'
+          ? 'aws'
+          : name === 'Region'
+            ? (account?.region ?? 'local')
+            : (account?.account ?? '000000000000'),
       );
   }
   if (Array.isArray(value)) return value.map((v) => resolveVars(v, params, account));
@@ -210,12 +214,18 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
  * State machine ARNs in a rule's pattern name the deployed machine (`ghes-ops-<stage>-failover`);
  * the local engine names machines by key: rewrite them so the rule matches the local events.
  */
-function localStateMachineArns(pattern: Json, machineKeys: Map<string, string>, account?: LocalAccount): Json {
+function localStateMachineArns(
+  pattern: Json,
+  machineKeys: Map<string, string>,
+  account?: LocalAccount,
+): Json {
   const rewrite = (v: unknown): unknown => {
     if (typeof v === 'string') {
       const m = /^arn:aws:states:[^:]*:[^:]*:stateMachine:(.+)$/.exec(v);
       const key = m?.[1] ? machineKeys.get(m[1]) : undefined;
-      return key ? `arn:aws:states:${account?.region ?? 'local'}:${account?.account ?? '000000000000'}:stateMachine:${key}` : v;
+      return key
+        ? `arn:aws:states:${account?.region ?? 'local'}:${account?.account ?? '000000000000'}:stateMachine:${key}`
+        : v;
     }
     if (Array.isArray(v)) return v.map(rewrite);
     if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rewrite(x)]));

@@ -94,7 +94,8 @@ export class LocalServiceDesk {
   smtpPort = 0;
 
   constructor(private readonly o: LocalDeskOptions) {
-    if (!o.world.sandbox) throw new ConfigError('The local service desk runs on the sandbox (appliance.runner "sandbox").');
+    if (!o.world.sandbox)
+      throw new ConfigError('The local service desk runs on the sandbox (appliance.runner "sandbox").');
     this.ghes = o.ghes ?? new SandboxGhes(o.world.sandbox);
     this.issues = new SandboxIssues(this.ghes);
     const [owner, name] = SANDBOX_TICKETS_REPO.split('/') as [string, string];
@@ -116,27 +117,38 @@ export class LocalServiceDesk {
         features: [],
       };
     // The sandbox GHES keeps its tokens in memory: a fresh one for the support bot at each start.
-    await deps.params.put(ticketTokenParameter(config.parameterPrefix), this.ghes.issueToken('support-bot', ['repo']), {
-      secure: true,
-      overwrite: true,
-    });
+    await deps.params.put(
+      ticketTokenParameter(config.parameterPrefix),
+      this.ghes.issueToken('support-bot', ['repo']),
+      {
+        secure: true,
+        overwrite: true,
+      },
+    );
     const secretName = webhookSecretParameter(config.parameterPrefix);
-    this.webhookSecret = this.o.webhookSecret ?? (await deps.params.get(secretName)) ?? randomBytes(20).toString('hex');
+    this.webhookSecret =
+      this.o.webhookSecret ?? (await deps.params.get(secretName)) ?? randomBytes(20).toString('hex');
     await deps.params.put(secretName, this.webhookSecret, { secure: true, overwrite: true });
 
     const ses = world.triggers.ses;
-    if (!ses) throw new ConfigError('serverless.yml has no SES receipt rule with a Lambda action: nothing would receive mail.');
+    if (!ses)
+      throw new ConfigError(
+        'serverless.yml has no SES receipt rule with a Lambda action: nothing would receive mail.',
+      );
     const onOutcome = this.o.onOutcome;
     if (onOutcome)
       this.stopListening = world.invoker.listen({
         onResult: (key, result, event) => {
           if (key !== ses.functionKey || !Array.isArray(result)) return;
-          const at = Date.parse((event as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
+          const at =
+            Date.parse((event as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
           for (const o of result as unknown as Outcome[]) onOutcome(o, at);
         },
         onFailure: (key, record) => {
           if (key !== ses.functionKey) return;
-          const at = Date.parse((record.requestPayload as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
+          const at =
+            Date.parse((record.requestPayload as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') ||
+            Date.now();
           onOutcome({ action: 'dropped', reason: 'delivery-failed-kept-in-spool' }, at);
         },
       });
@@ -195,7 +207,9 @@ export async function startLocalDesk(
     `  service desk: SMTP ${s.smtp.host}:${smtpPort} (SES inbound: mail bucket ${path.join(config.local.stateDir, 'buckets')}, failed spool ${path.join(config.local.stateDir, 'failed')}), sandbox GHES API ${apiUrl} (tickets in ${SANDBOX_TICKETS_REPO}, private)`,
   );
   for (const a of deskAddresses(s.desk))
-    log(`    write to ${a}   e.g. swaks --server ${s.smtp.host}:${smtpPort} --from you@example.com --to ${a}`);
+    log(
+      `    write to ${a}   e.g. swaks --server ${s.smtp.host}:${smtpPort} --from you@example.com --to ${a}`,
+    );
   log(
     `    webhook POST /service-desk/webhook (secret in parameter ${webhookSecretParameter(config.parameterPrefix)}); outbox ${config.local.stateDir}/outbox`,
   );

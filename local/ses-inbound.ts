@@ -56,7 +56,10 @@ export function sesMessageId(): string {
 }
 
 /** The header fields of a raw message (unfolded), in order; linear in the header size. */
-export function headerFields(raw: Buffer, limit = 10 * 1024): { fields: { name: string; value: string }[]; truncated: boolean } {
+export function headerFields(
+  raw: Buffer,
+  limit = 10 * 1024,
+): { fields: { name: string; value: string }[]; truncated: boolean } {
   let end = raw.indexOf('\r\n\r\n');
   if (end < 0) end = raw.indexOf('\n\n');
   const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
@@ -104,7 +107,12 @@ export function sesEvent(o: {
     fields.find((f) => f.name.toLowerCase() === name)?.value;
   const list = (name: string): string[] | undefined => {
     const v = first(name);
-    return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   };
   const common = Object.fromEntries(
     Object.entries({
@@ -166,9 +174,13 @@ export class LocalSesInbound {
       logger: false,
       onRcptTo: (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error) => void) => {
         if (!covered(address.address, o.recipients))
-          return callback(smtpError(550, `5.1.1 <${address.address}>: no receipt rule covers this recipient`));
+          return callback(
+            smtpError(550, `5.1.1 <${address.address}>: no receipt rule covers this recipient`),
+          );
         if (session.envelope.rcptTo.length >= MAX_RECIPIENTS)
-          return callback(smtpError(452, `4.5.3 too many recipients (at most ${MAX_RECIPIENTS} per message)`));
+          return callback(
+            smtpError(452, `4.5.3 too many recipients (at most ${MAX_RECIPIENTS} per message)`),
+          );
         callback();
       },
       onData: (stream, session, callback) => {
@@ -184,7 +196,7 @@ export class LocalSesInbound {
           this.receive(Buffer.concat(chunks), mailFrom, rcptTo, session.remoteAddress).then(
             () => callback(),
             (e: Error) => {
-              o.log.error('mail not stored: answered 451', { message: e.message });
+              o.log.error('mail not stored: answered 451', { detail: e.message });
               callback(smtpError(451, `4.3.0 ${e.message}`));
             },
           );
@@ -205,7 +217,11 @@ export class LocalSesInbound {
     const o = this.o;
     const messageId = sesMessageId();
     await o.rawMail.put(o.bucket, `${o.prefix}${messageId}`, raw, 'message/rfc822');
-    const given = o.verdicts?.({ ...(mailFrom ? { mailFrom } : {}), rcptTo, ...(remoteAddress ? { remoteAddress } : {}) });
+    const given = o.verdicts?.({
+      ...(mailFrom ? { mailFrom } : {}),
+      rcptTo,
+      ...(remoteAddress ? { remoteAddress } : {}),
+    });
     const verdicts: Required<Verdicts> = {
       spam: given?.spam ?? 'PASS',
       virus: given?.virus ?? 'PASS',
@@ -215,7 +231,15 @@ export class LocalSesInbound {
     };
     o.invoker.invoke(
       o.functionKey,
-      sesEvent({ messageId, mailFrom, recipients: rcptTo, raw, verdicts, functionArn: o.functionArn, at: new Date() }),
+      sesEvent({
+        messageId,
+        mailFrom,
+        recipients: rcptTo,
+        raw,
+        verdicts,
+        functionArn: o.functionArn,
+        at: new Date(),
+      }),
     );
     return messageId;
   }

@@ -22,7 +22,7 @@ export function localHttpApi(world: LocalWorld): LocalHttpServer {
     (route, error) =>
       world.deps.log.error(`HTTP ${route.method} ${route.path}: function ${route.functionKey} failed`, {
         error: error.name,
-        message: error.message,
+        detail: error.message,
       }),
   );
   return server;
@@ -42,7 +42,11 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     status: 200,
     body: {
       service: 'ghes-ops local stack',
-      workflows: WORKFLOWS.map((w) => ({ key: w.key, start: `POST /executions/${w.key}`, example: w.example })),
+      workflows: WORKFLOWS.map((w) => ({
+        key: w.key,
+        start: `POST /executions/${w.key}`,
+        example: w.example,
+      })),
       httpApi: world.triggers.http.map((r) => `${r.method} ${r.path} -> ${r.functionKey}`),
     },
   }));
@@ -50,7 +54,8 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     if (!workflow(req.params.workflow ?? ''))
       return { status: 404, body: { error: `unknown workflow ${req.params.workflow}` } };
     const input = jsonBody<unknown>(req.body);
-    if (input === undefined) return { status: 400, body: { error: 'the body must be the execution input as JSON' } };
+    if (input === undefined)
+      return { status: 400, body: { error: 'the body must be the execution input as JSON' } };
     const name = req.query.get('name') ?? undefined;
     try {
       return { status: 202, body: await engine.startExecution(req.params.workflow!, input, name) };
@@ -67,25 +72,34 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     const d = engine.describeExecution(arn);
     return {
       status: 200,
-      body: { ...d, cause: d.cause ? causeMessage(d.cause) : undefined, history: engine.getExecutionHistory(arn) },
+      body: {
+        ...d,
+        cause: d.cause ? causeMessage(d.cause) : undefined,
+        history: engine.getExecutionHistory(arn),
+      },
     };
   });
   server.route('POST', '/tasks/:token/success', async (req) => {
     const output = jsonBody<unknown>(req.body);
-    if (output === undefined) return { status: 400, body: { error: 'the body must be the task output as JSON' } };
+    if (output === undefined)
+      return { status: 400, body: { error: 'the body must be the task output as JSON' } };
     await engine.sendTaskSuccess(req.params.token!, output);
     return { status: 200, body: { ok: true } };
   });
   server.route('POST', '/tasks/:token/failure', async (req) => {
     const body = jsonBody<{ error?: string; cause?: string }>(req.body);
-    if (body === undefined) return { status: 400, body: { error: 'the body must be JSON {"error"?, "cause"?}' } };
+    if (body === undefined)
+      return { status: 400, body: { error: 'the body must be JSON {"error"?, "cause"?}' } };
     await engine.sendTaskFailure(req.params.token!, body.error ?? 'Rejected', body.cause ?? '');
     return { status: 200, body: { ok: true } };
   });
   server.route('POST', '/failover/approvals/:execution/decision', async (req) => {
     const body = jsonBody<{ decision?: unknown; reason?: unknown; by?: unknown }>(req.body);
     if (body === undefined)
-      return { status: 400, body: { error: 'the body must be JSON {"decision": "approve"|"reject", "reason"?, "by"?}' } };
+      return {
+        status: 400,
+        body: { error: 'the body must be JSON {"decision": "approve"|"reject", "reason"?, "by"?}' },
+      };
     if (body.decision !== 'approve' && body.decision !== 'reject')
       return { status: 400, body: { error: 'decision must be "approve" or "reject"' } };
     try {
@@ -103,7 +117,10 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
       return { status: 200, body: done };
     } catch (error) {
       const e = error as Error;
-      return { status: e.name === 'ApprovalNotFound' ? 404 : 500, body: { error: e.name, message: e.message } };
+      return {
+        status: e.name === 'ApprovalNotFound' ? 404 : 500,
+        body: { error: e.name, message: e.message },
+      };
     }
   });
 }

@@ -170,7 +170,12 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     log: log.child({ fn: 'lambda' }),
     ...(opts.inMemory ? {} : { failedDir: (key: string) => path.join(stateDir, 'failed', key) }),
   });
-  const bus = new LocalEventBus({ engine, rules: triggers.rules, invoker, log: log.child({ fn: 'eventbridge' }) });
+  const bus = new LocalEventBus({
+    engine,
+    rules: triggers.rules,
+    invoker,
+    log: log.child({ fn: 'eventbridge' }),
+  });
   const closers: (() => Promise<void>)[] = [];
   return {
     config,

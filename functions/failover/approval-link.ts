@@ -8,7 +8,13 @@ export const handler = lambdaHandler(
   'failoverApprovalLink',
   httpApiEvent,
   async (event, deps) => {
-    const page = await approvalLink(method(event), pathParam(event, 'execution'), query(event), rawBody(event), deps);
+    const page = await approvalLink(
+      method(event),
+      pathParam(event, 'execution'),
+      query(event),
+      rawBody(event),
+      deps,
+    );
     return htmlResult(page.status, page.html);
   },
   { params: ssmParameters, executions: sfnExecutions },

@@ -19,10 +19,7 @@ export interface FlowOptions {
 
 const ORG_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
-export async function setupPage(
-  query: URLSearchParams,
-  deps: FlowDeps,
-): Promise<Page> {
+export async function setupPage(query: URLSearchParams, deps: FlowDeps): Promise<Page> {
   const cfg = requireGithubApp(deps.config);
   const account = query.get('account');
   const orgParam = query.get('org');

@@ -10,7 +10,6 @@ export interface Page {
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-
 export function page(status: number, title: string, inner: string, extra: Record<string, string> = {}): Page {
   return {
     status,

@@ -37,7 +37,8 @@ export const method = (event: HttpApiEvent): string => event.requestContext.http
 export const rawBody = (event: HttpApiEvent): string =>
   event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
 
-export const query = (event: HttpApiEvent): URLSearchParams => new URLSearchParams(event.rawQueryString ?? '');
+export const query = (event: HttpApiEvent): URLSearchParams =>
+  new URLSearchParams(event.rawQueryString ?? '');
 
 /** A path parameter (`{name}` in the route), or '' when absent. */
 export const pathParam = (event: HttpApiEvent, name: string): string => event.pathParameters?.[name] ?? '';
@@ -53,7 +54,8 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
 });
 
 export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({

@@ -8,7 +8,17 @@ import type { RawMailStore } from './raw-mail.js';
 
 export type DeskDeps = Pick<
   Deps,
-  'config' | 'clock' | 'wallClock' | 'log' | 'tickets' | 'records' | 'mailer' | 'executions' | 'params' | 'smtpSubmission' | 'rawMail'
+  | 'config'
+  | 'clock'
+  | 'wallClock'
+  | 'log'
+  | 'tickets'
+  | 'records'
+  | 'mailer'
+  | 'executions'
+  | 'params'
+  | 'smtpSubmission'
+  | 'rawMail'
 >;
 
 /**

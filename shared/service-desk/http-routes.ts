@@ -35,7 +35,8 @@ const unsubscribePage = (status: number, title: string, inner: string): HttpApiR
 export async function serveDeskHttp(event: HttpApiEvent, deps: DeskHttpDeps): Promise<HttpApiResult> {
   switch (event.routeKey) {
     case 'POST /service-desk/webhook': {
-      const secret = (await deps.params.get(`${deps.config.parameterPrefix}/service-desk/webhook-secret`)) ?? '';
+      const secret =
+        (await deps.params.get(`${deps.config.parameterPrefix}/service-desk/webhook-secret`)) ?? '';
       const r = await handleWebhook(
         { headers: event.headers ?? {}, body: rawBody(event) },
         secret,

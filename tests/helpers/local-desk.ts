@@ -1,5 +1,10 @@
 import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
-import { defaultDeskSettings, LocalServiceDesk, type LocalDeskOptions, type LocalDeskSettings } from '../../local/service-desk.js';
+import {
+  defaultDeskSettings,
+  LocalServiceDesk,
+  type LocalDeskOptions,
+  type LocalDeskSettings,
+} from '../../local/service-desk.js';
 import { localHttpApi } from '../../local/stack-api.js';
 import type { LocalWorld } from '../../local/world.js';
 import { testWorld } from './local-world.js';

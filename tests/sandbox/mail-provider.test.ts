@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
-import { scaledClock } from '../../shared/clock.js';
-import { createLogger } from '../../shared/logger.js';
 import { NodemailerSmtpSubmission } from '../../shared/mail/nodemailer-smtp-submission.js';
 import {
   InvalidCredentials,
@@ -9,7 +7,6 @@ import {
   SmtpHostIssue,
 } from '../../shared/service-desk/custom-email/errors.js';
 import type { Outcome } from '../../shared/service-desk/desk.js';
-import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import {
   DEFAULT_CUSTOM_EMAIL,
   MAIL_PROVIDER_BEHAVIOURS,
@@ -19,7 +16,6 @@ import {
   type MailProviderBehaviour,
 } from '../../local/sandbox/mail-provider/index.js';
 import { testDesk } from '../helpers/local-desk.js';
-import { Sandbox } from '../../local/sandbox/sandbox.js';
 import { SCENARIOS } from '../../local/sandbox/scenarios.js';
 import { failure } from '../helpers/failure.js';
 import { smtpSink, type ReceivedMail } from '../helpers/smtp-sink.js';

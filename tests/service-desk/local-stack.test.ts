@@ -163,7 +163,9 @@ describe('local service desk: SMTP in, ticket in the sandbox GHES, mail out', ()
     const page = await fetch(`${url}/service-desk/unsubscribe/${bobKey}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<form method="post"');
-    expect(await deskFromDeps(world.deps).mailNote('acme/support-tickets', issue.number, 'still subscribed')).toBe(2);
+    expect(
+      await deskFromDeps(world.deps).mailNote('acme/support-tickets', issue.number, 'still subscribed'),
+    ).toBe(2);
     const post = await fetch(`${url}/service-desk/unsubscribe/${bobKey}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

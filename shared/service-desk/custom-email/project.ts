@@ -1,12 +1,6 @@
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import {
-  aliasKey,
-  defaultKey,
-  incomingAddress,
-  type DeskConfig,
-  type DeskProject,
-} from '../config.js';
+import { aliasKey, defaultKey, incomingAddress, type DeskConfig, type DeskProject } from '../config.js';
 
 /**
  * The service desk settings and projects. In Lambda they come from GHES_OPS_SERVICE_DESK
