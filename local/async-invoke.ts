@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -62,10 +62,24 @@ export class AsyncInvoker {
     return () => this.listeners.delete(listener);
   }
 
-  /** Queues one invocation, as Lambda's 202 does: returns before the function runs. */
-  invoke(functionKey: string, event: unknown): string {
+  /**
+   * Queues one invocation, as Lambda's 202 does: returns before the function runs. `onDone` is
+   * called once the event is handled for good: `ok`, or `failed` (in the failed spool).
+   */
+  invoke(
+    functionKey: string,
+    event: unknown,
+    onDone?: (outcome: 'ok' | 'failed') => void | Promise<void>,
+  ): string {
     const requestId = randomUUID();
-    const job = this.run(functionKey, event, requestId).finally(() => this.inflight.delete(job));
+    const job = this.run(functionKey, event, requestId)
+      .then((outcome) => onDone?.(outcome))
+      .catch((error: unknown) =>
+        this.o.log.error(`async invoke of ${functionKey}: bookkeeping failed`, {
+          detail: (error as Error).message,
+        }),
+      )
+      .finally(() => this.inflight.delete(job));
     this.inflight.add(job);
     return requestId;
   }
@@ -79,14 +93,50 @@ export class AsyncInvoker {
     return this.inflight.size;
   }
 
-  private async run(functionKey: string, event: unknown, requestId: string): Promise<void> {
+  /**
+   * Re-invokes the events of `functionKey` in the failed spool (all, or those whose request id or
+   * SES message id is in `ids`): each record leaves the spool when its invocation starts and comes
+   * back (with a new request id) only if it fails again. Returns the request ids replayed.
+   */
+  async replayFailed(functionKey: string, ids?: readonly string[]): Promise<string[]> {
+    const dir = this.o.failedDir?.(functionKey);
+    const records = dir
+      ? await readFailedInvocations(dir)
+      : this.failed.filter((r) =>
+          r.requestContext.functionArn.startsWith(`${this.o.functionArn(functionKey)}:`),
+        );
+    const wanted = (r: FailedInvocation): boolean =>
+      !ids ||
+      ids.includes(r.requestContext.requestId) ||
+      ids.some((id) => sesMessageIds(r.requestPayload).includes(id));
+    const replayed: string[] = [];
+    for (const r of records.filter(wanted)) {
+      if (dir) await rm(path.join(dir, `${r.requestContext.requestId}.json`), { force: true });
+      else this.failed.splice(this.failed.indexOf(r), 1);
+      this.invoke(functionKey, r.requestPayload);
+      replayed.push(r.requestContext.requestId);
+    }
+    return replayed;
+  }
+
+  /** The failed spool of `functionKey`. */
+  async failedOf(functionKey: string): Promise<FailedInvocation[]> {
+    const dir = this.o.failedDir?.(functionKey);
+    return dir
+      ? readFailedInvocations(dir)
+      : this.failed.filter((r) =>
+          r.requestContext.functionArn.startsWith(`${this.o.functionArn(functionKey)}:`),
+        );
+  }
+
+  private async run(functionKey: string, event: unknown, requestId: string): Promise<'ok' | 'failed'> {
     const retries = this.o.retries ?? 2;
     const delay = this.o.retryDelayMs ?? ((n: number) => n * 60_000);
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.o.invoke(functionKey, event);
         for (const l of this.listeners) l.onResult?.(functionKey, result, event);
-        return;
+        return 'ok';
       } catch (error) {
         const e =
           error instanceof LambdaFunctionError
@@ -105,7 +155,7 @@ export class AsyncInvoker {
         });
         if (final) {
           await this.fail(functionKey, event, requestId, attempt, e);
-          return;
+          return 'failed';
         }
         await this.o.clock.sleep(delay(attempt));
       }
@@ -157,4 +207,12 @@ export async function readFailedInvocations(dir: string): Promise<FailedInvocati
     names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as FailedInvocation),
   );
   return records.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+}
+
+/** The SES message ids of an SES receipt event (the keys of the raw messages in the mail bucket). */
+export function sesMessageIds(event: unknown): string[] {
+  const records = (event as { Records?: { ses?: { mail?: { messageId?: unknown } } }[] } | null)?.Records;
+  return Array.isArray(records)
+    ? records.map((r) => r.ses?.mail?.messageId).filter((id): id is string => typeof id === 'string')
+    : [];
 }

@@ -88,6 +88,7 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     'stateDir',
     'http',
     'githubApp',
+    'serviceDesk',
     '$schema',
   ];
   for (const k of Object.keys(file))
@@ -218,6 +219,22 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   );
   if (out.appliance.runner !== 'sandbox') out.local.timeScale = 1;
   out.local.serviceDesk = localDesk(`http://${out.local.http.host}:${out.local.http.port}`);
+  const desk = file.serviceDesk;
+  if (desk !== undefined) {
+    if (!isObj(desk)) bad('serviceDesk', 'must be an object');
+    const d = desk as Json;
+    for (const k of Object.keys(d)) if (k !== 'smtp') bad(`serviceDesk.${k}`, 'is not a known setting (known: smtp)');
+    if (d.smtp !== undefined) {
+      if (!isObj(d.smtp)) bad('serviceDesk.smtp', 'must be an object with host and port');
+      const s = d.smtp as Json;
+      if (s.host !== undefined) out.local.serviceDesk.smtp.host = String(s.host);
+      if (s.port !== undefined) {
+        if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
+          bad('serviceDesk.smtp.port', 'must be a port number (0: any free port)');
+        out.local.serviceDesk.smtp.port = s.port as number;
+      }
+    }
+  }
   return out;
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { SandboxApps } from './sandbox/ghes/apps.js';
 import { SandboxGhes } from './sandbox/ghes/ghes-server.js';
 import type { Sandbox } from './sandbox/sandbox.js';
@@ -16,10 +17,13 @@ export interface GithubAppSandbox {
 
 export async function startGithubAppSandbox(
   sandbox: Sandbox,
-  opts: { port?: number; host?: string; now?: () => number } = {},
+  opts: { port?: number; host?: string; now?: () => number; stateDir?: string } = {},
 ): Promise<GithubAppSandbox> {
   const ghes = new SandboxGhes(sandbox, opts.now ? { now: opts.now } : {});
-  const apps = new SandboxApps(ghes, opts.now ? { now: opts.now } : {});
+  const apps = new SandboxApps(ghes, {
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.stateDir ? { journal: path.join(opts.stateDir, 'sandbox-ghes', 'apps.jsonl') } : {}),
+  });
   const { url } = await ghes.start(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return { ghes, apps, url, close: () => ghes.close() };
 }

@@ -7,10 +7,12 @@ import type { Verdicts } from '../shared/service-desk/filter.js';
 import { ticketTokenParameter } from '../shared/service-desk/ticket-token.js';
 import { ConfigError } from '../shared/errors.js';
 import { LocalSesInbound, type SmtpEnvelopeInfo } from './ses-inbound.js';
+import { sesMessageIds } from './async-invoke.js';
 import { SANDBOX_GHES_PORT, SandboxGhes } from './sandbox/ghes/ghes-server.js';
 import { SandboxIssues } from './sandbox/ghes/issues-api.js';
 import type { LocalConfig } from './config.js';
 import type { LocalWorld } from './world.js';
+import type { LocalHttpServer } from './http-server.js';
 
 export type { SmtpEnvelopeInfo };
 
@@ -75,6 +77,8 @@ export interface LocalDeskOptions {
    * SES computes them in AWS; locally the sandbox mail provider vouches for its own forwards.
    */
   verdicts?: (envelope: SmtpEnvelopeInfo) => Verdicts | undefined;
+  /** Wait before the failed spool is retried at start (default 2 s). */
+  retryFailedAfterMs?: number;
 }
 
 /**
@@ -97,10 +101,19 @@ export class LocalServiceDesk {
     if (!o.world.sandbox)
       throw new ConfigError('The local service desk runs on the sandbox (appliance.runner "sandbox").');
     this.ghes = o.ghes ?? new SandboxGhes(o.world.sandbox);
-    this.issues = new SandboxIssues(this.ghes);
+    // The tickets survive a restart with the stack's state (as GHES keeps them), never in tests.
+    this.issues = new SandboxIssues(
+      this.ghes,
+      o.world.inMemory
+        ? {}
+        : { journal: path.join(o.world.config.local.stateDir, 'sandbox-ghes', 'issues.jsonl') },
+    );
     const [owner, name] = SANDBOX_TICKETS_REPO.split('/') as [string, string];
     const repo = this.issues.createRepo(owner, name, { private: true });
-    repo.labels.add('service-desk');
+    if (!repo.labels.has('service-desk')) {
+      repo.labels.add('service-desk');
+      this.issues.saveRepo(repo);
+    }
   }
 
   async start(): Promise<{ smtpPort: number; apiUrl: string }> {
@@ -166,22 +179,96 @@ export class LocalServiceDesk {
       log: deps.log.child({ fn: 'ses' }),
       region: world.engine.region,
       banner: 'ghes-ops local service desk (SES inbound)',
+      ...(world.inMemory ? {} : { spoolDir: path.join(config.local.stateDir, 'inbox', 'incoming') }),
       ...(this.o.verdicts ? { verdicts: this.o.verdicts } : {}),
     });
     const { port } = await this.inbound.start();
     this.smtpPort = port;
+    // Nothing accepted is lost: what a previous run accepted and did not finish is handled now,
+    // and the failed spool is retried once the stack is up (with the function's own retries).
+    this.recovered = await this.inbound.recover();
+    if (this.recovered)
+      deps.log.warn('service desk: re-ingesting mail accepted before the last stop', {
+        messages: this.recovered,
+      });
+    const failed = (await world.invoker.failedOf(ses.functionKey)).length;
+    if (failed) {
+      deps.log.warn('service desk: retrying the failed spool', { messages: failed });
+      this.retryTimer = setTimeout(
+        () => void this.replay({ failed: true }),
+        this.o.retryFailedAfterMs ?? 2000,
+      );
+    }
     return { smtpPort: port, apiUrl: this.ghes.apiUrl };
+  }
+
+  /** Messages re-ingested from the incoming spool at start. */
+  recovered = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Re-ingests on the running stack: the incoming spool always (idempotent: the desk claims each
+   * Message-ID, so a replayed mail never makes a second ticket), and the failed spool with
+   * `failed` (all, or the request or SES message ids in `ids`).
+   */
+  async replay(o: {
+    failed?: boolean;
+    ids?: readonly string[];
+  }): Promise<{ incoming: number; failed: string[] }> {
+    const key = this.o.world.triggers.ses!.functionKey;
+    const failed = o.failed ? await this.o.world.invoker.replayFailed(key, o.ids) : [];
+    return { incoming: 0, failed };
+  }
+
+  /** The spools: accepted and not yet handled (incoming), and failed after the retries. */
+  async spools(): Promise<{
+    incoming: string[];
+    failed: { requestId: string; messageIds: string[]; error: string }[];
+  }> {
+    const key = this.o.world.triggers.ses!.functionKey;
+    return {
+      incoming: (await this.inbound?.pendingIds()) ?? [],
+      failed: (await this.o.world.invoker.failedOf(key)).map((r) => ({
+        requestId: r.requestContext.requestId,
+        messageIds: sesMessageIds(r.requestPayload),
+        error: `${r.responsePayload.errorType}: ${r.responsePayload.errorMessage}`,
+      })),
+    };
   }
 
   /** Resolves when every accepted message has been processed (or went to the failed spool). */
   async settled(): Promise<void> {
+    await this.inbound?.received();
     await this.o.world.invoker.settled();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops in order: refuse new mail first (421: senders retry later), let the messages already
+   * accepted finish (at most `graceMs`), then close the SMTP server. Returns what is still in the
+   * spools (they are handled at the next start).
+   */
+  async stop(graceMs = 30_000): Promise<{ incoming: string[]; failed: number }> {
+    clearTimeout(this.retryTimer);
+    this.inbound?.stopAccepting();
+    let timer: NodeJS.Timeout | undefined;
+    if (Number.isFinite(graceMs))
+      await Promise.race([
+        this.settled(),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
+    else await this.settled();
+    clearTimeout(timer);
     await this.inbound?.close();
-    await this.settled();
     this.stopListening?.();
+    const s = await this.spools();
+    return { incoming: s.incoming, failed: s.failed.length };
+  }
+
+  /** Stops the desk (waiting for what was accepted), then the sandbox GHES it started. */
+  async close(): Promise<void> {
+    await this.stop(Number.POSITIVE_INFINITY);
     if (!this.o.ghes) await this.ghes.close();
   }
 }
@@ -214,4 +301,30 @@ export async function startLocalDesk(
     `    webhook POST /service-desk/webhook (secret in parameter ${webhookSecretParameter(config.parameterPrefix)}); outbox ${config.local.stateDir}/outbox`,
   );
   return desk;
+}
+
+/**
+ * The local stack's management routes for the desk's spools (what the SQS console is for a
+ * dead-letter queue in AWS): `GET /desk/spools`, and `POST /desk/replay` with JSON
+ * `{"ids"?: [...]}` (`ghes-ops desk replay`).
+ */
+export function deskManagementRoutes(server: LocalHttpServer, desk: LocalServiceDesk): void {
+  server.route('GET', '/desk/spools', async () => ({ status: 200, body: await desk.spools() }));
+  server.route('POST', '/desk/replay', async (req) => {
+    let body: { ids?: unknown };
+    try {
+      body = (req.body ? JSON.parse(req.body) : {}) as { ids?: unknown };
+    } catch {
+      return {
+        status: 400,
+        body: { error: 'the body must be JSON {"ids"?: ["<request or SES message id>", ...]}' },
+      };
+    }
+    if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.every((i) => typeof i === 'string')))
+      return { status: 400, body: { error: 'ids must be a list of request or SES message ids' } };
+    return {
+      status: 200,
+      body: await desk.replay({ failed: true, ...(body.ids ? { ids: body.ids as string[] } : {}) }),
+    };
+  });
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../shared/logger.js';
 import type { Verdicts } from '../shared/service-desk/filter.js';
@@ -41,6 +43,12 @@ export interface SesInboundOptions {
   verdicts?: (envelope: SmtpEnvelopeInfo) => Verdicts | undefined;
   region: string;
   banner?: string;
+  /**
+   * The incoming spool: the SES event of each accepted message until its invocation ended (handled,
+   * or in the failed spool). What is left here after a crash is invoked again at the next start.
+   * Memory only without one (tests).
+   */
+  spoolDir?: string;
 }
 
 /** SES's limit of recipients per received message. */
@@ -160,9 +168,62 @@ export function sesEvent(o: {
 
 export class LocalSesInbound {
   private smtp: SMTPServer | undefined;
+  private refusing = false;
+  private readonly pending = new Map<string, unknown>();
+  private readonly receiving = new Set<Promise<unknown>>();
   port = 0;
 
   constructor(private readonly o: SesInboundOptions) {}
+
+  /**
+   * Stops taking mail: new connections and new transactions get 421 (the sender keeps the message
+   * and retries later); a message already being received is still accepted and handed on.
+   */
+  stopAccepting(): void {
+    this.refusing = true;
+  }
+
+  /** Resolves when every message whose DATA was received has been stored and handed on. */
+  async received(): Promise<void> {
+    while (this.receiving.size) await Promise.all([...this.receiving]);
+  }
+
+  /** The SES message ids accepted and not yet handled for good (the incoming spool). */
+  async pendingIds(): Promise<string[]> {
+    if (!this.o.spoolDir) return [...this.pending.keys()];
+    try {
+      return (await readdir(this.o.spoolDir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /** Invokes the function again for every message left in the incoming spool (at start). */
+  async recover(): Promise<number> {
+    const ids = await this.pendingIds();
+    for (const id of ids) {
+      const event = this.o.spoolDir
+        ? (JSON.parse(await readFile(path.join(this.o.spoolDir, `${id}.json`), 'utf8')) as unknown)
+        : this.pending.get(id);
+      this.o.invoker.invoke(this.o.functionKey, event, () => this.unspool(id));
+    }
+    return ids.length;
+  }
+
+  private async spool(id: string, event: unknown): Promise<void> {
+    if (!this.o.spoolDir) {
+      this.pending.set(id, event);
+      return;
+    }
+    await mkdir(this.o.spoolDir, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(this.o.spoolDir, `${id}.json`), JSON.stringify(event), { mode: 0o600 });
+  }
+
+  private async unspool(id: string): Promise<void> {
+    if (this.o.spoolDir) await rm(path.join(this.o.spoolDir, `${id}.json`), { force: true });
+    else this.pending.delete(id);
+  }
 
   async start(): Promise<{ host: string; port: number }> {
     const o = this.o;
@@ -172,6 +233,10 @@ export class LocalSesInbound {
       size: o.maxBytes,
       banner: o.banner ?? 'ghes-ops local SES inbound',
       logger: false,
+      onConnect: (_session, callback) =>
+        this.refusing ? callback(smtpError(421, '4.3.2 service shutting down, try again later')) : callback(),
+      onMailFrom: (_address, _session, callback) =>
+        this.refusing ? callback(smtpError(421, '4.3.2 service shutting down, try again later')) : callback(),
       onRcptTo: (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error) => void) => {
         if (!covered(address.address, o.recipients))
           return callback(
@@ -193,7 +258,10 @@ export class LocalSesInbound {
           }
           const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
           const rcptTo = session.envelope.rcptTo.map((r) => r.address);
-          this.receive(Buffer.concat(chunks), mailFrom, rcptTo, session.remoteAddress).then(
+          const job = this.receive(Buffer.concat(chunks), mailFrom, rcptTo, session.remoteAddress);
+          this.receiving.add(job);
+          void job.catch(() => undefined).finally(() => this.receiving.delete(job));
+          job.then(
             () => callback(),
             (e: Error) => {
               o.log.error('mail not stored: answered 451', { detail: e.message });

@@ -1,12 +1,16 @@
+import path from 'node:path';
 import { WORKFLOWS } from '../shared/workflows.js';
 import type { LocalConfig } from './config.js';
 import { startSchedules } from './events.js';
 import { createLocalWorld } from './world.js';
-import { startLocalDesk } from './service-desk.js';
+import { deskManagementRoutes, startLocalDesk } from './service-desk.js';
 import { ensureAdminToken, startSandboxMailProvider } from './custom-email-world.js';
 import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
 import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
 import { localHttpApi } from './stack-api.js';
+
+/** How long a stop waits for accepted mail to be handled before closing (then it stays spooled). */
+const STOP_GRACE_MS = 20_000;
 
 /** `npm start`: the local stack on the embedded default (the sandbox). Stops cleanly on Ctrl-C. */
 export async function startStack(root: string, config: LocalConfig): Promise<void> {
@@ -33,7 +37,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   const ghesPort = config.githubApp ? loopbackPort(config.githubApp.ghesUrl) : undefined;
   let appGhes: GithubAppSandbox | undefined;
   if (world.sandbox && ghesPort !== undefined)
-    appGhes = await startGithubAppSandbox(world.sandbox, { port: ghesPort });
+    appGhes = await startGithubAppSandbox(world.sandbox, { port: ghesPort, stateDir: config.local.stateDir });
   // The service desk, with the custom-email verification: +verify mail resumes the waiting
   // execution; the sandbox mail provider of the custom domain forwards to this desk.
   const deskConfig = config.local.serviceDesk.desk;
@@ -45,6 +49,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       })
     : undefined;
   if (desk) {
+    deskManagementRoutes(server, desk);
     provider = await startSandboxMailProvider(
       world,
       deskConfig,
@@ -92,18 +97,49 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   );
   log('\nCtrl-C stops.');
   await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      log('\nstopping...');
+    let stopping = false;
+    const spoolLines = async (): Promise<string[]> => {
+      const left = desk ? await desk.spools() : { incoming: [], failed: [] };
+      return [
+        `  ${left.incoming.length} accepted message(s) not yet handled in ${path.join(config.local.stateDir, 'inbox', 'incoming')} (re-ingested at the next start)`,
+        `  ${left.failed.length} message(s) in the failed spool ${path.join(config.local.stateDir, 'failed')} (retried at the next start; ghes-ops desk replay)`,
+      ];
+    };
+    const stop = (signal: string): void => {
+      if (stopping) {
+        // A second signal: stop at once, and say what was left where.
+        void spoolLines().then((lines) => {
+          log(`\n${signal} again: stopping now. Left:`);
+          lines.forEach((l) => log(l));
+          process.exit(130);
+        });
+        return;
+      }
+      stopping = true;
+      log(
+        `\n${signal}: stopping (again to stop at once): new mail refused with 421, accepted mail finishing...`,
+      );
       stopSchedules();
       for (const e of world.engine.listExecutions())
         if (e.status === 'RUNNING')
-          world.engine.stopExecution(e.executionArn, 'LocalStackStopped', 'npm start was stopped');
-      void Promise.all([server.close(), appGhes?.close(), provider?.close(), desk?.close()]).then(() =>
-        resolve(),
-      );
+          void world.engine.stopExecution(e.executionArn, 'LocalStackStopped', 'npm start was stopped');
+      // In order: the desk refuses new mail and finishes what it accepted (its functions need the
+      // HTTP API, GHES and the stores), then the HTTP API, the mail provider, the sandbox GHES last.
+      void (async () => {
+        const left = desk ? await desk.stop(STOP_GRACE_MS) : undefined;
+        await world.invoker.settled();
+        await server.close();
+        await provider?.close();
+        await appGhes?.close();
+        await world.close();
+        if (left && (left.incoming.length || left.failed)) (await spoolLines()).forEach((l) => log(l));
+      })().then(resolve, (e: Error) => {
+        log(`stopping failed: ${e.message}`);
+        resolve();
+      });
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   log('stopped.');
 }

@@ -43,6 +43,8 @@ export interface LocalWorld {
   failoverSettled: () => Promise<void>;
   /** Every trigger serverless.yml declares: HTTP routes, event rules, schedules, the SES receipt rule. */
   triggers: Triggers;
+  /** State only in memory (tests, benchmarks): no spools, buckets or journals on disk. */
+  inMemory: boolean;
   /** Lambda's asynchronous invocation (SES, EventBridge, Scheduler): retries, failed spool. */
   invoker: AsyncInvoker;
   /** The local EventBridge: the engine's status-change events, the rules of serverless.yml. */
@@ -185,6 +187,7 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     ...(sandbox ? { sandbox } : {}),
     ...(cloud ? { cloud } : {}),
     failoverSettled: () => bus.settled(),
+    inMemory: opts.inMemory === true,
     triggers,
     invoker,
     bus,

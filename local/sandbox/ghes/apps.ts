@@ -1,5 +1,8 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   createHmac,
+  createPublicKey,
   generateKeyPairSync,
   randomBytes,
   randomUUID,
@@ -93,11 +96,16 @@ export class SandboxApps {
   private nextInstallation = 1;
   private readonly now: () => number;
 
+  private readonly journal: string | undefined;
+
+  /** With `journal`, registered apps and installations survive a restart (one JSON line per change). */
   constructor(
     private readonly ghes: SandboxGhes,
-    opts: { now?: () => number } = {},
+    opts: { now?: () => number; journal?: string } = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.journal = opts.journal;
+    if (this.journal) this.replay(this.journal);
     ghes.addTokenVerifier((token) => this.verifyJwt(token));
     const newPage = (req: HttpRequest): HttpResponse => this.newAppPage(req);
     for (const method of ['GET', 'POST']) {
@@ -198,6 +206,7 @@ export class SandboxApps {
       events: [...app.events],
     };
     this.installations.set(inst.id, inst);
+    this.append({ installation: inst });
     await this.sendWebhook(appId, 'installation', {
       action: 'created',
       installation: this.publicInstallation(inst),
@@ -310,6 +319,8 @@ export class SandboxApps {
       createdAt: new Date(this.now()).toISOString(),
     };
     this.apps.set(app.id, app);
+    const { publicKey: _key, ...stored } = app;
+    this.append({ app: stored });
     const code = randomBytes(20).toString('hex');
     this.codes.set(code, { appId: app.id, expiresAt: this.now() + CODE_TTL_MS });
     if (!app.redirectUrl) return html(201, 'App created', `<p>Created ${esc(slug)}.</p>`);
@@ -338,6 +349,35 @@ export class SandboxApps {
       webhook_secret: app.webhookSecret,
       pem: app.pem,
     });
+  }
+
+  private append(line: { app: Omit<SandboxApp, 'publicKey'> } | { installation: SandboxInstallation }): void {
+    if (!this.journal) return;
+    mkdirSync(dirname(this.journal), { recursive: true, mode: 0o700 });
+    appendFileSync(this.journal, JSON.stringify(line) + '\n', { mode: 0o600 });
+  }
+
+  private replay(file: string): void {
+    if (!existsSync(file)) return;
+    for (const text of readFileSync(file, 'utf8').split('\n')) {
+      if (!text) continue;
+      try {
+        const line = JSON.parse(text) as {
+          app?: Omit<SandboxApp, 'publicKey'>;
+          installation?: SandboxInstallation;
+        };
+        if (line.app) {
+          this.apps.set(line.app.id, { ...line.app, publicKey: createPublicKey(line.app.pem) });
+          this.nextApp = Math.max(this.nextApp, line.app.id + 1);
+        }
+        if (line.installation) {
+          this.installations.set(line.installation.id, line.installation);
+          this.nextInstallation = Math.max(this.nextInstallation, line.installation.id + 1);
+        }
+      } catch {
+        continue; // a line cut short by a crash
+      }
+    }
   }
 
   private publicApp(app: SandboxApp): Record<string, unknown> {

@@ -1,11 +1,18 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { HttpRequest } from '../../http-server.js';
 import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-server.js';
 
 /**
  * Sandbox GHES REST endpoints for repositories, issues, comments, labels, assignees and file
- * contents (`/api/v3/repos/...`), enough for the service desk. State lives in memory.
+ * contents (`/api/v3/repos/...`), enough for the service desk. State lives in memory and, with a
+ * journal file, survives a restart (each change appends the repository or issue as it now is).
+ * Repositories and issues carry immutable ids as on GHES (`id`, `node_id`): a repository deleted
+ * and created again under the same name is a different repository.
  */
 export interface SandboxIssue {
+  id: number;
+  node_id: string;
   number: number;
   title: string;
   body: string;
@@ -18,6 +25,8 @@ export interface SandboxIssue {
 }
 
 export interface SandboxRepo {
+  id: number;
+  node_id: string;
   owner: string;
   name: string;
   private: boolean;
@@ -26,11 +35,30 @@ export interface SandboxRepo {
   files: Map<string, string>;
 }
 
+/** GHES-style global node ids: a type prefix and an opaque base64url id. */
+const nodeId = (prefix: string, id: number): string =>
+  `${prefix}_kwDO${Buffer.from(`ghes-ops-sandbox:${id}`).toString('base64url')}`;
+
+type JournalLine =
+  | {
+      repo: Omit<SandboxRepo, 'issues' | 'labels' | 'files'> & {
+        labels: string[];
+        files: [string, string][];
+      };
+    }
+  | { issue: SandboxIssue & { repo: number } }
+  | { deleted: number };
+
 export class SandboxIssues {
   readonly repos = new Map<string, SandboxRepo>();
   private commentSeq = 1000;
+  private idSeq = 1;
 
-  constructor(private readonly ghes: SandboxGhes) {
+  constructor(
+    private readonly ghes: SandboxGhes,
+    private readonly opts: { journal?: string } = {},
+  ) {
+    if (opts.journal) this.replay(opts.journal);
     const r = (p: string): string => `/api/v3/repos/:owner/:repo${p}`;
     ghes.route('GET', r(''), (req, auth) =>
       this.withRepo(req, auth, (repo) => json(200, this.repoJson(repo))),
@@ -49,7 +77,10 @@ export class SandboxIssues {
           return json(422, { message: 'Validation Failed: title' });
         const labels = Array.isArray(body.labels) ? body.labels.map(String) : [];
         labels.forEach((l) => repo.labels.add(l));
+        const id = this.idSeq++;
         const issue: SandboxIssue = {
+          id,
+          node_id: nodeId('I', id),
           number: repo.issues.length + 1,
           title: body.title.slice(0, 256),
           body: typeof body.body === 'string' ? body.body : '',
@@ -61,6 +92,7 @@ export class SandboxIssues {
           created_at: new Date(this.ghes.sandbox.now()).toISOString(),
         };
         repo.issues.push(issue);
+        this.saveIssue(repo, issue);
         return json(201, this.issueJson(repo, issue));
       }),
     );
@@ -73,6 +105,7 @@ export class SandboxIssues {
         if (typeof body.title === 'string') issue.title = body.title;
         if (typeof body.body === 'string') issue.body = body.body;
         if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
+        this.saveIssue(repo, issue);
         return json(200, this.issueJson(repo, issue));
       }),
     );
@@ -95,13 +128,15 @@ export class SandboxIssues {
           created_at: new Date(this.ghes.sandbox.now()).toISOString(),
         };
         issue.comments.push(c);
+        this.saveIssue(repo, issue);
         return json(201, this.commentJson(repo, issue, c));
       }),
     );
     ghes.route('POST', r('/issues/:number/labels'), (req, auth) =>
-      this.withIssue(req, auth, (_repo, issue, body) => {
+      this.withIssue(req, auth, (repo, issue, body) => {
         for (const l of Array.isArray(body.labels) ? body.labels.map(String) : [])
           if (!issue.labels.includes(l)) issue.labels.push(l);
+        this.saveIssue(repo, issue);
         return json(
           200,
           issue.labels.map((name) => ({ name })),
@@ -112,6 +147,7 @@ export class SandboxIssues {
       this.withIssue(req, auth, (repo, issue, body) => {
         for (const a of Array.isArray(body.assignees) ? body.assignees.map(String) : [])
           if (!issue.assignees.includes(a)) issue.assignees.push(a);
+        this.saveIssue(repo, issue);
         return json(201, this.issueJson(repo, issue));
       }),
     );
@@ -138,8 +174,17 @@ export class SandboxIssues {
     );
   }
 
+  /**
+   * The repository `owner/name`: the existing one (kept from an earlier run), or a new one with a
+   * new id.
+   */
   createRepo(owner: string, name: string, opts: { private: boolean }): SandboxRepo {
+    const existing = this.repo(`${owner}/${name}`);
+    if (existing) return existing;
+    const id = this.idSeq++;
     const repo: SandboxRepo = {
+      id,
+      node_id: nodeId('R', id),
       owner,
       name,
       private: opts.private,
@@ -148,7 +193,67 @@ export class SandboxIssues {
       files: new Map(),
     };
     this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
+    this.saveRepo(repo);
     return repo;
+  }
+
+  /** Deletes a repository and its issues (a later `createRepo` of the name is a new repository). */
+  deleteRepo(full: string): void {
+    const repo = this.repo(full);
+    if (!repo) return;
+    this.repos.delete(full.toLowerCase());
+    this.append({ deleted: repo.id });
+  }
+
+  /** Records a change to the repository itself (labels, files). */
+  saveRepo(repo: SandboxRepo): void {
+    const { issues: _issues, labels, files, ...rest } = repo;
+    this.append({ repo: { ...rest, labels: [...labels], files: [...files] } });
+  }
+
+  private saveIssue(repo: SandboxRepo, issue: SandboxIssue): void {
+    this.append({ issue: { ...issue, repo: repo.id } });
+  }
+
+  private append(line: JournalLine): void {
+    if (!this.opts.journal) return;
+    mkdirSync(dirname(this.opts.journal), { recursive: true, mode: 0o700 });
+    appendFileSync(this.opts.journal, JSON.stringify(line) + '\n', { mode: 0o600 });
+  }
+
+  private replay(file: string): void {
+    if (!existsSync(file)) return;
+    const byId = new Map<number, SandboxRepo>();
+    for (const text of readFileSync(file, 'utf8').split('\n')) {
+      if (!text) continue;
+      let line: JournalLine;
+      try {
+        line = JSON.parse(text) as JournalLine;
+      } catch {
+        continue; // a line cut short by a crash
+      }
+      if ('repo' in line) {
+        const r = line.repo;
+        const repo: SandboxRepo = {
+          ...r,
+          issues: byId.get(r.id)?.issues ?? [],
+          labels: new Set(r.labels),
+          files: new Map(r.files),
+        };
+        byId.set(r.id, repo);
+        this.repos.set(`${r.owner}/${r.name}`.toLowerCase(), repo);
+      } else if ('issue' in line) {
+        const { repo: repoId, ...issue } = line.issue;
+        const repo = byId.get(repoId);
+        if (repo) repo.issues[issue.number - 1] = issue;
+        for (const c of issue.comments) this.commentSeq = Math.max(this.commentSeq, c.id);
+      } else if ('deleted' in line) {
+        const repo = byId.get(line.deleted);
+        if (repo) this.repos.delete(`${repo.owner}/${repo.name}`.toLowerCase());
+      }
+      const id = 'repo' in line ? line.repo.id : 'issue' in line ? line.issue.id : line.deleted;
+      this.idSeq = Math.max(this.idSeq, id + 1);
+    }
   }
 
   repo(full: string): SandboxRepo | undefined {
@@ -187,6 +292,8 @@ export class SandboxIssues {
 
   private repoJson(r: SandboxRepo): Record<string, unknown> {
     return {
+      id: r.id,
+      node_id: r.node_id,
       name: r.name,
       full_name: `${r.owner}/${r.name}`,
       owner: { login: r.owner },
@@ -198,6 +305,8 @@ export class SandboxIssues {
 
   private issueJson(r: SandboxRepo, i: SandboxIssue): Record<string, unknown> {
     return {
+      id: i.id,
+      node_id: i.node_id,
       number: i.number,
       title: i.title,
       body: i.body,
