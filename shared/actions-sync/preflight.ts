@@ -46,7 +46,10 @@ export function binaryBuild(fileOutput: string): string | undefined {
   return 'unknown';
 }
 
-export async function preflight(request: ActionsSyncRequest, deps: Deps): Promise<PreflightResult> {
+export async function preflight(
+  request: ActionsSyncRequest,
+  deps: Pick<Deps, 'config' | 'ghesApi' | 'log' | 'params' | 'runner'>,
+): Promise<PreflightResult> {
   const token = await destinationToken(request, deps);
   const url = request.destinationUrl;
 

@@ -50,7 +50,10 @@ export function normalizeResults(results: ActionsSyncState['results'] = []): Act
   );
 }
 
-export async function reportActionsSync(state: ActionsSyncState, deps: Deps): Promise<ActionsSyncReport> {
+export async function reportActionsSync(
+  state: ActionsSyncState,
+  deps: Pick<Deps, 'config' | 'log' | 'mailer' | 'params'>,
+): Promise<ActionsSyncReport> {
   const results = normalizeResults(state.results);
   const count = (o: ActionResult['outcome']): number => results.filter((r) => r.outcome === o).length;
   const counts = {

@@ -60,7 +60,7 @@ export function approvalPath(executionName: string): string {
 export async function requestApproval(
   taskToken: string,
   state: FailoverState,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer' | 'params'>,
 ): Promise<ApprovalRequested> {
   const { request, preflight, observers } = state;
   const now = deps.clock.now();
@@ -148,7 +148,7 @@ export interface DecisionInput {
 /** Sends the decision to the waiting execution. Throws `ApprovalNotFound` for an unknown, used, expired or wrong-code approval. */
 export async function decideApproval(
   input: DecisionInput,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'executions' | 'log' | 'params'>,
   opts: { trusted: boolean },
 ): Promise<{ decision: string; executionArn: string }> {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(input.executionName))
@@ -197,7 +197,10 @@ export async function decideApproval(
 }
 
 /** Removes a leftover approval (the execution failed, timed out or was rejected). */
-export async function discardApproval(executionName: string, deps: Deps): Promise<void> {
+export async function discardApproval(
+  executionName: string,
+  deps: Pick<Deps, 'config' | 'params'>,
+): Promise<void> {
   await deps.params.delete(failoverParams(deps.config).approval(executionName));
 }
 
@@ -217,7 +220,7 @@ export async function approvalLink(
   executionName: string,
   query: URLSearchParams,
   body: string,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'executions' | 'log' | 'params'>,
 ): Promise<LinkResponse> {
   const page = (status: number, title: string, inner: string): LinkResponse => ({
     status,

@@ -24,7 +24,7 @@ export interface ExecutionEndedResult {
 
 export async function onFailoverExecutionEnded(
   event: ExecutionEnded,
-  deps: Deps,
+  deps: Pick<Deps, 'config' | 'log' | 'mailer' | 'params'>,
 ): Promise<ExecutionEndedResult> {
   const lock = await readLock(deps);
   const name = event.executionArn.split(':').at(-1) ?? event.executionArn;

@@ -105,7 +105,7 @@ export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {
 export async function runHooks(
   request: FailoverRequest,
   phase: 'pre' | 'post',
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
 ): Promise<HookRun[]> {
   const runs: HookRun[] = [];
   for (const hook of request.hooks[phase]) {

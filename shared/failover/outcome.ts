@@ -368,7 +368,10 @@ export function composeOutcome(
 }
 
 /** Composes and sends the outcome. A mail failure is recorded, never thrown: it must not hide the outcome. */
-export async function notifyFailoverOutcome(state: FailoverState, deps: Deps): Promise<FailoverOutcome> {
+export async function notifyFailoverOutcome(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer'>,
+): Promise<FailoverOutcome> {
   const { outcome, subject: subj, text } = composeOutcome(state, deps.clock.now());
   let notification: FailoverOutcome['notification'];
   try {

@@ -34,7 +34,10 @@ export interface TrafficCheck {
   at: string;
 }
 
-export async function switchTraffic(state: FailoverState, deps: Deps): Promise<TrafficSwitch> {
+export async function switchTraffic(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer' | 'log'>,
+): Promise<TrafficSwitch> {
   const { request } = state;
   if (state.promotionCheck?.state !== 'succeeded') {
     throw new TrafficSwitchFailed(
@@ -78,7 +81,10 @@ export async function switchTraffic(state: FailoverState, deps: Deps): Promise<T
 }
 
 /** One poll: DNS change INSYNC then the TTL elapsed, or the new target healthy. */
-export async function checkTraffic(state: FailoverState, deps: Deps): Promise<TrafficCheck> {
+export async function checkTraffic(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer'>,
+): Promise<TrafficCheck> {
   const { request, traffic } = state;
   const prev = state.trafficCheck;
   const now = deps.clock.now();

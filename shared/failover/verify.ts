@@ -27,7 +27,10 @@ export function publicName(state: FailoverState): string {
   return t.kind === 'route53' ? t.recordName : t.publicName;
 }
 
-export async function verifyFailover(state: FailoverState, deps: Deps): Promise<VerifyCheck> {
+export async function verifyFailover(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'http' | 'runner'>,
+): Promise<VerifyCheck> {
   const { request } = state;
   const now = deps.clock.now();
   const startedAt = state.verify?.startedAt ?? iso(now);

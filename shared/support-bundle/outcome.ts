@@ -82,7 +82,10 @@ export function composeOutcome(
   return { note: { subject, text: lines.join('\n') }, outcome, durationSeconds };
 }
 
-export async function notifyOutcome(state: SupportBundleState, deps: Deps): Promise<SupportBundleOutcome> {
+export async function notifyOutcome(
+  state: SupportBundleState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer'>,
+): Promise<SupportBundleOutcome> {
   const { note, outcome, durationSeconds } = composeOutcome(state, deps.clock.now());
   const sent = await sendNotification(state.request.notify, note, deps);
   return { ticket: state.request.ticket, outcome, durationSeconds, ...sent };
