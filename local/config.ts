@@ -32,7 +32,7 @@ export interface LocalConfig extends Config {
   };
 }
 
-export const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
+const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
 /** Port of the sandbox GHES web + REST server that `npm start` runs (the GitHub App's default GHES). */
 export { SANDBOX_GHES_PORT };
 

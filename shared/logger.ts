@@ -13,7 +13,7 @@ export interface Logger {
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|private.?key|pem|credential|authorization|api.?key/i;
-export const MASK = '****';
+const MASK = '****';
 
 /** Deep copy with every value under a secret-looking key replaced by `****`. */
 export function redact<T>(value: T, depth = 0): T {

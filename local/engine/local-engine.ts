@@ -97,7 +97,7 @@ export interface LocalEngineOptions {
 }
 
 /** Step Functions' limit on task output (SendTaskSuccess), in bytes. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const END_EVENTS = new Set([
   'ExecutionSucceeded',

@@ -28,7 +28,7 @@ export interface PreflightResult {
 
 const RELEASES = 'https://github.com/actions/actions-sync/releases';
 /** `uname -m` -> the release asset's architecture. */
-export const ASSET_ARCH: Record<string, string> = {
+const ASSET_ARCH: Record<string, string> = {
   x86_64: 'amd64',
   amd64: 'amd64',
   aarch64: 'arm64',

@@ -40,7 +40,7 @@ export interface ActionsSyncRequest extends ActionsSyncSettings {
 }
 
 /** A run carries its list through the state machine (256 KB payload limit): at most this many actions. */
-export const MAX_ACTIONS_PER_RUN = 500;
+const MAX_ACTIONS_PER_RUN = 500;
 
 const URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/;
 const PARAM = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;

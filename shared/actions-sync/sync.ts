@@ -18,7 +18,7 @@ export interface ActionResult {
 export type SyncCheck = { state: 'running' } | { state: 'done'; result: ActionResult };
 
 /** Transient failures: network and server errors the state machine retries with backoff. */
-export const TRANSIENT =
+const TRANSIENT =
   /unexpected EOF|connection reset|i\/o timeout|TLS handshake timeout|timed out|502 Bad Gateway|503 Service Unavailable|504 Gateway|EOF$/i;
 
 export async function startSync(

@@ -7,7 +7,7 @@ import { isAwsError, maskedAwsError } from './aws-error.js';
 const sdk = () => import('@aws-sdk/client-sfn');
 
 /** Step Functions limits (characters for error/cause, bytes for input/output). */
-export const SFN_LIMITS = {
+const SFN_LIMITS = {
   error: 256,
   cause: 32768,
   payloadBytes: 262144,

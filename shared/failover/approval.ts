@@ -17,7 +17,7 @@ import type { FailoverState } from './state.js';
  * approval is deleted before the decision is sent) and useless after the approval timeout.
  * Whoever holds the email can decide: send it to the people allowed to approve a failover.
  */
-export const APPROVAL_TIMEOUT_SECONDS = 1800;
+const APPROVAL_TIMEOUT_SECONDS = 1800;
 
 export interface StoredApproval {
   token: string;
@@ -48,12 +48,12 @@ const sha256 = async (s: string): Promise<string> =>
   (await crypto()).createHash('sha256').update(s).digest('hex');
 
 /** Where approval links point: the HTTP API in AWS, the local stack's loopback server locally. */
-export function approvalBaseUrl(): string | undefined {
+function approvalBaseUrl(): string | undefined {
   const url = process.env.GHES_OPS_APPROVAL_URL?.trim();
   return url ? url.replace(/\/$/, '') : undefined;
 }
 
-export function approvalPath(executionName: string): string {
+function approvalPath(executionName: string): string {
   return `/failover/approvals/${encodeURIComponent(executionName)}`;
 }
 

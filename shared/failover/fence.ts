@@ -17,10 +17,10 @@ import type { FailoverState } from './state.js';
  * Unplanned: fence what can be fenced (maintenance mode if the primary still answers; EC2
  * StopInstances when asked) and record what could not be.
  */
-export const DRAIN_SETTLE_SECONDS = 30;
+const DRAIN_SETTLE_SECONDS = 30;
 /** When the drain counters cannot be read (no Manage API access): wait this long instead. */
-export const DRAIN_FALLBACK_SECONDS = 120;
-export const DRAIN_TIMEOUT_SECONDS = 15 * 60;
+const DRAIN_FALLBACK_SECONDS = 120;
+const DRAIN_TIMEOUT_SECONDS = 15 * 60;
 
 export interface FenceAction {
   action: string;

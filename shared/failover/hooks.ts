@@ -45,7 +45,7 @@ const HOOK_RULES: Record<string, (args: string[]) => string | undefined> = {
     args.length === 1 && args[0] === '-q' ? undefined : 'only ghe-maintenance -q (query) may be a hook',
 };
 
-export const HOOK_PROGRAMS = Object.keys(HOOK_RULES);
+const HOOK_PROGRAMS = Object.keys(HOOK_RULES);
 const MAX_HOOKS = 5;
 
 export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {

@@ -42,7 +42,7 @@ export interface ReleaseResult {
 }
 
 /** The state machine's TimeoutSeconds: no execution, hence no lock owner, lives longer. */
-export const LOCK_MAX_AGE_SECONDS = 6 * 3600;
+const LOCK_MAX_AGE_SECONDS = 6 * 3600;
 /** After taking over a stale lock, re-read it this long after to catch a concurrent taker. */
 const TAKEOVER_SETTLE_MS = 2000;
 

@@ -61,7 +61,7 @@ const STEPS: Step[] = [
   { name: 'Teardown', done: (s) => !!s.teardown },
 ];
 
-export function failedStep(state: FailoverState): string | undefined {
+function failedStep(state: FailoverState): string | undefined {
   return STEPS.find((s) => !s.done(state))?.name;
 }
 
@@ -160,7 +160,7 @@ function entry(
   };
 }
 
-export function timeline(state: FailoverState): TimelineEntry[] {
+function timeline(state: FailoverState): TimelineEntry[] {
   const s = state;
   const rows: [string, string | undefined, string, string?][] = [
     [
@@ -298,7 +298,7 @@ function subject(
 }
 
 /** Builds the outcome and the email text (no sending). */
-export function composeOutcome(
+function composeOutcome(
   state: FailoverState,
   nowMs: number,
 ): { outcome: Omit<FailoverOutcome, 'notification'>; subject: string; text: string } {

@@ -72,7 +72,7 @@ export interface FailoverRequest {
   execution: { id: string; name: string };
 }
 
-export const FAILOVER_FIELDS = [
+const FAILOVER_FIELDS = [
   'mode',
   'primary',
   'replica',
@@ -92,7 +92,7 @@ export const FAILOVER_FIELDS = [
   'trigger',
 ] as const;
 
-export const DEFAULTS = {
+const DEFAULTS = {
   maxReplicationLagSeconds: 30,
   antiFlappingMinutes: 60,
   promotionTimeoutMinutes: 45,

@@ -10,7 +10,7 @@ import type { FailoverState } from './state.js';
  * until INSYNC and then the record's TTL (resolvers may serve the old answer that long), or the
  * load balancer target moved and watched until the new target is healthy.
  */
-export const TRAFFIC_TIMEOUT_SECONDS = 10 * 60;
+const TRAFFIC_TIMEOUT_SECONDS = 10 * 60;
 
 export interface TrafficSwitch {
   kind: 'route53' | 'loadBalancer';

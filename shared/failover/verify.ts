@@ -22,7 +22,7 @@ export interface VerifyCheck {
   at: string;
 }
 
-export function publicName(state: FailoverState): string {
+function publicName(state: FailoverState): string {
   const t = state.request.traffic;
   return t.kind === 'route53' ? t.recordName : t.publicName;
 }

@@ -23,7 +23,7 @@ export type AdapterKey =
   | 'smtpSubmission'
   | 'records';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
-export const ADAPTER_KEYS: readonly AdapterKey[] = [
+const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
   'params',
   'mailer',

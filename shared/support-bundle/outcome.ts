@@ -30,7 +30,7 @@ const STEP_HINT: Record<string, string> = {
 };
 
 /** The outcome email: what ran, where, how long, and on failure the error, its output and what to do. */
-export function composeOutcome(
+function composeOutcome(
   state: SupportBundleState,
   nowMs: number,
 ): { note: Notification; outcome: SupportBundleOutcome['outcome']; durationSeconds: number } {

@@ -10,7 +10,7 @@ import type { ActionsSyncScenario } from './scenarios.js';
 import { ActionsSyncSim } from './sim.js';
 
 /** The default list the sandbox puts in `${prefix}/actions-sync/list`. */
-export const SANDBOX_ACTIONS_LIST = `# approved actions (sandbox)
+const SANDBOX_ACTIONS_LIST = `# approved actions (sandbox)
 actions/checkout
 actions/setup-node
 actions/upload-artifact
@@ -18,7 +18,7 @@ actions/cache
 8398a7/action-slack:actions/action-slack
 `;
 
-export const SANDBOX_OPS_REPO_FILE = 'ops/ghes-config/actions-sync.txt';
+const SANDBOX_OPS_REPO_FILE = 'ops/ghes-config/actions-sync.txt';
 
 export interface ActionsSyncSandbox {
   sim: ActionsSyncSim;
