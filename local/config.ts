@@ -104,7 +104,7 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     }
     for (const key of ['primary', 'replica'] as const) {
       if (ap[key] === undefined) continue;
-      if (typeof ap[key] !== 'string' || !isTarget(ap[key] as string))
+      if (typeof ap[key] !== 'string' || !isTarget(ap[key]))
         bad(`appliance.${key}`, `must be ${TARGET_HINT}`);
       out.appliance[key] = ap[key] as string;
     }
@@ -198,7 +198,9 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   if (file.http !== undefined) {
     if (!isObj(file.http)) bad('http', 'must be an object with host and port');
     const h = file.http as Json;
-    if (h.host !== undefined) out.local.http.host = String(h.host);
+    if (h.host !== undefined)
+      out.local.http.host =
+        typeof h.host === 'string' && h.host ? h.host : bad('http.host', 'must be a host name or address');
     if (h.port !== undefined) {
       if (typeof h.port !== 'number' || !Number.isInteger(h.port) || h.port < 0 || h.port > 65535)
         bad('http.port', 'must be a port number');

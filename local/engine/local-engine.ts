@@ -107,7 +107,6 @@ const END_EVENTS = new Set([
 ]);
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
-type LibraryInput = Parameters<StateMachine['run']>[0];
 
 interface Execution {
   arn: string;
@@ -395,8 +394,7 @@ export class LocalEngine {
 
     const handlers: TaskHandlers = {};
     for (const binding of prepared.tasks.values()) {
-      handlers[binding.stateName] = (taskInput) =>
-        this.runTask(execution, binding, taskInput as Json) as never;
+      handlers[binding.stateName] = (taskInput) => this.runTask(execution, binding, taskInput);
     }
     const context = {
       Execution: {
@@ -410,7 +408,7 @@ export class LocalEngine {
       Task: { Token: execution.sentinel },
     };
     const machine = new StateMachine(prepared.runDefinition, { validationOptions: { noValidate: true } });
-    const run = machine.run(input as LibraryInput, {
+    const run = machine.run(input, {
       overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: prepared.waitTimeOverrides },
       context,
     });

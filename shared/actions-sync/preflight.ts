@@ -80,7 +80,8 @@ export async function preflight(
       );
     }
     const user = await deps.ghesApi.get(url, '/user', token);
-    login = String((user.body as { login?: unknown } | undefined)?.login ?? '');
+    const userLogin = (user.body as { login?: unknown } | undefined)?.login;
+    login = typeof userLogin === 'string' ? userLogin : '';
     if (user.status !== 200 || !login)
       throw new GhesApiError(
         `GET ${url}/api/v3/user answered HTTP ${user.status}: cannot tell whose token it is.`,

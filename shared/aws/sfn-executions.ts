@@ -96,7 +96,7 @@ export class SfnExecutions implements Executions {
   async status(executionArn: string): Promise<ExecutionState> {
     try {
       const out = await this.client.send(new (await sdk()).DescribeExecutionCommand({ executionArn }));
-      return (out.status ?? 'NOT_FOUND') as ExecutionState;
+      return out.status ?? 'NOT_FOUND';
     } catch (err) {
       if (isAwsError(err, 'ExecutionDoesNotExist')) return 'NOT_FOUND';
       throw maskedAwsError(err, `Describing execution ${executionArn} failed`, []);

@@ -81,7 +81,7 @@ export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {
       ) {
         return f.fail(`${field}.argv`, 'must be a list of strings: the program, then its arguments');
       }
-      const [program, ...args] = hook.argv as string[];
+      const [program, ...args] = hook.argv;
       const rule = HOOK_RULES[program ?? ''];
       if (!rule)
         return f.fail(

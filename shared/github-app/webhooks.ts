@@ -75,7 +75,7 @@ export async function receiveWebhook(
     return { status: 503, body: { ok: false, error: 'no GitHub App is registered' } };
   }
   try {
-    await app.webhooks.verifyAndReceive({ id, name: name as never, payload: req.body, signature });
+    await app.webhooks.verifyAndReceive({ id, name: name, payload: req.body, signature });
   } catch (err) {
     const invalidJson = /Invalid JSON/.test((err as Error).message);
     deps.log.warn('webhook refused', {

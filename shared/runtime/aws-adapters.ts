@@ -42,7 +42,7 @@ const ADAPTER_KEYS: readonly AdapterKey[] = [
 export interface FactoryContext {
   config: Config;
   /** Another adapter of the same function (e.g. the HTTP client reads a password parameter). */
-  adapter<K extends AdapterKey>(key: K): AwsAdapters[K];
+  adapter: <K extends AdapterKey>(key: K) => AwsAdapters[K];
 }
 
 export type AdapterFactory<K extends AdapterKey> = (ctx: FactoryContext) => Promise<AwsAdapters[K]>;

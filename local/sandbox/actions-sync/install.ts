@@ -6,7 +6,6 @@ import { addActionsSyncRoutes } from '../ghes/actions-sync-routes.js';
 import { SandboxGhes } from '../ghes/ghes-server.js';
 import type { Sandbox } from '../sandbox.js';
 import { actionsSyncCommands } from './commands.js';
-import type { ActionsSyncScenario } from './scenarios.js';
 import { ActionsSyncSim } from './sim.js';
 
 /** The default list the sandbox puts in `${prefix}/actions-sync/list`. */
@@ -50,7 +49,7 @@ export function installActionsSync(
   addActionsSyncRoutes(ghes, files);
   for (const spec of actionsSyncCommands(sim, ghes)) sandbox.registerCommand(spec, { replace: true });
 
-  const on = new Set(sandbox.scenario.split('+')) as Set<ActionsSyncScenario | string>;
+  const on = new Set(sandbox.scenario.split('+'));
   for (const name of sandbox.applianceNames)
     sim.binaries.set(name, on.has('actions-sync-386-binary') ? '386' : 'amd64');
   if (!on.has('actions-sync-not-owner')) sandbox.addOrganization('actions', ['octocat']);
