@@ -32,7 +32,7 @@ export interface LocalConfig extends Config {
   };
 }
 
-export const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
+const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
 /** Port of the sandbox GHES web + REST server that `npm start` runs (the GitHub App's default GHES). */
 export { SANDBOX_GHES_PORT };
 
@@ -105,7 +105,7 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     }
     for (const key of ['primary', 'replica'] as const) {
       if (ap[key] === undefined) continue;
-      if (typeof ap[key] !== 'string' || !isTarget(ap[key] as string))
+      if (typeof ap[key] !== 'string' || !isTarget(ap[key]))
         bad(`appliance.${key}`, `must be ${TARGET_HINT}`);
       out.appliance[key] = ap[key] as string;
     }
@@ -199,7 +199,9 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   if (file.http !== undefined) {
     if (!isObj(file.http)) bad('http', 'must be an object with host and port');
     const h = file.http as Json;
-    if (h.host !== undefined) out.local.http.host = String(h.host);
+    if (h.host !== undefined)
+      out.local.http.host =
+        typeof h.host === 'string' && h.host ? h.host : bad('http.host', 'must be a host name or address');
     if (h.port !== undefined) {
       if (typeof h.port !== 'number' || !Number.isInteger(h.port) || h.port < 0 || h.port > 65535)
         bad('http.port', 'must be a port number');
@@ -223,11 +225,16 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   if (desk !== undefined) {
     if (!isObj(desk)) bad('serviceDesk', 'must be an object');
     const d = desk as Json;
-    for (const k of Object.keys(d)) if (k !== 'smtp') bad(`serviceDesk.${k}`, 'is not a known setting (known: smtp)');
+    for (const k of Object.keys(d))
+      if (k !== 'smtp') bad(`serviceDesk.${k}`, 'is not a known setting (known: smtp)');
     if (d.smtp !== undefined) {
       if (!isObj(d.smtp)) bad('serviceDesk.smtp', 'must be an object with host and port');
       const s = d.smtp as Json;
-      if (s.host !== undefined) out.local.serviceDesk.smtp.host = String(s.host);
+      if (s.host !== undefined) {
+        if (typeof s.host !== 'string' || !s.host)
+          bad('serviceDesk.smtp.host', 'must be a host name or address');
+        out.local.serviceDesk.smtp.host = s.host as string;
+      }
       if (s.port !== undefined) {
         if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
           bad('serviceDesk.smtp.port', 'must be a port number (0: any free port)');

@@ -64,6 +64,9 @@ export interface Triggers {
 }
 
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+/** A scalar as text (YAML may give numbers or booleans), else `fallback`. */
+const text = (v: unknown, fallback = ''): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback;
 
 /** `${param:x}`, `${sls:stage}`, `${strToBool(...)}` and the CloudFormation pseudo parameters. */
 export function resolveVars(value: unknown, params: Json, account?: LocalAccount): unknown {
@@ -72,7 +75,7 @@ export function resolveVars(value: unknown, params: Json, account?: LocalAccount
     if (bool) return String(resolveVars(bool[1], params, account)).trim() === 'true';
     return value
       .replace(/\$\{(param|sls):([A-Za-z0-9_]+)\}/g, (_m, kind: string, name: string) =>
-        kind === 'sls' ? (name === 'stage' ? 'local' : '') : String(params[name] ?? ''),
+        kind === 'sls' ? (name === 'stage' ? 'local' : '') : text(params[name]),
       )
       .replace(/\$\{AWS::(Partition|Region|AccountId)\}/g, (_m, name: string) =>
         name === 'Partition'
@@ -101,8 +104,8 @@ export function lambdaLogicalId(functionKey: string): string {
 /** The function key of `Fn::GetAtt: [<Key>LambdaFunction, Arn]` (or `Ref`), if it names one of `keys`. */
 function functionOf(target: unknown, keys: string[]): string | undefined {
   if (!isObject(target)) return undefined;
-  const getAtt = target['Fn::GetAtt'];
-  const logicalId = Array.isArray(getAtt) ? getAtt[0] : target.Ref;
+  const getAtt: unknown = target['Fn::GetAtt'];
+  const logicalId: unknown = Array.isArray(getAtt) ? (getAtt as unknown[])[0] : target.Ref;
   return keys.find((k) => lambdaLogicalId(k) === logicalId);
 }
 
@@ -129,7 +132,7 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
         out.schedules.push({
           name: `${key}-schedule-${n}`,
           expression: String(Array.isArray(s.rate) ? s.rate[0] : s.rate),
-          timezone: String(s.timezone ?? 'UTC'),
+          timezone: text(s.timezone, 'UTC'),
           enabled: s.enabled !== false,
           input: s.input ?? {},
           target: { kind: 'function', key },
@@ -141,7 +144,7 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
   // The deployed name of each state machine -> its key (statemachines/<key>.asl.json).
   const machineKeys = new Map<string, string>();
   for (const machine of Object.values(machines)) {
-    const file = /statemachines\/([A-Za-z0-9_-]+)\.asl\.json/.exec(String(machine.definition ?? ''));
+    const file = /statemachines\/([A-Za-z0-9_-]+)\.asl\.json/.exec(text(machine.definition));
     if (!file?.[1]) continue;
     const key = file[1];
     machineKeys.set(String(resolve(machine.name ?? key)), key);
@@ -152,8 +155,8 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
       if (schedule) {
         out.schedules.push({
           name: `${key}-schedule-${n}`,
-          expression: String(schedule.rate ?? ''),
-          timezone: String(schedule.timezone ?? 'UTC'),
+          expression: text(schedule.rate),
+          timezone: text(schedule.timezone, 'UTC'),
           enabled: schedule.enabled !== false,
           input: schedule.input ?? {},
           target: { kind: 'stateMachine', key },
@@ -174,7 +177,7 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
               ? {
                   inputTransformer: {
                     inputPathsMap: (transformer.inputPathsMap ?? {}) as Record<string, string>,
-                    inputTemplate: String(transformer.inputTemplate ?? ''),
+                    inputTemplate: text(transformer.inputTemplate),
                   },
                 }
               : {}),
@@ -204,7 +207,7 @@ export function readTriggers(root: string, account?: LocalAccount): Triggers {
       const s3 = actions.find((a) => isObject(a.S3Action))?.S3Action as Json | undefined;
       const lambda = actions.find((a) => isObject(a.LambdaAction))?.LambdaAction as Json | undefined;
       const key = functionOf(lambda?.FunctionArn, keys);
-      if (key) out.ses = { functionKey: key, inboundPrefix: String(s3?.ObjectKeyPrefix ?? '') };
+      if (key) out.ses = { functionKey: key, inboundPrefix: text(s3?.ObjectKeyPrefix) };
     }
   }
   return out;

@@ -324,7 +324,7 @@ export function deskManagementRoutes(server: LocalHttpServer, desk: LocalService
       return { status: 400, body: { error: 'ids must be a list of request or SES message ids' } };
     return {
       status: 200,
-      body: await desk.replay({ failed: true, ...(body.ids ? { ids: body.ids as string[] } : {}) }),
+      body: await desk.replay({ failed: true, ...(body.ids ? { ids: body.ids } : {}) }),
     };
   });
 }

@@ -18,13 +18,13 @@ function shape(name: string, state: State): string {
     case 'Choice':
       return `${n}{"${text}"}`;
     case 'Wait':
-      return `${n}(["${text} (wait ${String(state.Seconds ?? '?')}s)"])`;
+      return `${n}(["${text} (wait ${typeof state.Seconds === 'number' ? state.Seconds : '?'}s)"])`;
     case 'Succeed':
       return `${n}(["${text}"])`;
     case 'Fail':
       return `${n}[["${text}"]]`;
     case 'Task': {
-      const callback = String(state.Resource ?? '').endsWith('.waitForTaskToken');
+      const callback = typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
       return `${n}["${text}${callback ? ' (waits for callback)' : ''}"]`;
     }
     default:

@@ -56,7 +56,7 @@ function required(env: Env, name: string): string {
   return v;
 }
 
-export function splitList(value: string | undefined): string[] {
+function splitList(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
     .map((s) => s.trim())

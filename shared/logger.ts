@@ -13,12 +13,12 @@ export interface Logger {
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|private.?key|pem|credential|authorization|api.?key/i;
-export const MASK = '****';
+const MASK = '****';
 
 /** Deep copy with every value under a secret-looking key replaced by `****`. */
 export function redact<T>(value: T, depth = 0): T {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => redact(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     out[k] =

@@ -41,7 +41,8 @@ export class Fields {
     }
   }
 
-  private name(field: string): string {
+  /** The full name of `field` (with this object's prefix), as problems name it. */
+  name(field: string): string {
     return this.prefix ? `${this.prefix}.${field}` : field;
   }
 

@@ -104,7 +104,7 @@ export class FileParameterStore implements ParameterStore {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        return { version: 1, parameters: Object.create(null) };
+        return { version: 1, parameters: Object.create(null) as Record<string, StoredParameter> };
       throw new ConfigError(`Cannot read the parameter file ${this.path}: ${(err as Error).message}`);
     }
     let parsed: unknown;
@@ -122,7 +122,7 @@ export class FileParameterStore implements ParameterStore {
         `The parameter file ${this.path} has no "parameters" object. Fix it or move it away.`,
       );
     }
-    const out: Record<string, StoredParameter> = Object.create(null);
+    const out = Object.create(null) as Record<string, StoredParameter>;
     for (const [k, v] of Object.entries(params as Record<string, unknown>)) {
       const p = v as Partial<StoredParameter> | null;
       if (!p || typeof p.value !== 'string') {

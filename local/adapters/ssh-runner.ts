@@ -44,11 +44,11 @@ export interface SshRunnerOptions {
   retainFinishedMs?: number;
 }
 
-export const DEFAULT_SSH_OPTIONS = ['BatchMode=yes', 'ConnectTimeout=15'];
+const DEFAULT_SSH_OPTIONS = ['BatchMode=yes', 'ConnectTimeout=15'];
 const DEFAULT_TIMEOUT_SECONDS = 3600;
 const MAX_TIMEOUT_SECONDS = 172800;
 /** Exit code reported for a command killed at its time limit (as coreutils `timeout`). */
-export const TIMEOUT_EXIT_CODE = 124;
+const TIMEOUT_EXIT_CODE = 124;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 const OPTION = /^[A-Za-z][A-Za-z0-9]*=[^\0\r\n]*$/;
 /**

@@ -21,7 +21,7 @@ export const APP_USAGE = `  ghes-ops app setup [--url <stack URL>] [--org <org> 
   ghes-ops app status [--json]       the registered app, its installations, and the permissions
                                      each enabled feature needs against those granted`;
 
-export class AppUsageError extends Error {
+class AppUsageError extends Error {
   override readonly name = 'UsageError';
 }
 

@@ -20,7 +20,7 @@ export interface VerifyCliDeps {
   run?: (args: string[]) => Promise<number>;
 }
 
-export class VerifyUsageError extends Error {
+class VerifyUsageError extends Error {
   override readonly name = 'UsageError';
 }
 

@@ -31,9 +31,9 @@ export const DESK_USAGE = `  ghes-ops desk email set <project> --address <addr> 
                                      answer from the custom address (only once verified), or stop
 ${DESK_VERIFY_USAGE}`;
 
-export const PASSWORD_ENV = 'GHES_OPS_SMTP_PASSWORD';
+const PASSWORD_ENV = 'GHES_OPS_SMTP_PASSWORD';
 
-export class DeskUsageError extends Error {
+class DeskUsageError extends Error {
   override readonly name = 'UsageError';
 }
 

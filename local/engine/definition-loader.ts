@@ -11,11 +11,11 @@ import { MAX_TIMER_SECONDS, clampDelay, clampSeconds } from './timers.js';
  * `waitTimeOverrides`, and everything the library would run silently wrong refused up front.
  */
 
-export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-export const LAMBDA_INVOKE_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_INVOKE_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 /** A state machine key (file name without `.asl.json`), also the state machine's name. */
-export const KEY_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+const KEY_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 
 export type AslDefinition = Record<string, unknown>;
 
@@ -147,7 +147,7 @@ function forEachState(key: string, machine: Record<string, unknown>, visit: Visi
 }
 
 /** `{"Fn::GetAtt": ["key", "Arn"]}` (or `"key.Arn"`) -> key. */
-export function getAttFunctionKey(value: unknown): string | undefined {
+function getAttFunctionKey(value: unknown): string | undefined {
   if (!isObject(value)) return undefined;
   const keys = Object.keys(value);
   if (keys.length !== 1 || keys[0] !== 'Fn::GetAtt') return undefined;
@@ -157,7 +157,7 @@ export function getAttFunctionKey(value: unknown): string | undefined {
   return undefined;
 }
 
-export function lambdaArn(region: string, account: string, functionKey: string): string {
+function lambdaArn(region: string, account: string, functionKey: string): string {
   return `arn:aws:lambda:${region}:${account}:function:${functionKey}`;
 }
 

@@ -36,8 +36,8 @@ export type FunctionResolver = (
   | Promise<LambdaHandler | (Partial<ResolvedFunction> & { handler: LambdaHandler })>;
 
 /** Serverless Framework defaults. */
-export const DEFAULT_TIMEOUT_SECONDS = 6;
-export const DEFAULT_MEMORY_SIZE = 1024;
+const DEFAULT_TIMEOUT_SECONDS = 6;
+const DEFAULT_MEMORY_SIZE = 1024;
 
 export async function resolveWith(resolver: FunctionResolver, key: string): Promise<ResolvedFunction> {
   const found = await resolver(key);

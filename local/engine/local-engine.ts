@@ -97,7 +97,7 @@ export interface LocalEngineOptions {
 }
 
 /** Step Functions' limit on task output (SendTaskSuccess), in bytes. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const END_EVENTS = new Set([
   'ExecutionSucceeded',
@@ -107,7 +107,6 @@ const END_EVENTS = new Set([
 ]);
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
-type LibraryInput = Parameters<StateMachine['run']>[0];
 
 interface Execution {
   arn: string;
@@ -414,8 +413,7 @@ export class LocalEngine {
 
     const handlers: TaskHandlers = {};
     for (const binding of prepared.tasks.values()) {
-      handlers[binding.stateName] = (taskInput) =>
-        this.runTask(execution, binding, taskInput as Json) as never;
+      handlers[binding.stateName] = (taskInput) => this.runTask(execution, binding, taskInput);
     }
     const context = {
       Execution: {
@@ -429,7 +427,7 @@ export class LocalEngine {
       Task: { Token: execution.sentinel },
     };
     const machine = new StateMachine(prepared.runDefinition, { validationOptions: { noValidate: true } });
-    const run = machine.run(input as LibraryInput, {
+    const run = machine.run(input, {
       overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: prepared.waitTimeOverrides },
       context,
     });

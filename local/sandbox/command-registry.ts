@@ -67,7 +67,7 @@ export interface SandboxWorld {
   recordBundle(bundle: Omit<BundleRecord, 'seq' | 'completedAt'>): BundleRecord;
 }
 
-/** The commands an appliance knows. Later work adds its own (`actions-sync`, ...) with `register`. */
+/** The commands an appliance knows. Features add their own (e.g. `actions-sync`) with `register`. */
 export class CommandRegistry {
   private readonly specs = new Map<string, CommandSpec>();
 

@@ -12,7 +12,7 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-export const PERIOD = /^([1-9][0-9]{0,2})(minute|hour|day)s?$/;
+const PERIOD = /^([1-9][0-9]{0,2})(minute|hour|day)s?$/;
 
 /** `2days` -> `2 days`, `1hour` -> `1 hour`; null when it is not a period. */
 export function humanPeriod(period: string): string | null {

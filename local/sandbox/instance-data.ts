@@ -1,6 +1,6 @@
 /**
  * Instance-wide GitHub data (replicated between the nodes, so kept once): users and organizations.
- * Small on purpose; the REST API the sandbox will grow later extends it.
+ * Small on purpose: what the sandbox's commands and its GHES REST API need.
  */
 export interface UserRecord {
   siteAdmin: boolean;

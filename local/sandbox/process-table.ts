@@ -25,11 +25,11 @@ export interface Job {
 }
 
 /** Exit code of a command killed at its time limit (as `timeout(1)` reports it). */
-export const TIMEOUT_EXIT_CODE = 124;
+const TIMEOUT_EXIT_CODE = 124;
 /** Exit code when the connection to the appliance is lost (as ssh reports it). */
 export const CONNECTION_LOST_EXIT_CODE = 255;
 /** Exit code of a command whose simulation threw (a sandbox bug). */
-export const INTERNAL_ERROR_EXIT_CODE = 70;
+const INTERNAL_ERROR_EXIT_CODE = 70;
 
 export class ProcessTable {
   private readonly jobs = new Map<string, Job>();

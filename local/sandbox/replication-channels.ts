@@ -55,7 +55,7 @@ export function mysqlChannel(opts: { primary: string; delaySeconds?: number }): 
 const MSSQL_REPLICA_ID = '89C7EA2B-4F66-4764-8EDF-93D4456E50E8';
 
 /** MSSQL (GitHub Actions' databases). */
-export function mssqlChannel(): ReplicationChannel {
+function mssqlChannel(): ReplicationChannel {
   const db = (name: string, id: number): string =>
     `${name} State: SYNCHRONIZING, Health: HEALTHY, Delay: 0ms, Replica ID: ${MSSQL_REPLICA_ID}, Database ID: ${id}`;
   const details = [db('Token_Configuration', 12), db('Pipelines_Configuration', 11)];
@@ -66,7 +66,7 @@ export function mssqlChannel(): ReplicationChannel {
   ]);
 }
 
-export function redisChannel(opts: { primary: string }): ReplicationChannel {
+function redisChannel(opts: { primary: string }): ReplicationChannel {
   const details = [
     `master_host:${opts.primary}`,
     'master_port:6379',
@@ -82,7 +82,7 @@ export function redisChannel(opts: { primary: string }): ReplicationChannel {
   ]);
 }
 
-export function elasticsearchChannel(): ReplicationChannel {
+function elasticsearchChannel(): ReplicationChannel {
   const fields: [string, string][] = [
     ['cluster_name', '"github-enterprise"'],
     ['status', '"green"'],
@@ -163,19 +163,19 @@ export function gitChannel(counts: GitCounts = {}): ReplicationChannel {
   return channel('git', status, summary, table, verbose);
 }
 
-export function pagesChannel(): ReplicationChannel {
+function pagesChannel(): ReplicationChannel {
   return channel('pages', 'OK', 'pages data is in sync', ['Pages are in sync']);
 }
 
-export function alambicChannel(): ReplicationChannel {
+function alambicChannel(): ReplicationChannel {
   return channel('alambic', 'OK', 'alambic replication is in sync', ['Alambic replication is in sync']);
 }
 
-export function gitHooksChannel(): ReplicationChannel {
+function gitHooksChannel(): ReplicationChannel {
   return channel('git-hooks', 'OK', 'git-hooks replication is in sync', ['git-hooks replication is in sync']);
 }
 
-export function consulChannel(): ReplicationChannel {
+function consulChannel(): ReplicationChannel {
   const active = 'Active: active (running) since Tue 2025-05-13 08:02:51 UTC; 2 weeks 6 days ago';
   return channel(
     'consul',

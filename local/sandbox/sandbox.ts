@@ -246,7 +246,7 @@ export class Sandbox {
     this.instance.orgs.set(org, new Set(owners));
   }
 
-  /** Adds a command to every appliance (later work: actions-sync, ...). */
+  /** Adds a command to every appliance (e.g. the actions-sync feature's commands). */
   registerCommand(
     name: string,
     run: CommandImpl,

@@ -7,7 +7,10 @@ import { createInstallationToken } from '../github-app/app-client.js';
  * The destination token for the preflight's API calls. In app mode the fresh installation token
  * is also written (SecureString) to the parameter the host-side wrapper reads. Never logged.
  */
-export async function destinationToken(request: ActionsSyncRequest, deps: Deps): Promise<string> {
+export async function destinationToken(
+  request: ActionsSyncRequest,
+  deps: Pick<Deps, 'config' | 'params'>,
+): Promise<string> {
   if (request.auth.mode === 'pat') {
     const token = await deps.params.get(request.auth.tokenParameter);
     if (!token)

@@ -24,8 +24,8 @@ export interface BadLine {
   problem: string;
 }
 
-export const MAX_ACTIONS = 10_000;
-export const MAX_LINE_LENGTH = 300;
+const MAX_ACTIONS = 10_000;
+const MAX_LINE_LENGTH = 300;
 
 /** GitHub owner (user or organization) login: letters, digits, single hyphens, at most 39. */
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;

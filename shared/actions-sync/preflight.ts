@@ -28,7 +28,7 @@ export interface PreflightResult {
 
 const RELEASES = 'https://github.com/actions/actions-sync/releases';
 /** `uname -m` -> the release asset's architecture. */
-export const ASSET_ARCH: Record<string, string> = {
+const ASSET_ARCH: Record<string, string> = {
   x86_64: 'amd64',
   amd64: 'amd64',
   aarch64: 'arm64',
@@ -46,7 +46,10 @@ export function binaryBuild(fileOutput: string): string | undefined {
   return 'unknown';
 }
 
-export async function preflight(request: ActionsSyncRequest, deps: Deps): Promise<PreflightResult> {
+export async function preflight(
+  request: ActionsSyncRequest,
+  deps: Pick<Deps, 'config' | 'ghesApi' | 'log' | 'params' | 'runner'>,
+): Promise<PreflightResult> {
   const token = await destinationToken(request, deps);
   const url = request.destinationUrl;
 
@@ -77,7 +80,8 @@ export async function preflight(request: ActionsSyncRequest, deps: Deps): Promis
       );
     }
     const user = await deps.ghesApi.get(url, '/user', token);
-    login = String((user.body as { login?: unknown } | undefined)?.login ?? '');
+    const userLogin = (user.body as { login?: unknown } | undefined)?.login;
+    login = typeof userLogin === 'string' ? userLogin : '';
     if (user.status !== 200 || !login)
       throw new GhesApiError(
         `GET ${url}/api/v3/user answered HTTP ${user.status}: cannot tell whose token it is.`,

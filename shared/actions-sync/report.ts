@@ -10,7 +10,7 @@ import type { ActionResult } from './sync.js';
  * names an `opsIssueRepository` and the GitHub App is configured, one issue in that repository
  * updated on every run (`shared/github-app/ops-issue.ts`).
  */
-export const OPS_ISSUE_TITLE = 'actions-sync: last run (ghes-ops)';
+const OPS_ISSUE_TITLE = 'actions-sync: last run (ghes-ops)';
 
 /** A Map item caught after its retries: the iteration's `{ action, error }`. */
 interface CaughtItem {
@@ -37,7 +37,7 @@ export interface ActionsSyncReport {
   issue?: string;
 }
 
-export function normalizeResults(results: ActionsSyncState['results'] = []): ActionResult[] {
+function normalizeResults(results: ActionsSyncState['results'] = []): ActionResult[] {
   return results.map((r) =>
     'error' in r
       ? {
@@ -50,7 +50,10 @@ export function normalizeResults(results: ActionsSyncState['results'] = []): Act
   );
 }
 
-export async function reportActionsSync(state: ActionsSyncState, deps: Deps): Promise<ActionsSyncReport> {
+export async function reportActionsSync(
+  state: ActionsSyncState,
+  deps: Pick<Deps, 'config' | 'log' | 'mailer' | 'params'>,
+): Promise<ActionsSyncReport> {
   const results = normalizeResults(state.results);
   const count = (o: ActionResult['outcome']): number => results.filter((r) => r.outcome === o).length;
   const counts = {

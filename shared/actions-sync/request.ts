@@ -40,7 +40,7 @@ export interface ActionsSyncRequest extends ActionsSyncSettings {
 }
 
 /** A run carries its list through the state machine (256 KB payload limit): at most this many actions. */
-export const MAX_ACTIONS_PER_RUN = 500;
+const MAX_ACTIONS_PER_RUN = 500;
 
 const URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/;
 const PARAM = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
@@ -52,7 +52,10 @@ export function actionsSyncPrefix(deps: Pick<Deps, 'config'>): string {
   return `${deps.config.parameterPrefix.replace(/\/$/, '')}/actions-sync`;
 }
 
-export async function parseActionsSyncInput(input: unknown, deps: Deps): Promise<ActionsSyncRequest> {
+export async function parseActionsSyncInput(
+  input: unknown,
+  deps: Pick<Deps, 'config' | 'ghesApi' | 'params'>,
+): Promise<ActionsSyncRequest> {
   const prefix = actionsSyncPrefix(deps);
   const f = new Fields(input, 'actions-sync input');
   f.only([
@@ -163,7 +166,7 @@ async function loadList(
   source: ListSource,
   url: string,
   auth: AuthConfig,
-  deps: Deps,
+  deps: Pick<Deps, 'ghesApi' | 'params'>,
 ): Promise<{ text: string; where: string }> {
   if ('text' in source) return { text: source.text, where: 'the list given in the input' };
   if ('parameter' in source) {

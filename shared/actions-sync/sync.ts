@@ -18,13 +18,13 @@ export interface ActionResult {
 export type SyncCheck = { state: 'running' } | { state: 'done'; result: ActionResult };
 
 /** Transient failures: network and server errors the state machine retries with backoff. */
-export const TRANSIENT =
+const TRANSIENT =
   /unexpected EOF|connection reset|i\/o timeout|TLS handshake timeout|timed out|502 Bad Gateway|503 Service Unavailable|504 Gateway|EOF$/i;
 
 export async function startSync(
   settings: ActionsSyncSettings,
   action: ActionEntry,
-  deps: Deps,
+  deps: Pick<Deps, 'runner'>,
 ): Promise<CommandHandle> {
   const cmd = actionsSyncSync({
     tokenParameter: settings.tokenParameter,
@@ -46,7 +46,11 @@ const lastLine = (text: string): string =>
     .filter(Boolean)
     .at(-1) ?? '';
 
-export async function checkSync(action: ActionEntry, handle: CommandHandle, deps: Deps): Promise<SyncCheck> {
+export async function checkSync(
+  action: ActionEntry,
+  handle: CommandHandle,
+  deps: Pick<Deps, 'clock' | 'runner'>,
+): Promise<SyncCheck> {
   const poll = await deps.runner.poll(handle);
   if (!poll.done) return { state: 'running' };
   const durationSeconds = Math.round((deps.clock.now() - Date.parse(handle.startedAt)) / 1000);

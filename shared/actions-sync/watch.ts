@@ -12,7 +12,10 @@ export interface WatchResult {
   started?: string;
 }
 
-export async function watchUpgrade(input: unknown, deps: Deps): Promise<WatchResult> {
+export async function watchUpgrade(
+  input: unknown,
+  deps: Pick<Deps, 'config' | 'executions' | 'ghesApi' | 'log' | 'params'>,
+): Promise<WatchResult> {
   const name = `${actionsSyncPrefix(deps)}/last-seen-version`;
   const url = await deps.ghesApi.baseUrl();
   const meta = await deps.ghesApi.get(url, '/meta');

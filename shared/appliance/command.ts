@@ -5,7 +5,7 @@
  */
 
 /** Programs ghes-ops may run on an appliance. */
-export const ALLOWED_PROGRAMS = new Set([
+const ALLOWED_PROGRAMS = new Set([
   'ghe-repl-status',
   'ghe-maintenance',
   'ghe-repl-promote',
@@ -58,9 +58,4 @@ export function shellQuote(arg: string): string {
 /** The shell line for a command: each argument quoted, stages joined by `|`. */
 export function renderShell(cmd: ApplianceCommand): string {
   return cmd.pipeline.map((argv) => argv.map(shellQuote).join(' ')).join(' | ');
-}
-
-/** A short, human-readable form for logs and notifications (same as the shell line). */
-export function describeCommand(cmd: ApplianceCommand): string {
-  return renderShell(cmd);
 }

@@ -7,7 +7,7 @@ import { isAwsError, maskedAwsError } from './aws-error.js';
 const sdk = () => import('@aws-sdk/client-sfn');
 
 /** Step Functions limits (characters for error/cause, bytes for input/output). */
-export const SFN_LIMITS = {
+const SFN_LIMITS = {
   error: 256,
   cause: 32768,
   payloadBytes: 262144,
@@ -96,7 +96,7 @@ export class SfnExecutions implements Executions {
   async status(executionArn: string): Promise<ExecutionState> {
     try {
       const out = await this.client.send(new (await sdk()).DescribeExecutionCommand({ executionArn }));
-      return (out.status ?? 'NOT_FOUND') as ExecutionState;
+      return out.status ?? 'NOT_FOUND';
     } catch (err) {
       if (isAwsError(err, 'ExecutionDoesNotExist')) return 'NOT_FOUND';
       throw maskedAwsError(err, `Describing execution ${executionArn} failed`, []);

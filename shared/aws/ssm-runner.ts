@@ -43,14 +43,14 @@ export interface SsmCommandRunnerOptions {
   invocationGraceMs?: number;
 }
 
-export const SSM_DOCUMENT = 'AWS-RunShellScript';
+const SSM_DOCUMENT = 'AWS-RunShellScript';
 /** Default `executionTimeout` of AWS-RunShellScript. */
-export const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 3600;
+const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 3600;
 /** Largest `executionTimeout` AWS-RunShellScript accepts (48 hours). */
-export const MAX_EXECUTION_TIMEOUT_SECONDS = 172800;
+const MAX_EXECUTION_TIMEOUT_SECONDS = 172800;
 /** GetCommandInvocation returns at most this many characters of stdout, and of stderr. */
-export const SSM_STDOUT_LIMIT = 24000;
-export const SSM_STDERR_LIMIT = 8000;
+const SSM_STDOUT_LIMIT = 24000;
+const SSM_STDERR_LIMIT = 8000;
 const COMMENT_LIMIT = 100;
 /** Extra time `run` allows for delivery, so SSM's own TimedOut result (with output) comes first. */
 const RUN_DELIVERY_GRACE_MS = 30_000;

@@ -24,7 +24,9 @@ export interface AntiFlapCheck {
   acknowledged: boolean;
 }
 
-export async function readLastFailover(deps: Deps): Promise<LastFailover | undefined> {
+export async function readLastFailover(
+  deps: Pick<Deps, 'config' | 'params'>,
+): Promise<LastFailover | undefined> {
   const text = await deps.params.get(failoverParams(deps.config).last);
   if (!text) return undefined;
   try {
@@ -35,7 +37,10 @@ export async function readLastFailover(deps: Deps): Promise<LastFailover | undef
   }
 }
 
-export async function checkRecentFailover(request: FailoverRequest, deps: Deps): Promise<AntiFlapCheck> {
+export async function checkRecentFailover(
+  request: FailoverRequest,
+  deps: Pick<Deps, 'clock' | 'config' | 'params'>,
+): Promise<AntiFlapCheck> {
   const last = await readLastFailover(deps);
   const windowMinutes = request.antiFlappingMinutes;
   if (!last) return { windowMinutes, acknowledged: request.acknowledgeRecentFailover };
@@ -54,7 +59,7 @@ export async function checkRecentFailover(request: FailoverRequest, deps: Deps):
 export async function recordFailover(
   request: FailoverRequest,
   outcome: string,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'params'>,
   at = deps.clock.now(),
 ): Promise<LastFailover> {
   const last: LastFailover = {

@@ -17,7 +17,7 @@ import type { FailoverState } from './state.js';
  * approval is deleted before the decision is sent) and useless after the approval timeout.
  * Whoever holds the email can decide: send it to the people allowed to approve a failover.
  */
-export const APPROVAL_TIMEOUT_SECONDS = 1800;
+const APPROVAL_TIMEOUT_SECONDS = 1800;
 
 export interface StoredApproval {
   token: string;
@@ -48,19 +48,19 @@ const sha256 = async (s: string): Promise<string> =>
   (await crypto()).createHash('sha256').update(s).digest('hex');
 
 /** Where approval links point: the HTTP API in AWS, the local stack's loopback server locally. */
-export function approvalBaseUrl(): string | undefined {
+function approvalBaseUrl(): string | undefined {
   const url = process.env.GHES_OPS_APPROVAL_URL?.trim();
   return url ? url.replace(/\/$/, '') : undefined;
 }
 
-export function approvalPath(executionName: string): string {
+function approvalPath(executionName: string): string {
   return `/failover/approvals/${encodeURIComponent(executionName)}`;
 }
 
 export async function requestApproval(
   taskToken: string,
   state: FailoverState,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer' | 'params'>,
 ): Promise<ApprovalRequested> {
   const { request, preflight, observers } = state;
   const now = deps.clock.now();
@@ -148,7 +148,7 @@ export interface DecisionInput {
 /** Sends the decision to the waiting execution. Throws `ApprovalNotFound` for an unknown, used, expired or wrong-code approval. */
 export async function decideApproval(
   input: DecisionInput,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'executions' | 'log' | 'params'>,
   opts: { trusted: boolean },
 ): Promise<{ decision: string; executionArn: string }> {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(input.executionName))
@@ -197,7 +197,10 @@ export async function decideApproval(
 }
 
 /** Removes a leftover approval (the execution failed, timed out or was rejected). */
-export async function discardApproval(executionName: string, deps: Deps): Promise<void> {
+export async function discardApproval(
+  executionName: string,
+  deps: Pick<Deps, 'config' | 'params'>,
+): Promise<void> {
   await deps.params.delete(failoverParams(deps.config).approval(executionName));
 }
 
@@ -217,7 +220,7 @@ export async function approvalLink(
   executionName: string,
   query: URLSearchParams,
   body: string,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'executions' | 'log' | 'params'>,
 ): Promise<LinkResponse> {
   const page = (status: number, title: string, inner: string): LinkResponse => ({
     status,

@@ -24,7 +24,7 @@ export interface ExecutionEndedResult {
 
 export async function onFailoverExecutionEnded(
   event: ExecutionEnded,
-  deps: Deps,
+  deps: Pick<Deps, 'config' | 'log' | 'mailer' | 'params'>,
 ): Promise<ExecutionEndedResult> {
   const lock = await readLock(deps);
   const name = event.executionArn.split(':').at(-1) ?? event.executionArn;
@@ -46,7 +46,7 @@ export async function onFailoverExecutionEnded(
     '',
     'State left:',
     promoting
-      ? `  - PROMOTION HAD STARTED at ${last!.at} on ${lock.replica}: it may be promoted, half promoted, or still running. Traffic may NOT be switched. Check ${lock.replica} (ghe-repl-status, ghe-maintenance -q) and the DNS/load balancer by hand.`
+      ? `  - PROMOTION HAD STARTED at ${last.at} on ${lock.replica}: it may be promoted, half promoted, or still running. Traffic may NOT be switched. Check ${lock.replica} (ghe-repl-status, ghe-maintenance -q) and the DNS/load balancer by hand.`
       : `  - promotion had not started: ${lock.replica} is still a replica. ${lock.primary} may be in maintenance mode if fencing had begun (check ghe-maintenance -q).`,
     '',
     `Execution: ${event.executionArn} (see its history for the last step).`,

@@ -17,10 +17,10 @@ import type { FailoverState } from './state.js';
  * Unplanned: fence what can be fenced (maintenance mode if the primary still answers; EC2
  * StopInstances when asked) and record what could not be.
  */
-export const DRAIN_SETTLE_SECONDS = 30;
+const DRAIN_SETTLE_SECONDS = 30;
 /** When the drain counters cannot be read (no Manage API access): wait this long instead. */
-export const DRAIN_FALLBACK_SECONDS = 120;
-export const DRAIN_TIMEOUT_SECONDS = 15 * 60;
+const DRAIN_FALLBACK_SECONDS = 120;
+const DRAIN_TIMEOUT_SECONDS = 15 * 60;
 
 export interface FenceAction {
   action: string;
@@ -48,7 +48,7 @@ export interface DrainCheck {
   at: string;
 }
 
-async function setMaintenance(target: string, deps: Deps): Promise<FenceAction> {
+async function setMaintenance(target: string, deps: Pick<Deps, 'runner'>): Promise<FenceAction> {
   const cmd = command('ghe-maintenance', '-s');
   try {
     const r = await deps.runner.run(target, cmd, { timeoutSeconds: 120 });
@@ -68,7 +68,10 @@ async function setMaintenance(target: string, deps: Deps): Promise<FenceAction> 
   }
 }
 
-export async function fencePrimary(state: FailoverState, deps: Deps): Promise<FenceResult> {
+export async function fencePrimary(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'instances' | 'runner'>,
+): Promise<FenceResult> {
   const { request } = state;
   const at = iso(deps.clock.now());
   const maintenance = await setMaintenance(request.primary.target, deps);
@@ -115,7 +118,10 @@ const zero = (c: DrainCounters): boolean =>
   c.gitOperations === 0 && c.mysqlQueries === 0 && c.resqueJobs === 0;
 
 /** One drain poll (planned mode). Throws `FenceFailed` past the drain timeout. */
-export async function checkDrain(state: FailoverState, deps: Deps): Promise<DrainCheck> {
+export async function checkDrain(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'http' | 'runner'>,
+): Promise<DrainCheck> {
   const { request, fence } = state;
   const prev = state.drain;
   const now = deps.clock.now();

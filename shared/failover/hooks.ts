@@ -45,7 +45,7 @@ const HOOK_RULES: Record<string, (args: string[]) => string | undefined> = {
     args.length === 1 && args[0] === '-q' ? undefined : 'only ghe-maintenance -q (query) may be a hook',
 };
 
-export const HOOK_PROGRAMS = Object.keys(HOOK_RULES);
+const HOOK_PROGRAMS = Object.keys(HOOK_RULES);
 const MAX_HOOKS = 5;
 
 export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {
@@ -81,7 +81,7 @@ export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {
       ) {
         return f.fail(`${field}.argv`, 'must be a list of strings: the program, then its arguments');
       }
-      const [program, ...args] = hook.argv as string[];
+      const [program, ...args] = hook.argv;
       const rule = HOOK_RULES[program ?? ''];
       if (!rule)
         return f.fail(
@@ -105,7 +105,7 @@ export function parseHooks(f: Fields): { pre: Hook[]; post: Hook[] } {
 export async function runHooks(
   request: FailoverRequest,
   phase: 'pre' | 'post',
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
 ): Promise<HookRun[]> {
   const runs: HookRun[] = [];
   for (const hook of request.hooks[phase]) {

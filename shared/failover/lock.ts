@@ -42,7 +42,7 @@ export interface ReleaseResult {
 }
 
 /** The state machine's TimeoutSeconds: no execution, hence no lock owner, lives longer. */
-export const LOCK_MAX_AGE_SECONDS = 6 * 3600;
+const LOCK_MAX_AGE_SECONDS = 6 * 3600;
 /** After taking over a stale lock, re-read it this long after to catch a concurrent taker. */
 const TAKEOVER_SETTLE_MS = 2000;
 
@@ -56,11 +56,14 @@ function parse(value: string | undefined): LockValue | undefined {
   }
 }
 
-export async function readLock(deps: Deps): Promise<LockValue | undefined> {
+export async function readLock(deps: Pick<Deps, 'config' | 'params'>): Promise<LockValue | undefined> {
   return parse(await deps.params.get(failoverParams(deps.config).lock));
 }
 
-export async function acquireLock(request: FailoverRequest, deps: Deps): Promise<LockInfo> {
+export async function acquireLock(
+  request: FailoverRequest,
+  deps: Pick<Deps, 'clock' | 'config' | 'executions' | 'log' | 'params'>,
+): Promise<LockInfo> {
   const name = failoverParams(deps.config).lock;
   const now = deps.clock.now();
   const mine: LockValue = {
@@ -124,7 +127,10 @@ export async function acquireLock(request: FailoverRequest, deps: Deps): Promise
 }
 
 /** Why the current lock is stale, or undefined when its owner may still be working. */
-async function staleness(current: LockValue | undefined, deps: Deps): Promise<string | undefined> {
+async function staleness(
+  current: LockValue | undefined,
+  deps: Pick<Deps, 'clock' | 'executions' | 'log'>,
+): Promise<string | undefined> {
   if (!current) return 'the lock value is unreadable';
   if (Date.parse(current.expiresAt) < deps.clock.now()) return `it expired at ${current.expiresAt}`;
   let status: string;
@@ -140,7 +146,10 @@ async function staleness(current: LockValue | undefined, deps: Deps): Promise<st
 }
 
 /** Deletes the lock if `owner` holds it; never touches another execution's lock. */
-export async function releaseLock(owner: string, deps: Deps): Promise<ReleaseResult> {
+export async function releaseLock(
+  owner: string,
+  deps: Pick<Deps, 'config' | 'log' | 'params'>,
+): Promise<ReleaseResult> {
   const name = failoverParams(deps.config).lock;
   const current = parse(await deps.params.get(name));
   if (!current) return { released: false, note: 'the lock was not held' };

@@ -18,7 +18,10 @@ export interface Observers {
   at: string;
 }
 
-export async function observePrimary(request: FailoverRequest, deps: Deps): Promise<Observers> {
+export async function observePrimary(
+  request: FailoverRequest,
+  deps: Pick<Deps, 'clock' | 'http' | 'runner'>,
+): Promise<Observers> {
   const host = request.primary.host!;
   const probe = await deps.http.status(host);
   // Anything but 200 means the primary does not serve users (503: maintenance or replica mode).

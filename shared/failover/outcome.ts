@@ -61,7 +61,7 @@ const STEPS: Step[] = [
   { name: 'Teardown', done: (s) => !!s.teardown },
 ];
 
-export function failedStep(state: FailoverState): string | undefined {
+function failedStep(state: FailoverState): string | undefined {
   return STEPS.find((s) => !s.done(state))?.name;
 }
 
@@ -160,7 +160,7 @@ function entry(
   };
 }
 
-export function timeline(state: FailoverState): TimelineEntry[] {
+function timeline(state: FailoverState): TimelineEntry[] {
   const s = state;
   const rows: [string, string | undefined, string, string?][] = [
     [
@@ -298,7 +298,7 @@ function subject(
 }
 
 /** Builds the outcome and the email text (no sending). */
-export function composeOutcome(
+function composeOutcome(
   state: FailoverState,
   nowMs: number,
 ): { outcome: Omit<FailoverOutcome, 'notification'>; subject: string; text: string } {
@@ -368,7 +368,10 @@ export function composeOutcome(
 }
 
 /** Composes and sends the outcome. A mail failure is recorded, never thrown: it must not hide the outcome. */
-export async function notifyFailoverOutcome(state: FailoverState, deps: Deps): Promise<FailoverOutcome> {
+export async function notifyFailoverOutcome(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer'>,
+): Promise<FailoverOutcome> {
   const { outcome, subject: subj, text } = composeOutcome(state, deps.clock.now());
   let notification: FailoverOutcome['notification'];
   try {

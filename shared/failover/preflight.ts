@@ -37,7 +37,10 @@ export interface Preflight {
 }
 
 /** `ghe-repl-status -vv` on the replica, every channel parsed, and the health gate. */
-export async function preflight(request: FailoverRequest, deps: Deps): Promise<Preflight> {
+export async function preflight(
+  request: FailoverRequest,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
+): Promise<Preflight> {
   const cmd = replStatus(2);
   const result = await deps.runner.run(request.replica.target, cmd, { timeoutSeconds: 120 });
   const text = [result.stdout, result.stderr].filter(Boolean).join('\n');
@@ -76,7 +79,7 @@ export async function preflight(request: FailoverRequest, deps: Deps): Promise<P
 }
 
 /** `cat /data/user/common/uuid`, or undefined when the appliance does not answer. */
-export async function readUuid(target: string, deps: Deps): Promise<string | undefined> {
+export async function readUuid(target: string, deps: Pick<Deps, 'runner'>): Promise<string | undefined> {
   try {
     const r = await deps.runner.run(target, readFile(UUID_FILE), { timeoutSeconds: 30 });
     const v = r.stdout.trim();

@@ -29,7 +29,10 @@ export interface PromotionCheck {
 }
 
 /** Maintenance mode on the replica, then `ghe-repl-promote -y` started through the runner (polled by the state machine). */
-export async function startPromotion(state: FailoverState, deps: Deps): Promise<PromotionStart> {
+export async function startPromotion(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'params' | 'runner'>,
+): Promise<PromotionStart> {
   const { request } = state;
   const target = request.replica.target;
   const maint = await deps.runner.run(target, command('ghe-maintenance', '-s'), { timeoutSeconds: 120 });
@@ -73,7 +76,10 @@ export function explainPromotionFailure(output: string, exitCode: number, target
   );
 }
 
-export async function checkPromotion(state: FailoverState, deps: Deps): Promise<PromotionCheck> {
+export async function checkPromotion(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'runner'>,
+): Promise<PromotionCheck> {
   const { request, promotion } = state;
   const now = deps.clock.now();
   const elapsedSeconds = Math.round((now - Date.parse(promotion!.startedAt)) / 1000);

@@ -9,7 +9,10 @@ import type { FailoverState } from './state.js';
  * releases this execution's lock, drops a leftover approval, and stamps the anti-flapping record
  * with how it ended (its time stays the promotion start).
  */
-export async function releaseFailover(state: FailoverState, deps: Deps): Promise<ReleaseResult> {
+export async function releaseFailover(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'params'>,
+): Promise<ReleaseResult> {
   const { request } = state;
   await discardApproval(request.execution.name, deps);
   if (state.promotion) {

@@ -72,7 +72,7 @@ export interface FailoverRequest {
   execution: { id: string; name: string };
 }
 
-export const FAILOVER_FIELDS = [
+const FAILOVER_FIELDS = [
   'mode',
   'primary',
   'replica',
@@ -92,7 +92,7 @@ export const FAILOVER_FIELDS = [
   'trigger',
 ] as const;
 
-export const DEFAULTS = {
+const DEFAULTS = {
   maxReplicationLagSeconds: 30,
   antiFlappingMinutes: 60,
   promotionTimeoutMinutes: 45,
@@ -101,9 +101,9 @@ export const DEFAULTS = {
 } as const;
 
 /** Route 53 hosted zone ids: `Z` and 1-32 upper-case letters or digits. */
-const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
 /** ELBv2 target group ARN. */
-const TARGET_GROUP_ARN =
+export const TARGET_GROUP_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** Free text that ends up in emails and the history: printable, one line. */

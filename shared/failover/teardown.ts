@@ -22,7 +22,10 @@ export interface TeardownResult {
 
 const COMMAND_NOT_FOUND = 127;
 
-export async function teardownOldPrimary(state: FailoverState, deps: Deps): Promise<TeardownResult> {
+export async function teardownOldPrimary(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'runner'>,
+): Promise<TeardownResult> {
   const { request } = state;
   const at = iso(deps.clock.now());
   if (!request.teardownOldPrimary)

@@ -10,7 +10,7 @@ import type { FailoverState } from './state.js';
  * until INSYNC and then the record's TTL (resolvers may serve the old answer that long), or the
  * load balancer target moved and watched until the new target is healthy.
  */
-export const TRAFFIC_TIMEOUT_SECONDS = 10 * 60;
+const TRAFFIC_TIMEOUT_SECONDS = 10 * 60;
 
 export interface TrafficSwitch {
   kind: 'route53' | 'loadBalancer';
@@ -34,7 +34,10 @@ export interface TrafficCheck {
   at: string;
 }
 
-export async function switchTraffic(state: FailoverState, deps: Deps): Promise<TrafficSwitch> {
+export async function switchTraffic(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer' | 'log'>,
+): Promise<TrafficSwitch> {
   const { request } = state;
   if (state.promotionCheck?.state !== 'succeeded') {
     throw new TrafficSwitchFailed(
@@ -78,7 +81,10 @@ export async function switchTraffic(state: FailoverState, deps: Deps): Promise<T
 }
 
 /** One poll: DNS change INSYNC then the TTL elapsed, or the new target healthy. */
-export async function checkTraffic(state: FailoverState, deps: Deps): Promise<TrafficCheck> {
+export async function checkTraffic(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer'>,
+): Promise<TrafficCheck> {
   const { request, traffic } = state;
   const prev = state.trafficCheck;
   const now = deps.clock.now();

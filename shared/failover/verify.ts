@@ -22,12 +22,15 @@ export interface VerifyCheck {
   at: string;
 }
 
-export function publicName(state: FailoverState): string {
+function publicName(state: FailoverState): string {
   const t = state.request.traffic;
   return t.kind === 'route53' ? t.recordName : t.publicName;
 }
 
-export async function verifyFailover(state: FailoverState, deps: Deps): Promise<VerifyCheck> {
+export async function verifyFailover(
+  state: FailoverState,
+  deps: Pick<Deps, 'clock' | 'http' | 'runner'>,
+): Promise<VerifyCheck> {
   const { request } = state;
   const now = deps.clock.now();
   const startedAt = state.verify?.startedAt ?? iso(now);

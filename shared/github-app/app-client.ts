@@ -19,10 +19,10 @@ import { readCredentials, type AppCredentials } from './credentials.js';
  *
  * Credentials never leave this module except inside the App object.
  */
-export const CACHE_MS = 10 * 60 * 1000;
+const CACHE_MS = 10 * 60 * 1000;
 
 /** Octokit for GHES's REST base: the Octokit class every app client is made from. */
-export const ghesOctokit = (cfg: Pick<GithubAppConfig, 'ghesUrl'>): typeof Octokit =>
+const ghesOctokit = (cfg: Pick<GithubAppConfig, 'ghesUrl'>): typeof Octokit =>
   Octokit.defaults({ baseUrl: apiBase(cfg), userAgent: 'ghes-ops' });
 
 export type GhesApp = App<{ Octokit: typeof Octokit }>;

@@ -33,7 +33,7 @@ export function checkGithubAppConfig(
     const v = raw[field];
     if (typeof v !== 'string' || !URL_RE.test(v))
       bad(field, 'must be a URL such as https://github.example.com');
-    return (v as string).replace(/\/+$/, '');
+    return v.replace(/\/+$/, '');
   };
   const name = raw.name ?? 'ghes-ops';
   if (typeof name !== 'string' || !/^[\w .-]{1,34}$/.test(name))
@@ -47,8 +47,8 @@ export function checkGithubAppConfig(
   return {
     ghesUrl: url('ghesUrl'),
     publicUrl: url('publicUrl'),
-    name: name as string,
-    ...(org ? { org: org as string } : {}),
+    name: name,
+    ...(org ? { org: org } : {}),
     features: [...new Set(features as AppFeature[])],
   };
 }

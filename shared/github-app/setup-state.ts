@@ -16,7 +16,7 @@ interface StoredState {
   org?: string;
 }
 
-export const statesPath = (prefix: string): string => `${prefix.replace(/\/$/, '')}/github-app/setup-states`;
+const statesPath = (prefix: string): string => `${prefix.replace(/\/$/, '')}/github-app/setup-states`;
 
 export async function createState(
   records: RecordStore,

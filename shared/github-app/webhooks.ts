@@ -5,7 +5,7 @@ import { githubApp } from './app-client.js';
  * The app's webhook endpoint. The signature (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body
  * with the app's webhook secret) is verified by @octokit/app on the exact bytes received; anything
  * that does not verify gets 401 and reaches no handler. Verified events are routed by name
- * (`issues`, or `issues.opened` for one action) to the handlers in `WEBHOOK_HANDLERS`. Handlers must
+ * (`issues`, or `issues.opened` for one action) to the handlers registered with `onWebhook`. Handlers must
  * be quick (GitHub gives up after 10 s): long work starts a workflow instead.
  */
 export interface WebhookEvent {
@@ -53,7 +53,7 @@ const header = (h: WebhookRequest['headers'], name: string): string => {
 };
 
 /** How long a delivery id is remembered (GitHub keeps deliveries for redelivery about that long). */
-export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 export async function receiveWebhook(
   req: WebhookRequest,
@@ -75,7 +75,7 @@ export async function receiveWebhook(
     return { status: 503, body: { ok: false, error: 'no GitHub App is registered' } };
   }
   try {
-    await app.webhooks.verifyAndReceive({ id, name: name as never, payload: req.body, signature });
+    await app.webhooks.verifyAndReceive({ id, name: name, payload: req.body, signature });
   } catch (err) {
     const invalidJson = /Invalid JSON/.test((err as Error).message);
     deps.log.warn('webhook refused', {

@@ -18,7 +18,7 @@ const CONTROL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/;
  * Headers the mailers write themselves from `OutgoingMail` fields. Setting them through `headers`
  * would duplicate or contradict the addressing, so they are refused.
  */
-export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'from',
   'to',
   'cc',
@@ -39,10 +39,6 @@ export function headerValueProblem(value: string): string | undefined {
   if (LINE_BREAK.test(value)) return 'must not contain CR or LF (header injection)';
   if (CONTROL.test(value)) return 'must not contain control characters';
   return undefined;
-}
-
-export function isHeaderValueSafe(value: string): boolean {
-  return headerValueProblem(value) === undefined;
 }
 
 /** Checks a header value; throws `InputValidationError` naming `field` when it is unsafe. */

@@ -120,7 +120,7 @@ export function scrubSecret(text: string, server: SmtpServerSettings): string {
 }
 
 /** Maps a nodemailer error to the verification's named errors. */
-export function smtpFailure(
+function smtpFailure(
   err: unknown,
   server: SmtpServerSettings,
   timeouts: { readSeconds: number; connectSeconds: number } = {

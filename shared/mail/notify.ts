@@ -12,7 +12,11 @@ export interface NotifyResult {
 }
 
 /** Sends a workflow notification from the configured sender; no recipients means nothing is sent. */
-export async function sendNotification(to: string[], note: Notification, deps: Deps): Promise<NotifyResult> {
+export async function sendNotification(
+  to: string[],
+  note: Notification,
+  deps: Pick<Deps, 'config' | 'log' | 'mailer'>,
+): Promise<NotifyResult> {
   if (to.length === 0) {
     deps.log.warn('no notification recipients configured; nothing sent', { subject: note.subject });
     return { sent: false, to };

@@ -23,7 +23,7 @@ export type AdapterKey =
   | 'smtpSubmission'
   | 'records';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
-export const ADAPTER_KEYS: readonly AdapterKey[] = [
+const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
   'params',
   'mailer',
@@ -42,7 +42,7 @@ export const ADAPTER_KEYS: readonly AdapterKey[] = [
 export interface FactoryContext {
   config: Config;
   /** Another adapter of the same function (e.g. the HTTP client reads a password parameter). */
-  adapter<K extends AdapterKey>(key: K): AwsAdapters[K];
+  adapter: <K extends AdapterKey>(key: K) => AwsAdapters[K];
 }
 
 export type AdapterFactory<K extends AdapterKey> = (ctx: FactoryContext) => Promise<AwsAdapters[K]>;

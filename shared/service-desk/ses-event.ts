@@ -43,7 +43,7 @@ export function parseSesEvent(event: unknown): SesReceipt[] {
           spf: status(rc.spfVerdict),
           dkim: status(rc.dkimVerdict),
           dmarc: status(rc.dmarcVerdict),
-        } as Verdicts,
+        },
       };
     },
   );

@@ -2,9 +2,9 @@ import { GhesOpsError } from '../errors.js';
 
 /**
  * Ticket operations the service desk needs, behind one small interface. The implementation below
- * speaks GitHub's REST API (`/api/v3` on GHES) with a token from a provider function: today a
- * token from the parameter store or the sandbox; the GitHub App's installation tokens plug in by
- * providing the token.
+ * speaks GitHub's REST API (`/api/v3` on GHES) with a token from a provider function: the GitHub
+ * App's installation token when an app is registered, else a token from the parameter store (or
+ * the sandbox's); see `ghesTickets` in shared/aws/wiring.ts.
  */
 export interface Ticket {
   repo: string;

@@ -17,7 +17,7 @@ export interface ReplicationAttachment {
 /** Captures `ghe-repl-status -vv` on the replica for the email, then uploads it to the same ticket. */
 export async function attachReplicationStatus(
   request: SupportBundleRequest,
-  deps: Deps,
+  deps: Pick<Deps, 'runner'>,
 ): Promise<ReplicationAttachment> {
   const target = request.replica;
   if (!target)

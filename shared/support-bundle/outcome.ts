@@ -30,7 +30,7 @@ const STEP_HINT: Record<string, string> = {
 };
 
 /** The outcome email: what ran, where, how long, and on failure the error, its output and what to do. */
-export function composeOutcome(
+function composeOutcome(
   state: SupportBundleState,
   nowMs: number,
 ): { note: Notification; outcome: SupportBundleOutcome['outcome']; durationSeconds: number } {
@@ -82,7 +82,10 @@ export function composeOutcome(
   return { note: { subject, text: lines.join('\n') }, outcome, durationSeconds };
 }
 
-export async function notifyOutcome(state: SupportBundleState, deps: Deps): Promise<SupportBundleOutcome> {
+export async function notifyOutcome(
+  state: SupportBundleState,
+  deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer'>,
+): Promise<SupportBundleOutcome> {
   const { note, outcome, durationSeconds } = composeOutcome(state, deps.clock.now());
   const sent = await sendNotification(state.request.notify, note, deps);
   return { ticket: state.request.ticket, outcome, durationSeconds, ...sent };

@@ -18,7 +18,7 @@ export interface SupportBundleRequest {
   replica?: string;
 }
 
-export const SUPPORT_BUNDLE_FIELDS = [
+const SUPPORT_BUNDLE_FIELDS = [
   'ticket',
   'scope',
   'period',
@@ -28,8 +28,8 @@ export const SUPPORT_BUNDLE_FIELDS = [
   'timeoutMinutes',
 ] as const;
 
-export const DEFAULT_TIMEOUT_MINUTES = 120;
-export const MAX_TIMEOUT_MINUTES = 720;
+const DEFAULT_TIMEOUT_MINUTES = 120;
+const MAX_TIMEOUT_MINUTES = 720;
 
 /** Validates the execution input. Every problem is reported at once; nothing runs on bad input. */
 export function parseSupportBundleRequest(input: unknown, config: Config): SupportBundleRequest {

@@ -24,7 +24,10 @@ export interface BundleCheck {
 }
 
 /** Starts `ghe-support-bundle -t TICKET` (or the cluster variant) and returns at once. */
-export async function startBundle(request: SupportBundleRequest, deps: Deps): Promise<BundleProgress> {
+export async function startBundle(
+  request: SupportBundleRequest,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
+): Promise<BundleProgress> {
   const cmd = supportBundle(request);
   const startedMs = deps.clock.now();
   // The appliance-side limit is a little longer than the workflow's, so the workflow reports the timeout.
@@ -51,7 +54,7 @@ export async function startBundle(request: SupportBundleRequest, deps: Deps): Pr
 export async function checkBundle(
   request: SupportBundleRequest,
   progress: BundleProgress,
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
 ): Promise<BundleCheck> {
   const now = deps.clock.now();
   const elapsedSeconds = Math.round((now - Date.parse(progress.startedAt)) / 1000);

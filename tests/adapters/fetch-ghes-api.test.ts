@@ -7,7 +7,7 @@ describe('FetchGhesApi', () => {
     const fetch = jest.fn(
       async () => new Response('{"a":1}', { status: 200, headers: { 'X-OAuth-Scopes': 'repo, workflow' } }),
     );
-    const api = new FetchGhesApi({ baseUrl: 'https://ghes.example.com/', fetch: fetch as never });
+    const api = new FetchGhesApi({ baseUrl: 'https://ghes.example.com/', fetch: fetch });
     expect(await api.baseUrl()).toBe('https://ghes.example.com');
     const res = await api.get('https://ghes.example.com', '/orgs/actions/memberships/octocat', 'ghp_secret');
     expect(res).toEqual({
@@ -29,7 +29,7 @@ describe('FetchGhesApi', () => {
     const fetch = jest.fn(async () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     });
-    const api = new FetchGhesApi({ baseUrl: 'https://ghes.example.com', fetch: fetch as never });
+    const api = new FetchGhesApi({ baseUrl: 'https://ghes.example.com', fetch: fetch });
     const error = (await api
       .get('https://ghes.example.com', '', 'ghp_secret')
       .catch((e: unknown) => e)) as Error;

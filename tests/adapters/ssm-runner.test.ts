@@ -34,7 +34,7 @@ function fixture(name: string): GetCommandInvocationCommandOutput {
   return {
     ...(JSON.parse(readFileSync(url, 'utf8')) as object),
     $metadata: {},
-  } as GetCommandInvocationCommandOutput;
+  };
 }
 
 function handle(clock: { now(): number }, over: Partial<CommandHandle> = {}): CommandHandle {

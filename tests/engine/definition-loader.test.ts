@@ -93,8 +93,16 @@ describe('prepareDefinition', () => {
       opts(0.001),
     );
     expect(prepared.timeoutSeconds).toBe(3600);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const run = prepared.runDefinition as unknown as { TimeoutSeconds?: number; States: Record<string, any> };
+    interface RunState {
+      Resource?: string;
+      Parameters: { FunctionName?: string };
+      TimeoutSeconds?: number;
+      Retry: Record<string, unknown>[];
+    }
+    const run = prepared.runDefinition as unknown as {
+      TimeoutSeconds?: number;
+      States: Record<'Call' | 'Wait' | 'NoTimeout', RunState>;
+    };
     expect(run.TimeoutSeconds).toBeUndefined();
     expect(run.States.Call.Resource).toBe('arn:aws:lambda:local:000000000000:function:doIt');
     expect(run.States.Wait.Parameters.FunctionName).toBe('arn:aws:lambda:local:000000000000:function:notify');

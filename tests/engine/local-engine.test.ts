@@ -222,7 +222,9 @@ describe('LocalEngine: errors, Retry and Catch', () => {
     const result = await engine.runExecution('single', { reason: 'no space' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('BundleBroken');
-    expect(JSON.parse(result.cause!).errorMessage).toBe('the bundle broke: no space');
+    expect((JSON.parse(result.cause!) as { errorMessage: string }).errorMessage).toBe(
+      'the bundle broke: no space',
+    );
   });
 });
 

@@ -56,7 +56,7 @@ async function registerOnGhes(s: AppStack, query = '', name?: string): Promise<U
 
 const paramFile = (s: AppStack): { parameters: Record<string, { value: string; secure: boolean }> } => {
   const file = filesUnder(s.world.config.local.stateDir).find((f) => /parameters-.*\.json$/.test(f.file));
-  return file ? JSON.parse(file.text) : { parameters: {} };
+  return file ? (JSON.parse(file.text) as ReturnType<typeof paramFile>) : { parameters: {} };
 };
 const credentialNames = (s: AppStack): string[] =>
   Object.keys(paramFile(s).parameters).filter((n) => n.includes('/github-app/credentials/'));

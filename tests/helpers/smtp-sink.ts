@@ -15,7 +15,7 @@ export interface SmtpSink {
   server: SMTPServer;
   port: number;
   received: ReceivedMail[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

@@ -28,7 +28,9 @@ describe('ghes-ops CLI', () => {
     expect(r.stderr).toContain('> StartBundle');
     expect(r.stderr).toContain('~ WaitForBundle: waiting 30s');
     expect(r.stderr).toContain('execution succeeded');
-    expect(JSON.parse(r.stdout).notification.outcome).toBe('uploaded');
+    expect((JSON.parse(r.stdout) as { notification: { outcome: string } }).notification.outcome).toBe(
+      'uploaded',
+    );
   });
 
   it('exits 1 with the error and its cause when the scenario makes the upload fail', () => {
@@ -64,6 +66,9 @@ describe('ghes-ops CLI', () => {
     expect(w.stdout).toContain('support-bundle: Support bundle upload');
     expect(w.stdout).toContain('ticket: string');
     const c = cli(['config', '--json']);
-    expect(JSON.parse(c.stdout).appliance).toMatchObject({ runner: 'sandbox', primary: 'ghe-primary' });
+    expect((JSON.parse(c.stdout) as { appliance: unknown }).appliance).toMatchObject({
+      runner: 'sandbox',
+      primary: 'ghe-primary',
+    });
   });
 });

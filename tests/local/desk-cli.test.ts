@@ -75,7 +75,7 @@ describe('ghes-ops desk email', () => {
     expect(show.stdout).toContain('smtp          smtp.acme.example:587 (STARTTLS required)');
     expect(show.stdout).toMatch(/password +\*+ \(set, never shown\)/);
     expect(show.stdout).toContain('verification  never verified');
-    const json = JSON.parse(cli(['desk', 'email', 'show', 'acme-support', '--json']).stdout);
+    const json = JSON.parse(cli(['desk', 'email', 'show', 'acme-support', '--json']).stdout) as unknown;
     expect(json).toMatchObject({
       project: 'acme-support',
       password: 'set',
@@ -106,7 +106,7 @@ describe('ghes-ops desk email', () => {
       'verification  verified at 2025-06-02T09:01:00Z, triggered by ops@acme.example',
     );
     expect(cli(['desk', 'email', 'disable', 'acme-support']).code).toBe(0);
-    expect(JSON.parse((await params.get(`${P}/settings`))!).enabled).toBe(false);
+    expect((JSON.parse((await params.get(`${P}/settings`))!) as { enabled: boolean }).enabled).toBe(false);
 
     const reset = cli(['desk', 'email', 'reset', 'acme-support']);
     expect(reset.code).toBe(0);

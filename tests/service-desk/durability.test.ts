@@ -118,8 +118,8 @@ function startStack(
         resolve({ child, smtpPort, httpUrl: http, out });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`stack exited ${code}:\n${out.join('')}`)));
   });
 }

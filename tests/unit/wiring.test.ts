@@ -65,7 +65,8 @@ type Json = Record<string, unknown>;
 const actionsOf = (o: unknown, out = new Set<string>()): Set<string> => {
   if (o && typeof o === 'object') {
     const s = o as Json;
-    if (s.Effect === 'Allow' && s.Action) for (const a of [s.Action].flat()) out.add(String(a));
+    if (s.Effect === 'Allow' && s.Action)
+      for (const a of [s.Action].flat()) if (typeof a === 'string') out.add(a);
     for (const v of Object.values(s)) actionsOf(v, out);
   }
   return out;

@@ -340,7 +340,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const { result } = await runWorkflow(world, 'failover', failoverInput(), 'second');
     expect(result.error).toBe('FailoverInProgress');
     expect(causeMessage(result.cause)).toContain(first.executionArn);
-    expect(JSON.parse((await lockValue(world))!).owner).toBe(first.executionArn);
+    expect((JSON.parse((await lockValue(world))!) as { owner: string }).owner).toBe(first.executionArn);
     await decideApproval({ executionName: 'first', decision: 'reject', by: 'test', via: 'cli' }, world.deps, {
       trusted: true,
     });

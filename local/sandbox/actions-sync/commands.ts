@@ -13,7 +13,7 @@ import type { ActionsSyncSim, BinaryArch } from './sim.js';
  * exist`; exit 1 on the first error (later repositories are not synced). Plausible, not exact:
  * the flag validation lines and `already up-to-date` (printed when nothing changed).
  */
-export const ACTIONS_SYNC_VERSION_LINE = 'GHES Actions Sync v0.2';
+const ACTIONS_SYNC_VERSION_LINE = 'GHES Actions Sync v0.2';
 
 const LONG_FLAGS = new Set([
   'cache-dir',
@@ -250,7 +250,7 @@ export function actionsSyncCommands(sim: ActionsSyncSim, ghes: SandboxGhes): Com
 }
 
 const GO = 'Go BuildID=sandbox, stripped';
-export const ELF: Record<BinaryArch, string> = {
+const ELF: Record<BinaryArch, string> = {
   '386': `ELF 32-bit LSB executable, Intel 80386, version 1 (SYSV), statically linked, ${GO}`,
   amd64: `ELF 64-bit LSB executable, x86-64, version 1 (SYSV), statically linked, ${GO}`,
   arm64: `ELF 64-bit LSB executable, ARM aarch64, version 1 (SYSV), statically linked, ${GO}`,

@@ -6,11 +6,10 @@ import { addActionsSyncRoutes } from '../ghes/actions-sync-routes.js';
 import { SandboxGhes } from '../ghes/ghes-server.js';
 import type { Sandbox } from '../sandbox.js';
 import { actionsSyncCommands } from './commands.js';
-import type { ActionsSyncScenario } from './scenarios.js';
 import { ActionsSyncSim } from './sim.js';
 
 /** The default list the sandbox puts in `${prefix}/actions-sync/list`. */
-export const SANDBOX_ACTIONS_LIST = `# approved actions (sandbox)
+const SANDBOX_ACTIONS_LIST = `# approved actions (sandbox)
 actions/checkout
 actions/setup-node
 actions/upload-artifact
@@ -18,7 +17,7 @@ actions/cache
 8398a7/action-slack:actions/action-slack
 `;
 
-export const SANDBOX_OPS_REPO_FILE = 'ops/ghes-config/actions-sync.txt';
+const SANDBOX_OPS_REPO_FILE = 'ops/ghes-config/actions-sync.txt';
 
 export interface ActionsSyncSandbox {
   sim: ActionsSyncSim;
@@ -50,7 +49,7 @@ export function installActionsSync(
   addActionsSyncRoutes(ghes, files);
   for (const spec of actionsSyncCommands(sim, ghes)) sandbox.registerCommand(spec, { replace: true });
 
-  const on = new Set(sandbox.scenario.split('+')) as Set<ActionsSyncScenario | string>;
+  const on = new Set(sandbox.scenario.split('+'));
   for (const name of sandbox.applianceNames)
     sim.binaries.set(name, on.has('actions-sync-386-binary') ? '386' : 'amd64');
   if (!on.has('actions-sync-not-owner')) sandbox.addOrganization('actions', ['octocat']);

@@ -1,7 +1,7 @@
 import type { CommandSpec } from '../command-registry.js';
 import { getopts, optionValue } from '../getopts.js';
 
-export const ANNOUNCEMENT_FILE = '/data/user/common/announcement';
+const ANNOUNCEMENT_FILE = '/data/user/common/announcement';
 
 /** `ghe-announce -s MESSAGE` sets the banner shown on every page, `-u` removes it (failover hooks use it). */
 export const gheAnnounce: CommandSpec = {

@@ -9,11 +9,11 @@ replication, switch out of replica mode and start all services.
   -h    Show this message`;
 
 /** The curl answer the old primary's endpoint gives when it is gone (release note, 2024-11). */
-export const NO_SERVER_MESSAGE =
+const NO_SERVER_MESSAGE =
   '{"message": "No server is currently available to service your request. Sorry about that. Please try resubmitting your request and contact your local GitHub Enterprise site administrator if the problem persists."}';
-export const PROMOTE_BUG_LINE = 'jq: error (at <stdin>:3): Cannot index string with string "node"';
+const PROMOTE_BUG_LINE = 'jq: error (at <stdin>:3): Cannot index string with string "node"';
 /** jq's exit status on a runtime error; the script runs with `set -e`. */
-export const PROMOTE_BUG_EXIT_CODE = 5;
+const PROMOTE_BUG_EXIT_CODE = 5;
 
 const STOPPED_SERVICES = ['Pages', 'Git', 'MySQL', 'Redis', 'Elasticsearch'];
 

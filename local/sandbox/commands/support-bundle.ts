@@ -11,7 +11,7 @@ import { TICKET, uploadToSupport } from './support-upload.js';
  */
 export type BundleKind = 'single' | 'cluster';
 
-export function bundleUsage(program: string): string {
+function bundleUsage(program: string): string {
   return `Usage: ${program} [-h] [-o] [-p PERIOD] [-x] [-u] [-t TICKET]
 Create a support bundle${program.includes('cluster') ? ' with data from every node of the cluster' : ''}.
 

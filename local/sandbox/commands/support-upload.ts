@@ -2,8 +2,8 @@ import type { CommandContext, CommandProgram } from '../command-registry.js';
 import { formatBytes } from '../format.js';
 
 /** GitHub's bundle service; uploads need outbound HTTPS to it. */
-export const BUNDLE_SERVICE_HOST = 'enterprise-bundles.github.com';
-export const UPLOAD_FAILED_LINE = `Error: upload failed: could not connect to ${BUNDLE_SERVICE_HOST}`;
+const BUNDLE_SERVICE_HOST = 'enterprise-bundles.github.com';
+const UPLOAD_FAILED_LINE = `Error: upload failed: could not connect to ${BUNDLE_SERVICE_HOST}`;
 /** GitHub Support takes at most 100 MB on standard input. */
 export const MAX_STDIN_UPLOAD = 100 * 1024 * 1024;
 

@@ -24,8 +24,8 @@ import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-ser
  *   (app JWT, RS256, at most 10 minutes);
  * - `GET /github-apps/:slug` and `/github-apps/:slug/installations/new` (install button).
  */
-export const CODE_TTL_MS = 60 * 60 * 1000;
-export const TOKEN_TTL_MS = 60 * 60 * 1000;
+const CODE_TTL_MS = 60 * 60 * 1000;
+const TOKEN_TTL_MS = 60 * 60 * 1000;
 
 export interface SandboxApp {
   id: number;
