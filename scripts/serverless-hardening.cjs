@@ -73,7 +73,8 @@ function readSettings(raw, functionKeys) {
       'set both vpcSubnetIds and vpcSecurityGroupIds (comma-separated ids), or neither: a function in a VPC needs subnets and security groups.',
     );
   for (const s of subnets)
-    if (!SUBNET.test(s)) throw new ConfigurationError(`vpcSubnetIds: "${s}" is not a subnet id (subnet-0abc...).`);
+    if (!SUBNET.test(s))
+      throw new ConfigurationError(`vpcSubnetIds: "${s}" is not a subnet id (subnet-0abc...).`);
   for (const g of groups)
     if (!SECURITY_GROUP.test(g))
       throw new ConfigurationError(`vpcSecurityGroupIds: "${g}" is not a security group id (sg-0abc...).`);
@@ -113,7 +114,8 @@ function readSettings(raw, functionKeys) {
 /** The role logical id of a function resource (`Role: {Fn::GetAtt: [Role, Arn]}`). */
 function roleOf(fn) {
   const getAtt = fn.Properties.Role && fn.Properties.Role['Fn::GetAtt'];
-  if (!Array.isArray(getAtt)) throw new ConfigurationError('every function needs its own role (role: XRole).');
+  if (!Array.isArray(getAtt))
+    throw new ConfigurationError('every function needs its own role (role: XRole).');
   return getAtt[0];
 }
 
@@ -342,7 +344,8 @@ function apply(template, settings, ctx) {
     for (const r of Object.values(resources)) {
       if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
       r.Properties.TracingConfiguration = { Enabled: true };
-      const roleId = r.Properties.RoleArn && r.Properties.RoleArn['Fn::GetAtt'] && r.Properties.RoleArn['Fn::GetAtt'][0];
+      const roleId =
+        r.Properties.RoleArn && r.Properties.RoleArn['Fn::GetAtt'] && r.Properties.RoleArn['Fn::GetAtt'][0];
       if (roleId && resources[roleId])
         addPolicy(resources[roleId], 'xray', [
           { ...xray, Action: [...xray.Action, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] },

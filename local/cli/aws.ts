@@ -91,9 +91,11 @@ export async function awsCommand(
       event: { type: 'string' },
     },
   });
-  if (sub !== 'doctor' && sub !== 'redrive') throw usageProblem('aws', `expected doctor or redrive.\n${AWS_USAGE}`);
+  if (sub !== 'doctor' && sub !== 'redrive')
+    throw usageProblem('aws', `expected doctor or redrive.\n${AWS_USAGE}`);
   const stage = values.stage;
-  if (!stage || !STAGE.test(stage)) throw usageProblem('--stage', 'is required: the stage you deployed (e.g. prod)');
+  if (!stage || !STAGE.test(stage))
+    throw usageProblem('--stage', 'is required: the stage you deployed (e.g. prod)');
   if (values.region !== undefined && !REGION.test(values.region))
     throw usageProblem('--region', `"${values.region}" is not a region name (e.g. ap-northeast-2)`);
   const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -109,7 +111,10 @@ export async function awsCommand(
   const res = await redrive(
     stage,
     key,
-    { ...(values.recipient ? { recipient: values.recipient } : {}), ...(event !== undefined ? { event } : {}) },
+    {
+      ...(values.recipient ? { recipient: values.recipient } : {}),
+      ...(event !== undefined ? { event } : {}),
+    },
     { functions: deps.functions },
   );
   io.out(

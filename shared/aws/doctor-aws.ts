@@ -47,7 +47,9 @@ export class LambdaDeployedFunctions implements DeployedFunctions, FunctionInvok
     if (out.FunctionError) {
       const err = safeJson(text) as { errorType?: string; errorMessage?: string } | undefined;
       return {
-        error: err?.errorMessage ? `${err.errorType ?? out.FunctionError}: ${err.errorMessage}` : out.FunctionError,
+        error: err?.errorMessage
+          ? `${err.errorType ?? out.FunctionError}: ${err.errorMessage}`
+          : out.FunctionError,
       };
     }
     return { output: safeJson(text) };
@@ -104,7 +106,8 @@ export class SsmParameterCatalog implements ParameterCatalog {
           }),
         );
         for (const p of out.Parameters ?? [])
-          if (p.Name) found.set(p.Name, { type: p.Type ?? 'unknown', ...(p.KeyId ? { keyId: p.KeyId } : {}) });
+          if (p.Name)
+            found.set(p.Name, { type: p.Type ?? 'unknown', ...(p.KeyId ? { keyId: p.KeyId } : {}) });
         NextToken = out.NextToken;
       } while (NextToken);
     }
@@ -125,7 +128,9 @@ export class SesMailReceiving implements MailReceiving {
       // Regions without email receiving do not know the receipt rule actions.
       const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       if (
-        ['InvalidAction', 'UnknownOperationException', 'UnrecognizedClientException'].includes(err.name ?? '') ||
+        ['InvalidAction', 'UnknownOperationException', 'UnrecognizedClientException'].includes(
+          err.name ?? '',
+        ) ||
         /not (supported|available)/i.test(err.message ?? '')
       )
         return { unsupported: `${err.name}: ${err.message ?? ''}`.trim() };
@@ -136,7 +141,11 @@ export class SesMailReceiving implements MailReceiving {
 
 export class AwsSchedules implements Schedules {
   constructor(
-    private readonly clients: { cloudformation: CloudFormationClient; scheduler: SchedulerClient; iam: IAMClient },
+    private readonly clients: {
+      cloudformation: CloudFormationClient;
+      scheduler: SchedulerClient;
+      iam: IAMClient;
+    },
   ) {}
 
   async list(stackName: string): Promise<ScheduleTarget[]> {
@@ -147,9 +156,12 @@ export class AwsSchedules implements Schedules {
     const names: string[] = [];
     let NextToken: string | undefined;
     do {
-      const out = await this.clients.cloudformation.send(new ListStackResourcesCommand({ StackName: stackName, NextToken }));
+      const out = await this.clients.cloudformation.send(
+        new ListStackResourcesCommand({ StackName: stackName, NextToken }),
+      );
       for (const r of out.StackResourceSummaries ?? [])
-        if (r.ResourceType === 'AWS::Scheduler::Schedule' && r.PhysicalResourceId) names.push(r.PhysicalResourceId);
+        if (r.ResourceType === 'AWS::Scheduler::Schedule' && r.PhysicalResourceId)
+          names.push(r.PhysicalResourceId);
       NextToken = out.NextToken;
     } while (NextToken);
     const out: ScheduleTarget[] = [];
@@ -171,7 +183,13 @@ export class AwsSchedules implements Schedules {
     const out = await this.clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
     // IAM returns the trust policy URL-encoded.
     const doc = safeJson(decodeURIComponent(out.Role?.AssumeRolePolicyDocument ?? '')) as
-      | { Statement?: { Effect?: string; Action?: string | string[]; Principal?: { Service?: string | string[] } }[] }
+      | {
+          Statement?: {
+            Effect?: string;
+            Action?: string | string[];
+            Principal?: { Service?: string | string[] };
+          }[];
+        }
       | undefined;
     return (doc?.Statement ?? [])
       .filter((s) => s.Effect === 'Allow' && [s.Action].flat().includes('sts:AssumeRole'))

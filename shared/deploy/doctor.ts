@@ -131,25 +131,29 @@ export async function runDoctor(stage: string, region: string, deps: DoctorDeps)
   if (!env) return checks;
   const e = env;
 
-  await guard('appliances online in SSM', 'your credentials need ssm:DescribeInstanceInformation', async () => {
-    const ids = [e.GHES_OPS_PRIMARY, e.GHES_OPS_REPLICA].filter((id): id is string => !!id?.trim());
-    const status = await deps.instances.pingStatus(ids);
-    for (const id of ids) {
-      const ping = status.get(id);
-      checks.push(
-        ping === 'Online'
-          ? { name: `appliance ${id} online in SSM`, ok: true, detail: 'PingStatus Online' }
-          : {
-              name: `appliance ${id} online in SSM`,
-              ok: false,
-              detail: ping ? `PingStatus ${ping}` : 'not registered with Systems Manager',
-              fix: ping
-                ? 'the SSM agent lost its connection: check the instance is running, its agent (systemctl status amazon-ssm-agent) and its route to the ssm, ssmmessages and ec2messages endpoints'
-                : 'give the instance a profile with AmazonSSMManagedInstanceCore, start the SSM agent, and give its subnet a route to SSM (NAT or the ssm, ssmmessages, ec2messages endpoints); docs/deploy.md',
-            },
-      );
-    }
-  });
+  await guard(
+    'appliances online in SSM',
+    'your credentials need ssm:DescribeInstanceInformation',
+    async () => {
+      const ids = [e.GHES_OPS_PRIMARY, e.GHES_OPS_REPLICA].filter((id): id is string => !!id?.trim());
+      const status = await deps.instances.pingStatus(ids);
+      for (const id of ids) {
+        const ping = status.get(id);
+        checks.push(
+          ping === 'Online'
+            ? { name: `appliance ${id} online in SSM`, ok: true, detail: 'PingStatus Online' }
+            : {
+                name: `appliance ${id} online in SSM`,
+                ok: false,
+                detail: ping ? `PingStatus ${ping}` : 'not registered with Systems Manager',
+                fix: ping
+                  ? 'the SSM agent lost its connection: check the instance is running, its agent (systemctl status amazon-ssm-agent) and its route to the ssm, ssmmessages and ec2messages endpoints'
+                  : 'give the instance a profile with AmazonSSMManagedInstanceCore, start the SSM agent, and give its subnet a route to SSM (NAT or the ssm, ssmmessages, ec2messages endpoints); docs/deploy.md',
+              },
+        );
+      }
+    },
+  );
 
   await guard('SecureStrings', 'your credentials need ssm:DescribeParameters', async () => {
     const needed = requiredSecrets(e);
@@ -191,30 +195,34 @@ export async function runDoctor(stage: string, region: string, deps: DoctorDeps)
   });
 
   if (e.GHES_OPS_SERVICE_DESK?.trim()) {
-    await guard('SES receipt rule set', 'your credentials need ses:DescribeActiveReceiptRuleSet', async () => {
-      const expected = `${stackName(stage)}-service-desk`;
-      const active = await deps.mail.activeRuleSet();
-      if ('unsupported' in active) {
-        checks.push({
-          name: 'SES receives mail in this region',
-          ok: false,
-          detail: `${region}: ${active.unsupported}`,
-          fix: 'SES email receiving exists only in some regions: deploy the stage in one of them (docs/deploy.md, "Email receiving regions")',
-        });
-        return;
-      }
-      checks.push({ name: 'SES receives mail in this region', ok: true, detail: region });
-      checks.push(
-        active.name === expected
-          ? { name: 'SES receipt rule set active', ok: true, detail: expected }
-          : {
-              name: 'SES receipt rule set active',
-              ok: false,
-              detail: active.name ? `the active rule set is ${active.name}` : 'no rule set is active',
-              fix: `aws ses set-active-receipt-rule-set --rule-set-name ${expected} --region ${region} (only one rule set is active per region: merge rules if ${active.name ?? 'another'} is still needed)`,
-            },
-      );
-    });
+    await guard(
+      'SES receipt rule set',
+      'your credentials need ses:DescribeActiveReceiptRuleSet',
+      async () => {
+        const expected = `${stackName(stage)}-service-desk`;
+        const active = await deps.mail.activeRuleSet();
+        if ('unsupported' in active) {
+          checks.push({
+            name: 'SES receives mail in this region',
+            ok: false,
+            detail: `${region}: ${active.unsupported}`,
+            fix: 'SES email receiving exists only in some regions: deploy the stage in one of them (docs/deploy.md, "Email receiving regions")',
+          });
+          return;
+        }
+        checks.push({ name: 'SES receives mail in this region', ok: true, detail: region });
+        checks.push(
+          active.name === expected
+            ? { name: 'SES receipt rule set active', ok: true, detail: expected }
+            : {
+                name: 'SES receipt rule set active',
+                ok: false,
+                detail: active.name ? `the active rule set is ${active.name}` : 'no rule set is active',
+                fix: `aws ses set-active-receipt-rule-set --rule-set-name ${expected} --region ${region} (only one rule set is active per region: merge rules if ${active.name ?? 'another'} is still needed)`,
+              },
+        );
+      },
+    );
   }
 
   await guard(
@@ -227,7 +235,11 @@ export async function runDoctor(stage: string, region: string, deps: DoctorDeps)
         const allowed = trusts && (await deps.schedules.allows(s.roleArn, action, s.targetArn));
         checks.push(
           trusts && allowed
-            ? { name: `schedule ${s.name}`, ok: true, detail: `${s.state}; its role may ${action} on its target` }
+            ? {
+                name: `schedule ${s.name}`,
+                ok: true,
+                detail: `${s.state}; its role may ${action} on its target`,
+              }
             : {
                 name: `schedule ${s.name}`,
                 ok: false,
@@ -241,40 +253,44 @@ export async function runDoctor(stage: string, region: string, deps: DoctorDeps)
     },
   );
 
-  await guard('GHES reachable from the functions', 'your credentials need lambda:InvokeFunction on the probe', async () => {
-    const res = await deps.functions.invokeProbe(probeName);
-    if ('error' in res) {
-      checks.push({
-        name: 'GHES reachable from the functions',
-        ok: false,
-        detail: `the probe failed: ${res.error}`,
-        fix: `read its log (/aws/lambda/${probeName}); in a VPC a timeout here means the subnets have no route to CloudWatch Logs or Lambda cannot create network interfaces`,
-      });
-      return;
-    }
-    if (res.output.probes.length === 0) {
-      checks.push({
-        name: 'GHES reachable from the functions',
-        ok: false,
-        detail: 'no GHES host is configured',
-        fix: 'set the ghesUrl (and primaryHost/replicaHost) params and redeploy',
-      });
-      return;
-    }
-    for (const p of res.output.probes) {
-      const reached = 'code' in p.result;
-      checks.push({
-        name: `https://${p.host}/status from the functions' network`,
-        ok: reached,
-        detail: describeProbe(p.result),
-        ...(reached
-          ? {}
-          : {
-              fix: 'allow HTTPS (443) from the vpcSecurityGroupIds to the appliance, check the subnets route to it and resolve its name (Route 53 private zone or VPC DNS); docs/deploy.md',
-            }),
-      });
-    }
-  });
+  await guard(
+    'GHES reachable from the functions',
+    'your credentials need lambda:InvokeFunction on the probe',
+    async () => {
+      const res = await deps.functions.invokeProbe(probeName);
+      if ('error' in res) {
+        checks.push({
+          name: 'GHES reachable from the functions',
+          ok: false,
+          detail: `the probe failed: ${res.error}`,
+          fix: `read its log (/aws/lambda/${probeName}); in a VPC a timeout here means the subnets have no route to CloudWatch Logs or Lambda cannot create network interfaces`,
+        });
+        return;
+      }
+      if (res.output.probes.length === 0) {
+        checks.push({
+          name: 'GHES reachable from the functions',
+          ok: false,
+          detail: 'no GHES host is configured',
+          fix: 'set the ghesUrl (and primaryHost/replicaHost) params and redeploy',
+        });
+        return;
+      }
+      for (const p of res.output.probes) {
+        const reached = 'code' in p.result;
+        checks.push({
+          name: `https://${p.host}/status from the functions' network`,
+          ok: reached,
+          detail: describeProbe(p.result),
+          ...(reached
+            ? {}
+            : {
+                fix: 'allow HTTPS (443) from the vpcSecurityGroupIds to the appliance, check the subnets route to it and resolve its name (Route 53 private zone or VPC DNS); docs/deploy.md',
+              }),
+        });
+      }
+    },
+  );
   return checks;
 }
 
@@ -293,6 +309,8 @@ export function formatChecklist(checks: Check[]): string {
     if (!c.ok && c.fix) lines.push(`       fix: ${c.fix}`);
   }
   const failed = checks.filter((c) => !c.ok).length;
-  lines.push(failed === 0 ? `all ${checks.length} checks passed` : `${failed} of ${checks.length} checks failed`);
+  lines.push(
+    failed === 0 ? `all ${checks.length} checks passed` : `${failed} of ${checks.length} checks failed`,
+  );
   return lines.join('\n');
 }

@@ -32,5 +32,7 @@ export function probeHosts(env: Record<string, string | undefined>): string[] {
 
 /** Probes each host; never throws (an unreachable host is `{ unreachable: why }`). */
 export async function probeGhes(hosts: string[], deps: Pick<Deps, 'http'>): Promise<ProbeOutput> {
-  return { probes: await Promise.all(hosts.map(async (host) => ({ host, result: await deps.http.status(host) }))) };
+  return {
+    probes: await Promise.all(hosts.map(async (host) => ({ host, result: await deps.http.status(host) }))),
+  };
 }

@@ -61,7 +61,8 @@ export async function redrive(
     );
   let event: unknown;
   if (opts.event !== undefined) {
-    const records = (opts.event as { Records?: { ses?: { mail?: { messageId?: unknown } } }[] } | null)?.Records;
+    const records = (opts.event as { Records?: { ses?: { mail?: { messageId?: unknown } } }[] } | null)
+      ?.Records;
     if (!Array.isArray(records) || records.length !== 1 || records[0]?.ses?.mail?.messageId !== messageId)
       throw new InputValidationError(
         [
