@@ -71,15 +71,24 @@ const trust = (service: string): string =>
     }),
   );
 
+const roleTrusting = (service: string) => ({
+  Role: {
+    RoleName: 'r',
+    Arn: SCHEDULE_ROLE,
+    Path: '/',
+    RoleId: 'AROA',
+    CreateDate: new Date(0),
+    AssumeRolePolicyDocument: trust(service),
+  },
+});
+
 function healthy(): void {
   for (const m of [lambda, ssm, ses, scheduler, iam, cfn]) m.reset();
   lambda.on(GetFunctionConfigurationCommand).resolves({ Environment: { Variables: ENV } });
-  lambda
-    .on(InvokeCommand, { FunctionName: PROBE })
-    .resolves({
-      StatusCode: 200,
-      Payload: payload({ probes: [{ host: 'ghes.example.com', result: { code: 200 } }] }),
-    });
+  lambda.on(InvokeCommand, { FunctionName: PROBE }).resolves({
+    StatusCode: 200,
+    Payload: payload({ probes: [{ host: 'ghes.example.com', result: { code: 200 } }] }),
+  });
   ssm.on(DescribeInstanceInformationCommand).resolves({
     InstanceInformationList: [
       { InstanceId: ENV.GHES_OPS_PRIMARY, PingStatus: 'Online' },
@@ -111,16 +120,7 @@ function healthy(): void {
   scheduler
     .on(GetScheduleCommand)
     .resolves({ Name: SCHEDULE, State: 'ENABLED', Target: { Arn: WATCH_ARN, RoleArn: SCHEDULE_ROLE } });
-  iam.on(GetRoleCommand).resolves({
-    Role: {
-      RoleName: 'r',
-      Arn: SCHEDULE_ROLE,
-      Path: '/',
-      RoleId: 'AROA',
-      CreateDate: new Date(0),
-      AssumeRolePolicyDocument: trust('scheduler.amazonaws.com'),
-    },
-  });
+  iam.on(GetRoleCommand).resolves(roleTrusting('scheduler.amazonaws.com'));
   iam.on(SimulatePrincipalPolicyCommand).resolves({
     EvaluationResults: [{ EvalActionName: 'lambda:InvokeFunction', EvalDecision: 'allowed' }],
   });
@@ -264,32 +264,21 @@ describe('ghes-ops aws doctor', () => {
   });
 
   it('fails when SES does not receive mail in the region', async () => {
-    ses
-      .on(DescribeActiveReceiptRuleSetCommand)
-      .rejects(
-        new SESServiceException({
-          name: 'InvalidAction',
-          $fault: 'client',
-          message: 'Unavailable Operation',
-          ...meta,
-        }),
-      );
+    ses.on(DescribeActiveReceiptRuleSetCommand).rejects(
+      new SESServiceException({
+        name: 'InvalidAction',
+        $fault: 'client',
+        message: 'Unavailable Operation',
+        ...meta,
+      }),
+    );
     const { code, out } = await doctor();
     expect(code).toBe(1);
     expect(failed(out, 'SES receives mail')).toMatch(/InvalidAction.*\n.*receiving regions/);
   });
 
   it("fails a schedule whose role does not trust the scheduler (the function's own Lambda role)", async () => {
-    iam.on(GetRoleCommand).resolves({
-      Role: {
-        RoleName: 'r',
-        Arn: SCHEDULE_ROLE,
-        Path: '/',
-        RoleId: 'AROA',
-        CreateDate: new Date(0),
-        AssumeRolePolicyDocument: trust('lambda.amazonaws.com'),
-      },
-    });
+    iam.on(GetRoleCommand).resolves(roleTrusting('lambda.amazonaws.com'));
     const { code, out } = await doctor();
     expect(code).toBe(1);
     expect(failed(out, `schedule ${SCHEDULE}`)).toMatch(/does not trust scheduler.amazonaws.com\n.*redeploy/);
