@@ -45,6 +45,11 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // osls loads local plugins with require(): CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['local/cli/**', 'bench/**', 'scripts/**', 'bin/**', 'local/start.ts'],
     rules: { 'no-console': 'off' },
   },

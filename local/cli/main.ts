@@ -14,6 +14,7 @@ import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
 import { APP_USAGE, appCommand } from './app.js';
 import { DESK_USAGE, deskCommand } from './desk.js';
+import { AWS_USAGE, awsCommand } from './aws.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,6 +31,7 @@ Usage:
                                      decide a failover waiting for approval (on the running local stack)
 ${APP_USAGE}
 ${DESK_USAGE}
+${AWS_USAGE}
   run failover ... [--approve|--reject] [--reason <text>]
                                      answer the failover's approval gate in this run
 
@@ -212,6 +214,8 @@ async function main(argv: string[]): Promise<number> {
         // `desk verify` runs the custom-email-verification workflow like `ghes-ops run`.
         run,
       });
+    case 'aws':
+      return awsCommand(rest, { out: (line) => console.log(line) });
     case 'start': {
       const { values } = parseArgs({
         args: rest,

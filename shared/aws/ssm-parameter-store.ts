@@ -7,13 +7,17 @@ import { isAwsError, maskedAwsError } from './aws-error.js';
 const sdk = () => import('@aws-sdk/client-ssm');
 
 /**
- * SSM Parameter Store. Secrets are SecureString parameters (encrypted with the account's
- * `aws/ssm` key unless the parameter says otherwise) and are always read decrypted. `put` without
+ * SSM Parameter Store. Secrets are SecureString parameters, encrypted with `keyId` (the deployment's
+ * customer-managed KMS key, `GHES_OPS_KMS_KEY_ID`) or else the account's `aws/ssm` key, and are
+ * always read decrypted. `put` without
  * overwrite is atomic in SSM: concurrent callers get `ParameterAlreadyExists`, so it doubles as a
  * lock. Values never appear in errors.
  */
 export class SsmParameterStore implements ParameterStore {
-  constructor(private readonly client: SSMClient) {}
+  constructor(
+    private readonly client: SSMClient,
+    private readonly opts: { keyId?: string } = {},
+  ) {}
 
   async get(name: string): Promise<string | undefined> {
     try {
@@ -34,6 +38,7 @@ export class SsmParameterStore implements ParameterStore {
           Name: name,
           Value: value,
           Type: opts.secure ? 'SecureString' : 'String',
+          ...(opts.secure && this.opts.keyId ? { KeyId: this.opts.keyId } : {}),
           Overwrite: opts.overwrite,
         }),
       );

@@ -22,7 +22,7 @@ export const ssmParameters: AdapterFactory<'params'> = async () => {
     import('./ssm-parameter-store.js'),
     ssmClient(),
   ]);
-  return new SsmParameterStore(client);
+  return new SsmParameterStore(client, { keyId: process.env.GHES_OPS_KMS_KEY_ID?.trim() || undefined });
 };
 
 export const sesMailer: AdapterFactory<'mailer'> = async () => {

@@ -66,6 +66,18 @@ describe('SsmParameterStore', () => {
     ]);
   });
 
+  it("encrypts SecureStrings with the deployment's KMS key when one is configured (never plain Strings)", async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    const key = 'arn:aws:kms:ap-northeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const store = new SsmParameterStore(new SSMClient({}), { keyId: key });
+    await store.put(NAME, SECRET, { secure: true, overwrite: true });
+    await store.put('/ghes-ops/lock/failover', 'exec-1', { secure: false, overwrite: false });
+    expect(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input)).toEqual([
+      { Name: NAME, Value: SECRET, Type: 'SecureString', KeyId: key, Overwrite: true },
+      { Name: '/ghes-ops/lock/failover', Value: 'exec-1', Type: 'String', Overwrite: false },
+    ]);
+  });
+
   it('maps ParameterAlreadyExists to our error (the lock is held)', async () => {
     ssm.on(PutParameterCommand).rejects(new SsmParameterAlreadyExists({ message: 'exists', ...meta }));
     const err = await failure(

@@ -29,6 +29,7 @@ interface Resource {
 }
 interface Template {
   Resources: Record<string, Resource>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
   Outputs?: Record<string, JsonObject>;
   Conditions?: Record<string, Json>;
 }
@@ -96,7 +97,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverTeardown: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   failoverNotify: ['ses:SendEmail'],
-  failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail'],
+  // Invoked asynchronously (EventBridge): its dead-letter queue.
+  failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail', 'sqs:SendMessage'],
   githubAppSetup: ['dynamodb:PutItem'],
   githubAppRedirect: ['dynamodb:DeleteItem', 'ssm:PutParameter'],
   githubAppWebhook: ['ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -110,6 +112,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ses:SendEmail',
     // A forwarded +verify mail resumes the waiting custom email verification.
     'states:SendTaskSuccess',
+    // Invoked asynchronously (SES): its dead-letter queue.
+    'sqs:SendMessage',
   ],
   serviceDeskHttp: [
     ...RECORDS_ACTIONS,
@@ -142,7 +146,15 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   actionsSyncStart: ['ssm:SendCommand'],
   actionsSyncCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   actionsSyncReport: ['ses:SendEmail', 'ssm:GetParameter'],
-  actionsSyncWatchUpgrade: ['ssm:GetParameter', 'ssm:PutParameter', 'states:StartExecution'],
+  // Invoked asynchronously (EventBridge Scheduler): its dead-letter queue.
+  actionsSyncWatchUpgrade: [
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'states:StartExecution',
+    'sqs:SendMessage',
+  ],
+  // The doctor's probe: HTTPS to GHES only.
+  deployProbe: [],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -154,6 +166,16 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'ssm:GetCommandInvocation',
   'ssm:CancelCommand',
   'elasticloadbalancing:DescribeTargetHealth',
+  // No resource types in the IAM reference: the task token is what limits them.
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  // Lambda's network interfaces in a VPC (describe actions), X-Ray writes.
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
   // Step Functions logging to CloudWatch Logs (vended log delivery), added by serverless-step-functions.
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
@@ -176,6 +198,13 @@ const VARIANT = {
   failoverTargetGroupArn:
     'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ghes/0123456789abcdef',
   failoverAlarmEnabled: 'true',
+  // Issue 13: the private-network deployment of the acceptance criteria, with the SSM output bucket
+  // and X-Ray.
+  vpcSubnetIds: 'subnet-0abc,subnet-0def',
+  vpcSecurityGroupIds: 'sg-0abc',
+  kmsKeyArn: 'arn:aws:kms:ap-northeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  commandOutputBucket: 'ghes-ops-command-output',
+  xrayTracing: 'true',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -203,13 +232,17 @@ function allStatements(template: Template): { where: string; statement: Statemen
   return found;
 }
 
-/** Evaluates `Fn::If` on a condition of the template (Fn::Not / Fn::Equals of literals only). */
+/** Evaluates `Fn::If` on a condition of the template (Fn::Not / Fn::Equals of literals or parameters). */
 function conditionTrue(template: Template, name: string): boolean {
+  const value = (node: Json | undefined): Json | undefined => {
+    const ref = (node as JsonObject | null)?.Ref;
+    return typeof ref === 'string' && template.Parameters?.[ref] ? template.Parameters[ref].Default! : node;
+  };
   const evaluate = (node: Json): boolean => {
     const o = node as JsonObject;
     if (o['Fn::Not']) return !evaluate((o['Fn::Not'] as Json[])[0]!);
     if (o['Fn::Equals']) {
-      const [a, b] = o['Fn::Equals'] as Json[];
+      const [a, b] = (o['Fn::Equals'] as Json[]).map(value);
       return JSON.stringify(a) === JSON.stringify(b);
     }
     throw new Error(`cannot evaluate condition ${JSON.stringify(node)}`);
@@ -471,9 +504,10 @@ describe('IAM', () => {
     }
   });
 
-  it('denies with a wildcard only to enforce TLS, on the deployment and service-desk mail buckets', () => {
+  it('denies with a wildcard only to enforce TLS, on the deployment, access-log and service-desk mail buckets', () => {
     const denies = allStatements(template).filter(({ statement }) => statement.Effect === 'Deny');
     expect(denies.map(({ where }) => where.split('.')[0]).sort()).toEqual([
+      'AccessLogsBucketPolicy',
       'ServerlessDeploymentBucketPolicy',
       'ServiceDeskMailBucketPolicy',
     ]);
@@ -558,14 +592,20 @@ describe('IAM', () => {
     // The replication step runs on the replica only; without one, on no instance at all.
     const replicaIf = { 'Fn::If': ['HasReplica', instance(''), { Ref: 'AWS::NoValue' }] };
     expect(sendResources(template, 'supportBundleAttachReplication')).toEqual([doc, replicaIf]);
-    expect(template.Conditions?.HasReplica).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    // Decided at deploy time on a template parameter whose default is the param (no constant condition).
+    const hasReplica = { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ReplicaInstanceId' }, ''] }] };
+    expect(template.Conditions?.HasReplica).toEqual(hasReplica);
+    expect(template.Parameters?.ReplicaInstanceId).toMatchObject({ Type: 'String', Default: '' });
+    expect(conditionTrue(template, 'HasReplica')).toBe(false);
+    // With commandOutputBucket set, SendCommand is also authorized against that bucket.
     expect(sendResources(variantTemplate, 'supportBundleAttachReplication')).toEqual([
       doc,
       { 'Fn::If': ['HasReplica', instance(VARIANT.replicaInstanceId), { Ref: 'AWS::NoValue' }] },
+      { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${VARIANT.commandOutputBucket}` },
     ]);
-    expect(variantTemplate.Conditions?.HasReplica).toEqual({
-      'Fn::Not': [{ 'Fn::Equals': [VARIANT.replicaInstanceId, ''] }],
-    });
+    expect(variantTemplate.Conditions?.HasReplica).toEqual(hasReplica);
+    expect(variantTemplate.Parameters?.ReplicaInstanceId?.Default).toBe(VARIANT.replicaInstanceId);
+    expect(conditionTrue(variantTemplate, 'HasReplica')).toBe(true);
   });
 
   it('lets the notify step send email only from the sender identity (and configuration set)', () => {
@@ -582,8 +622,9 @@ describe('IAM', () => {
       'Fn::If': ['HasSesConfigurationSet', expect.anything(), { Ref: 'AWS::NoValue' }],
     });
     expect(variantTemplate.Conditions?.HasSesConfigurationSet).toEqual({
-      'Fn::Not': [{ 'Fn::Equals': [VARIANT.sesConfigurationSet, ''] }],
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SesConfigurationSet' }, ''] }],
     });
+    expect(variantTemplate.Parameters?.SesConfigurationSet?.Default).toBe(VARIANT.sesConfigurationSet);
   });
 
   it.each([
@@ -630,10 +671,10 @@ describe('state machine', () => {
     );
   });
 
-  it('logs errors only, without execution data, to its own log group', () => {
+  it('logs every transition, without execution data, to its own log group', () => {
     const sm = template.Resources.SupportBundleStateMachine!;
     expect(sm.Properties.LoggingConfiguration).toEqual({
-      Level: 'ERROR',
+      Level: 'ALL',
       IncludeExecutionData: false,
       Destinations: [
         {
@@ -738,6 +779,7 @@ describe('failover', () => {
           doc,
           instance(DEFAULT_PRIMARY),
           { 'Fn::If': ['HasReplica', instance(VARIANT.replicaInstanceId), { Ref: 'AWS::NoValue' }] },
+          { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${VARIANT.commandOutputBucket}` },
         ],
       });
     }
@@ -765,12 +807,15 @@ describe('failover', () => {
       {
         Effect: 'Allow',
         Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-        Resource: [VARIANT.failoverTargetGroupArn],
+        Resource: [{ Ref: 'FailoverTargetGroupArn' }],
       },
     ]);
-    expect(actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverCheckTraffic')))).toEqual(
-      [...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort(),
-    );
+    // (X-Ray writes are on in the variant: every role has them.)
+    expect(
+      actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverCheckTraffic'))).filter(
+        (a) => !a.startsWith('xray:'),
+      ),
+    ).toEqual([...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort());
   });
 
   it('keeps the lock, anti-flapping and approval parameters to the steps that need them', () => {
@@ -783,11 +828,8 @@ describe('failover', () => {
     expect(statementsWith(template, 'failoverRequestApproval', 'ssm:PutParameter')[0]!.Resource).toEqual([
       param('approvals/*'),
     ]);
-    expect(statementsWith(template, 'failoverApprovalLink', 'states:SendTaskSuccess')[0]!.Resource).toEqual([
-      {
-        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${STAGE}-failover`,
-      },
-    ]);
+    // No resource types for SendTaskSuccess/Failure in the IAM reference: "*" (the token limits them).
+    expect(statementsWith(template, 'failoverApprovalLink', 'states:SendTaskSuccess')[0]!.Resource).toBe('*');
   });
 
   it('starts an unplanned failover with approval on the primary health alarm, disabled by default', () => {
@@ -939,7 +981,7 @@ describe('custom email verification (issue 5)', () => {
   const statementsWith = (key: string, action: string): Statement[] =>
     roleStatements(template, roleLogicalId(key)).filter((s) => asArray(s.Action).includes(action));
 
-  it('is the STANDARD state machine of the ASL file, logging errors only without execution data', () => {
+  it('is the STANDARD state machine of the ASL file, logging every transition without execution data', () => {
     const sm = template.Resources.CustomEmailVerificationStateMachine!;
     expect(sm.Type).toBe('AWS::StepFunctions::StateMachine');
     expect(sm.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-custom-email-verification`);
@@ -949,7 +991,7 @@ describe('custom email verification (issue 5)', () => {
       withoutJsonPathQueryLanguage(expectedDefinition(functionKeys, CUSTOM_EMAIL_ASL_FILE)),
     );
     expect(sm.Properties.LoggingConfiguration).toEqual({
-      Level: 'ERROR',
+      Level: 'ALL',
       IncludeExecutionData: false,
       Destinations: [
         {
@@ -977,7 +1019,7 @@ describe('custom email verification (issue 5)', () => {
         'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${STAGE}-custom-email-verification:*`,
       },
     ]);
-    expect(statementsWith('serviceDeskReceive', 'states:SendTaskSuccess')[0]!.Resource).toEqual([machine]);
+    expect(statementsWith('serviceDeskReceive', 'states:SendTaskSuccess')[0]!.Resource).toBe('*');
     expect(statementsWith('serviceDeskHttp', 'states:StartExecution')[0]!.Resource).toEqual([machine]);
     for (const key of ['customEmailStart', 'customEmailSend', 'customEmailCheck', 'customEmailFinish']) {
       const env = (template.Resources[functionLogicalId(key)]!.Properties.Environment as JsonObject)
@@ -993,4 +1035,350 @@ describe('custom email verification (issue 5)', () => {
       .filter((k) => k.includes('/custom-email/'));
     expect(routes).toEqual(['POST /service-desk/custom-email/{project}/verify']);
   });
+});
+
+describe('deployable in a private network (issue 13)', () => {
+  const KEY = VARIANT.kmsKeyArn;
+  const fnOf = (t: Template, key: string): Resource => t.Resources[functionLogicalId(key)]!;
+  const ofType = (t: Template, type: string): [string, Resource][] =>
+    Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+  const hardening = (yamlDoc.toJS() as { custom: { hardening: { ghesCallers: string[] } } }).custom.hardening;
+
+  /**
+   * The functions that open connections to GHES, derived from what they are: their wiring uses an
+   * adapter that calls GHES (appliance HTTPS, the REST API, service desk tickets), or their role
+   * reaches the GitHub App's credentials (whose only use is acting as the app on GHES).
+   */
+  const GHES_ADAPTERS = new Set(['http', 'ghesApi', 'tickets']);
+  let derivedCallers: string[];
+  beforeAll(async () => {
+    derivedCallers = [];
+    for (const key of functionKeys) {
+      const file = join(PROJECT_DIR, config.functions[key]!.handler.replace(/\.handler$/, '.ts'));
+      const { handler } = (await import(file)) as { handler: { wiring: readonly string[] } };
+      const appCredentials = JSON.stringify(roleStatements(template, roleLogicalId(key))).includes(
+        '/github-app/credentials/',
+      );
+      if (handler.wiring.some((a) => GHES_ADAPTERS.has(a)) || appCredentials) derivedCallers.push(key);
+    }
+  }, 60_000);
+
+  it('lists in custom.hardening.ghesCallers exactly the functions whose wiring or role calls GHES', () => {
+    expect([...hardening.ghesCallers].sort()).toEqual([...derivedCallers].sort());
+    // The customer's SMTP server is on the internet, not GHES: the custom email send stays outside.
+    expect(derivedCallers).not.toContain('customEmailSend');
+    expect(derivedCallers).toContain('deployProbe');
+  });
+
+  it('runs exactly the GHES-calling functions in the VPC subnets when the params are set, and none by default', () => {
+    for (const key of functionKeys) {
+      expect({ key, vpc: fnOf(template, key).Properties.VpcConfig }).toEqual({ key, vpc: undefined });
+      const vpc = fnOf(variantTemplate, key).Properties.VpcConfig;
+      expect({ key, vpc }).toEqual({
+        key,
+        vpc: derivedCallers.includes(key)
+          ? { SubnetIds: { Ref: 'VpcSubnetIds' }, SecurityGroupIds: { Ref: 'VpcSecurityGroupIds' } }
+          : undefined,
+      });
+    }
+    expect(variantTemplate.Parameters?.VpcSubnetIds).toMatchObject({
+      Type: 'List<AWS::EC2::Subnet::Id>',
+      Default: VARIANT.vpcSubnetIds,
+    });
+    expect(variantTemplate.Parameters?.VpcSecurityGroupIds).toMatchObject({
+      Type: 'List<AWS::EC2::SecurityGroup::Id>',
+      Default: VARIANT.vpcSecurityGroupIds,
+    });
+    expect(template.Parameters?.VpcSubnetIds).toBeUndefined();
+  });
+
+  it('lets only the VPC functions manage network interfaces, in the configured subnets and groups', () => {
+    const ec2 = (t: Template, key: string): Statement[] =>
+      roleStatements(t, roleLogicalId(key)).filter((s) =>
+        asArray(s.Action).some((a) => a.startsWith('ec2:') && a !== 'ec2:StopInstances'),
+      );
+    const arn = (what: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${what}`,
+    });
+    for (const key of functionKeys) {
+      expect({ key, ec2: ec2(template, key) }).toEqual({ key, ec2: [] });
+      if (!derivedCallers.includes(key)) {
+        expect({ key, ec2: ec2(variantTemplate, key) }).toEqual({ key, ec2: [] });
+        continue;
+      }
+      expect(ec2(variantTemplate, key)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ec2:CreateNetworkInterface'],
+          Resource: [
+            arn('network-interface/*'),
+            arn('subnet/subnet-0abc'),
+            arn('subnet/subnet-0def'),
+            arn('security-group/sg-0abc'),
+          ],
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          Resource: [arn('network-interface/*')],
+        },
+        { Effect: 'Allow', Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], Resource: '*' },
+      ]);
+    }
+  });
+
+  /** Functions invoked asynchronously: targets of schedules, EventBridge rules and SES Lambda actions. */
+  const asyncFunctions = (t: Template): string[] => {
+    const ids = new Set<string>();
+    const lambda = (arn: Json | undefined): void => {
+      const id = ((arn as JsonObject | undefined)?.['Fn::GetAtt'] as string[] | undefined)?.[0];
+      if (id && t.Resources[id]?.Type === 'AWS::Lambda::Function') ids.add(id);
+    };
+    for (const [, r] of ofType(t, 'AWS::Scheduler::Schedule'))
+      lambda((r.Properties.Target as JsonObject).Arn);
+    for (const [, r] of ofType(t, 'AWS::Events::Rule'))
+      for (const target of r.Properties.Targets as JsonObject[]) lambda(target.Arn);
+    for (const [, r] of ofType(t, 'AWS::SES::ReceiptRule'))
+      for (const action of (r.Properties.Rule as JsonObject).Actions as JsonObject[])
+        if (action.LambdaAction && (action.LambdaAction as JsonObject).InvocationType === 'Event')
+          lambda((action.LambdaAction as JsonObject).FunctionArn);
+    return functionKeys.filter((k) => ids.has(functionLogicalId(k)));
+  };
+
+  it('gives every asynchronously invoked function a dead-letter queue (14 days), sendable by its role only, with an alarm', () => {
+    for (const t of [template, variantTemplate]) {
+      const keys = asyncFunctions(t);
+      // (New scheduled or event-driven functions join this list by themselves.)
+      expect(keys).toEqual(
+        expect.arrayContaining(['actionsSyncWatchUpgrade', 'failoverExecutionEnded', 'serviceDeskReceive']),
+      );
+      for (const key of functionKeys) {
+        const dlq = fnOf(t, key).Properties.DeadLetterConfig as JsonObject | undefined;
+        if (!keys.includes(key)) {
+          expect({ key, dlq }).toEqual({ key, dlq: undefined });
+          continue;
+        }
+        const queueId = `${upperFirst(key)}DeadLetterQueue`;
+        expect(dlq).toEqual({ TargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+        const queue = t.Resources[queueId]!;
+        expect(queue.Type).toBe('AWS::SQS::Queue');
+        expect(queue.Properties).toMatchObject({
+          QueueName: `${SERVICE}-${STAGE}-${key}-dlq`,
+          MessageRetentionPeriod: 1209600,
+        });
+        const senders = allStatements(t).filter(({ statement }) =>
+          asArray(statement.Action).includes('sqs:SendMessage'),
+        );
+        expect(
+          senders
+            .filter(({ statement }) => JSON.stringify(statement.Resource).includes(`"${queueId}"`))
+            .map(({ where }) => where.split('.')[0]),
+        ).toEqual([roleLogicalId(key)]);
+        const alarm = t.Resources[`${upperFirst(key)}DeadLetterAlarm`]!;
+        expect(alarm.Properties).toMatchObject({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+        });
+      }
+    }
+  });
+
+  it('alarms on failed or timed-out executions of every state machine, to a topic mailed to the alarm addresses', () => {
+    for (const t of [template, variantTemplate]) {
+      const machines = ofType(t, 'AWS::StepFunctions::StateMachine');
+      expect(machines.length).toBeGreaterThanOrEqual(4);
+      for (const [id] of machines) {
+        const alarm = t.Resources[`${id}FailedAlarm`]!;
+        expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+        const metrics = alarm.Properties.Metrics as JsonObject[];
+        expect(
+          metrics.map((m) => ((m.MetricStat as JsonObject | undefined)?.Metric as JsonObject)?.MetricName),
+        ).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut', undefined]);
+        for (const m of metrics.slice(0, 2))
+          expect(((m.MetricStat as JsonObject).Metric as JsonObject).Dimensions).toEqual([
+            { Name: 'StateMachineArn', Value: { Ref: id } },
+          ]);
+        expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      }
+      expect(t.Resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
+      expect(t.Resources.AlarmTopicSubscription0?.Properties).toEqual({
+        TopicArn: { Ref: 'AlarmTopic' },
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      });
+    }
+  });
+
+  it('gives every schedule a role that trusts the scheduler and may invoke only its target', () => {
+    for (const t of [template, variantTemplate]) {
+      const schedules = ofType(t, 'AWS::Scheduler::Schedule');
+      expect(schedules.length).toBeGreaterThanOrEqual(3);
+      for (const [id, s] of schedules) {
+        const target = s.Properties.Target as JsonObject;
+        const roleId = ((target.RoleArn as JsonObject)['Fn::GetAtt'] as string[])[0]!;
+        const role = t.Resources[roleId]!;
+        const trust = (role.Properties.AssumeRolePolicyDocument as JsonObject)
+          .Statement as unknown as Statement[];
+        expect({ id, principals: trust.map((st) => st.Principal) }).toEqual({
+          id,
+          principals: [{ Service: 'scheduler.amazonaws.com' }],
+        });
+        const statements = roleStatements(t, roleId);
+        expect(statements).toHaveLength(1);
+        expect(asArray(statements[0]!.Action)).toEqual([
+          JSON.stringify(target.Arn).includes('StateMachine')
+            ? 'states:StartExecution'
+            : 'lambda:InvokeFunction',
+        ]);
+        expect(asArray(statements[0]!.Resource as Json)).toEqual([target.Arn]);
+      }
+    }
+  });
+
+  it('encrypts every log group, queue, topic, table and bucket with the KMS key when it is set (none by default)', () => {
+    const encryptedWith = (t: Template): Record<string, Json | undefined> => {
+      const out: Record<string, Json | undefined> = {};
+      for (const [id, r] of Object.entries(t.Resources)) {
+        const p = r.Properties ?? {};
+        if (r.Type === 'AWS::Logs::LogGroup') out[id] = p.KmsKeyId;
+        else if (r.Type === 'AWS::SQS::Queue' || r.Type === 'AWS::SNS::Topic') out[id] = p.KmsMasterKeyId;
+        else if (r.Type === 'AWS::DynamoDB::Table')
+          out[id] = (p.SSESpecification as JsonObject | undefined)?.KMSMasterKeyId;
+        else if (r.Type === 'AWS::S3::Bucket')
+          out[id] = (
+            ((p.BucketEncryption as JsonObject).ServerSideEncryptionConfiguration as JsonObject[])[0]!
+              .ServerSideEncryptionByDefault as JsonObject
+          ).KMSMasterKeyID;
+      }
+      return out;
+    };
+    const withKey = encryptedWith(variantTemplate);
+    expect(Object.keys(withKey).length).toBeGreaterThan(45);
+    for (const [id, key] of Object.entries(withKey))
+      // S3 delivers server access logs only to SSE-S3 buckets.
+      expect({ id, key }).toEqual({ id, key: id === 'AccessLogsBucket' ? undefined : KEY });
+    for (const [id, key] of Object.entries(encryptedWith(template)))
+      expect({ id, key }).toEqual({ id, key: undefined });
+    expect(variantTemplate.Resources.RecordsTable!.Properties.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: KEY,
+    });
+    // SecureStrings the functions write use the key.
+    for (const key of functionKeys)
+      expect(
+        ((fnOf(variantTemplate, key).Properties.Environment as JsonObject).Variables as JsonObject)
+          .GHES_OPS_KMS_KEY_ID,
+      ).toBe(KEY);
+  });
+
+  it('grants each function role exactly the kms: actions its permissions imply, on the key only', () => {
+    const NEEDS: Record<string, string[]> = {
+      'ssm:GetParameter': ['kms:Decrypt'],
+      'ssm:PutParameter': ['kms:Encrypt'],
+      's3:GetObject': ['kms:Decrypt'],
+      's3:PutObject': ['kms:GenerateDataKey'],
+      'sqs:SendMessage': ['kms:GenerateDataKey', 'kms:Decrypt'],
+    };
+    for (const key of functionKeys) {
+      const statements = roleStatements(variantTemplate, roleLogicalId(key));
+      const others = actionsOf(statements).filter((a) => !a.startsWith('kms:'));
+      const expected = [...new Set(others.flatMap((a) => NEEDS[a] ?? []))].sort();
+      const kms = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
+      expect({ key, kms }).toEqual({
+        key,
+        kms: expected.length === 0 ? [] : [{ Effect: 'Allow', Action: expected, Resource: [KEY] }],
+      });
+      expect(
+        roleStatements(template, roleLogicalId(key)).filter((s) =>
+          asArray(s.Action).some((a) => a.startsWith('kms:')),
+        ),
+      ).toEqual([]);
+    }
+    expect(
+      actionsOf(roleStatements(variantTemplate, 'ServiceDeskReceiveRole')).filter((a) =>
+        a.startsWith('kms:'),
+      ),
+    ).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('keeps audit records: state machines log ALL without execution data, HTTP API access log, versioned and logged mail bucket, private deployment bucket', () => {
+    for (const [id, sm] of ofType(template, 'AWS::StepFunctions::StateMachine'))
+      expect({ id, logging: sm.Properties.LoggingConfiguration }).toMatchObject({
+        id,
+        logging: { Level: 'ALL', IncludeExecutionData: false },
+      });
+    const stage = template.Resources.HttpApiStage!.Properties.AccessLogSettings as JsonObject;
+    expect(stage.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    // Route keys, never raw paths (unsubscribe keys and execution names are in them).
+    expect(stage.Format).toContain('$context.routeKey');
+    expect(stage.Format).not.toContain('$context.path');
+    const mail = template.Resources.ServiceDeskMailBucket!.Properties;
+    expect(mail.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(mail.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: 'AccessLogsBucket' },
+      LogFilePrefix: 'service-desk-mail/',
+    });
+    expect(template.Resources.ServerlessDeploymentBucket!.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    // X-Ray only when xrayTracing is "true".
+    for (const [id, sm] of ofType(variantTemplate, 'AWS::StepFunctions::StateMachine'))
+      expect({ id, tracing: sm.Properties.TracingConfiguration }).toEqual({ id, tracing: { Enabled: true } });
+    for (const key of functionKeys) {
+      expect(fnOf(variantTemplate, key).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fnOf(template, key).Properties.TracingConfig).toBeUndefined();
+    }
+    expect(variantTemplate.Parameters?.FailoverTargetGroupArn?.Default).toBe(VARIANT.failoverTargetGroupArn);
+  });
+
+  /** cfn-lint (AWS's template linter, on the development machines): findings by rule. */
+  const cfnLint = (t: Template, name: string): Map<string, number> => {
+    const file = join(extractDir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(t));
+    const run = spawnSync('cfn-lint', ['--format', 'parseable', file], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect({ cfnLint: run.error?.message }).toEqual({ cfnLint: undefined });
+    const rules = new Map<string, number>();
+    for (const line of run.stdout.split('\n').filter(Boolean)) {
+      const rule = line.split(':')[5] ?? line;
+      rules.set(rule, (rules.get(rule) ?? 0) + 1);
+    }
+    return rules;
+  };
+
+  it('passes cfn-lint with no error: only the generator warnings listed in docs/deploy.md', () => {
+    const deployMd = readFileSync(join(PROJECT_DIR, 'docs', 'deploy.md'), 'utf8');
+    for (const [name, t, allowed] of [
+      ['default', template, ['W3005']],
+      // W1030: the example ids of the acceptance criteria are shorter than real ones (sg-0abc).
+      ['private-network', variantTemplate, ['W3005', 'W1030']],
+    ] as const) {
+      const rules = cfnLint(t, name);
+      const found = [...rules.keys()].sort();
+      expect({ name, errors: found.filter((r) => r.startsWith('E')) }).toEqual({ name, errors: [] });
+      expect({ name, unexpected: found.filter((r) => !(allowed as readonly string[]).includes(r)) }).toEqual({
+        name,
+        unexpected: [],
+      });
+      for (const rule of found)
+        expect({ rule, documented: deployMd.includes(rule) }).toEqual({ rule, documented: true });
+    }
+  }, 240_000);
 });
