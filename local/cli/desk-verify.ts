@@ -3,6 +3,7 @@ import { requireDeskProject } from '../../shared/service-desk/custom-email/setti
 import { PATTERNS } from '../../shared/validate.js';
 import { STATE_MACHINE, parseVerificationRequest } from '../../shared/service-desk/custom-email/workflow.js';
 import type { LocalConfig } from '../config.js';
+import { runningStack, runOnStack } from './stack-client.js';
 
 /**
  * `ghes-ops desk verify <project> [--by <email>] [--strict]`: runs the custom-email-verification
@@ -10,6 +11,8 @@ import type { LocalConfig } from '../config.js';
  * (the local service desk and, on the sandbox, the simulated mail provider of the `mail-*`
  * scenario start for it). `--by` defaults to the first configured notify address, or else the
  * project's first owner, that is a plain address (`ops@localhost` is not: no dot in the domain).
+ * With a stack running (`ghes-ops start`), the verification runs there, with that stack's desk,
+ * mail provider and settings, which this command never rewrites.
  */
 export const DESK_VERIFY_USAGE = `  ghes-ops desk verify <project> [--by <email>] [--strict] [--scenario <mail-...>] [--time-scale <n>]
                                      verify the project's custom email address (runs the workflow here)`;
@@ -18,6 +21,8 @@ export interface VerifyCliDeps {
   loadConfig: (file?: string) => Promise<LocalConfig>;
   /** `ghes-ops run <args>` (main.ts): runs a workflow in-process, prints it, returns the exit code. */
   run?: (args: string[]) => Promise<number>;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
 }
 
 class VerifyUsageError extends Error {
@@ -56,6 +61,24 @@ export async function verifyCommand(args: string[], deps: VerifyCliDeps): Promis
     triggeredBy: by,
     ...(values.strict ? { strict: true } : {}),
   });
+  const stack = await runningStack(config);
+  if (stack) {
+    const out = deps.out ?? ((l: string) => console.log(l));
+    const err = deps.err ?? ((l: string) => console.error(l));
+    if (values.scenario !== undefined || values['time-scale'] !== undefined)
+      throw new VerifyUsageError(
+        `desk verify: a stack is running at ${stack}; it verifies with its own scenario and time scale. Stop it to pass --scenario or --time-scale.`,
+      );
+    const done = await runOnStack(stack, STATE_MACHINE, input, err);
+    if (done.status === 'SUCCEEDED') {
+      out(JSON.stringify(done.output, null, 2));
+      return 0;
+    }
+    err(
+      `${done.name} ${done.status}${done.error ? `: ${done.error}` : ''}${done.cause ? `: ${done.cause}` : ''}`,
+    );
+    return 1;
+  }
   const passed: string[] = [];
   for (const key of ['config', 'scenario', 'time-scale', 'name'] as const) {
     const v = values[key];

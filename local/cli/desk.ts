@@ -12,6 +12,7 @@ import {
 import type { LocalConfig } from '../config.js';
 import { localParams } from './app.js';
 import { DESK_VERIFY_USAGE, verifyCommand } from './desk-verify.js';
+import { runningStack, stackUrl } from './stack-client.js';
 
 /**
  * `ghes-ops desk ...`: the service desk from the command line. `desk email` manages a project's
@@ -29,7 +30,11 @@ export const DESK_USAGE = `  ghes-ops desk email set <project> --address <addr> 
                                      delete the settings, the password and the verification state
   ghes-ops desk email enable|disable <project>
                                      answer from the custom address (only once verified), or stop
-${DESK_VERIFY_USAGE}`;
+${DESK_VERIFY_USAGE}
+  ghes-ops desk replay [--id <request or SES message id>]...
+                                     re-ingest the failed spool on the running stack (idempotent);
+                                     the stack also retries it at every start
+  ghes-ops desk spools [--json]      what the running stack holds: accepted and not yet handled, failed`;
 
 const PASSWORD_ENV = 'GHES_OPS_SMTP_PASSWORD';
 
@@ -63,15 +68,81 @@ export async function deskCommand(args: string[], loadConfig: ConfigLoader, io: 
       case 'email':
         return await emailCommand(rest, loadConfig, io);
       case 'verify':
-        return await verifyCommand(rest, { loadConfig, ...(io.run ? { run: io.run } : {}) });
+        return await verifyCommand(rest, {
+          loadConfig,
+          out: io.out,
+          err: io.err,
+          ...(io.run ? { run: io.run } : {}),
+        });
+      case 'replay':
+      case 'spools':
+        return await spoolCommand(group, rest, loadConfig, io);
       default:
-        throw new DeskUsageError(`desk: which command? email or verify.\n\n${DESK_USAGE}`);
+        throw new DeskUsageError(`desk: which command? email, verify, replay or spools.\n\n${DESK_USAGE}`);
     }
   } catch (e) {
     if (!(e instanceof GhesOpsError)) throw e;
     io.err(`ghes-ops: ${e.name}: ${e.message}`);
     return 1;
   }
+}
+
+/** `desk replay` and `desk spools`: the running stack's spools, through its management API. */
+async function spoolCommand(
+  cmd: 'replay' | 'spools',
+  args: string[],
+  loadConfig: ConfigLoader,
+  io: DeskCliIo,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      id: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      config: { type: 'string', short: 'c' },
+    },
+  });
+  const config = await loadConfig(values.config);
+  const url = await runningStack(config);
+  if (!url) {
+    io.err(
+      `ghes-ops: no stack answers at ${stackUrl(config)}. Start it (npm start): at start it re-ingests what was accepted and not handled, and retries the failed spool (${config.local.stateDir}/failed). In AWS, replay a dead letter with ghes-ops aws redrive <s3-key>.`,
+    );
+    return 1;
+  }
+  if (cmd === 'spools') {
+    const s = (await (await fetch(`${url}/desk/spools`)).json()) as {
+      incoming: string[];
+      failed: { requestId: string; messageIds: string[]; error: string }[];
+    };
+    if (values.json) io.out(JSON.stringify(s, null, 2));
+    else {
+      io.out(`incoming (accepted, not yet handled): ${s.incoming.length}`);
+      for (const id of s.incoming) io.out(`  ${id}`);
+      io.out(`failed (after the retries): ${s.failed.length}`);
+      for (const f of s.failed) io.out(`  ${f.requestId}  mail ${f.messageIds.join(', ')}  ${f.error}`);
+    }
+    return 0;
+  }
+  const res = await fetch(`${url}/desk/replay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(values.id ? { ids: values.id } : {}),
+  });
+  const body = (await res.json()) as { failed?: string[]; error?: string };
+  if (!res.ok) {
+    io.err(`ghes-ops: ${body.error ?? `HTTP ${res.status}`}`);
+    return 1;
+  }
+  const n = body.failed?.length ?? 0;
+  io.out(
+    n
+      ? `replaying ${n} failed message(s): ${body.failed!.join(', ')} (a message that was already handled makes no second ticket)`
+      : values.id
+        ? `nothing in the failed spool matches ${values.id.join(', ')}`
+        : 'the failed spool is empty',
+  );
+  return 0;
 }
 
 /** `--password`, `--password=...`, `--smtp-password`...: a secret on the command line. */

@@ -11,6 +11,13 @@ export interface FunctionInvoker {
 
 const EMAIL = /^[^\s@<>,"]+@[^\s@<>,"]+\.[^\s@<>,"]+$/;
 
+type SesRecord = { ses?: { mail?: { messageId?: unknown } } };
+function sesRecords(event: unknown): SesRecord[] | undefined {
+  if (!event || typeof event !== 'object') return undefined;
+  const records: unknown = (event as Record<string, unknown>).Records;
+  return Array.isArray(records) ? (records as SesRecord[]) : undefined;
+}
+
 export interface RedriveOptions {
   /** Envelope recipient (default: the desk address of the deployed configuration). */
   recipient?: string;
@@ -60,9 +67,8 @@ export async function redrive(
     );
   let event: unknown;
   if (opts.event !== undefined) {
-    const records = (opts.event as { Records?: { ses?: { mail?: { messageId?: unknown } } }[] } | null)
-      ?.Records;
-    if (!Array.isArray(records) || records.length !== 1 || records[0]?.ses?.mail?.messageId !== messageId)
+    const records = sesRecords(opts.event);
+    if (!records || records.length !== 1 || records[0]?.ses?.mail?.messageId !== messageId)
       throw new InputValidationError(
         [
           {

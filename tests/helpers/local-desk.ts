@@ -1,5 +1,6 @@
 import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import {
+  deskManagementRoutes,
   defaultDeskSettings,
   LocalServiceDesk,
   type LocalDeskOptions,
@@ -23,7 +24,7 @@ export interface TestDesk {
  * ephemeral port, a sandbox GHES, the HTTP API through the functions), in memory.
  */
 export async function testDesk(
-  opts: Pick<LocalDeskOptions, 'onOutcome' | 'verdicts'> & {
+  opts: Pick<LocalDeskOptions, 'onOutcome' | 'verdicts' | 'retryFailedAfterMs'> & {
     settings?: (s: LocalDeskSettings) => void;
     scenario?: string;
   } = {},
@@ -42,8 +43,12 @@ export async function testDesk(
     settings,
     ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
     ...(opts.verdicts ? { verdicts: opts.verdicts } : {}),
+    ...(opts.retryFailedAfterMs !== undefined ? { retryFailedAfterMs: opts.retryFailedAfterMs } : {}),
   });
   await desk.start();
+  deskManagementRoutes(http, desk);
+  // CLI commands find the stack where the config says it listens.
+  world.config.local.http.port = Number(new URL(url).port);
   return {
     world,
     desk,
