@@ -158,7 +158,8 @@ export async function runDoctor(stage: string, region: string, deps: DoctorDeps)
   await guard('SecureStrings', 'your credentials need ssm:DescribeParameters', async () => {
     const needed = requiredSecrets(e);
     const names = [...new Set(needed.flatMap((n) => n.alternatives.flat()))];
-    const found = names.length > 0 ? await deps.parameters.describe(names) : new Map<string, ParameterMetadata>();
+    const found =
+      names.length > 0 ? await deps.parameters.describe(names) : new Map<string, ParameterMetadata>();
     const key = e.GHES_OPS_KMS_KEY_ID?.trim();
     for (const need of needed) {
       const complete = need.alternatives.find((group) => group.every((n) => found.has(n)));
