@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,12 +28,23 @@ export function testWorld(
   config.local.timeScale = overrides.timeScale ?? 0.001;
   config.local.scenario = overrides.scenario ?? 'healthy';
   overrides.config?.(config);
-  return createLocalWorld({ root: ROOT, config, inMemory: true });
+  const world = createLocalWorld({ root: ROOT, config, inMemory: true });
+  worlds.push(world);
+  return world;
 }
+
+// Functions an event started (the execution-ended rule, async invocations) finish before the test
+// file's environment goes away.
+const worlds: LocalWorld[] = [];
+afterAll(async () => {
+  for (const w of worlds.splice(0)) await w.bus.settled();
+});
 
 /** Starts an execution and waits for its end. */
 export async function runWorkflow(world: LocalWorld, key: string, input: unknown, name?: string) {
   const { executionArn } = await world.engine.startExecution(key, input, name);
   const result = await world.engine.waitForExecution(executionArn);
+  // The EventBridge rules of the execution's end (e.g. failoverExecutionEnded) have run too.
+  await world.bus.settled();
   return { executionArn, result, history: world.engine.getExecutionHistory(executionArn) };
 }
