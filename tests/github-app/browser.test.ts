@@ -1,17 +1,18 @@
 /**
- * The whole manifest flow in a real browser: headless Debian Chromium driven by playwright-core
- * (no browser download), against the local stack's routes and the sandbox GHES. Screenshots of
- * every page go to test-artifacts/github-app/ (gitignored). `.ci/run` installs chromium when missing.
+ * The whole manifest flow in a real browser: headless Chromium from the npm registry
+ * (@sparticuz/chromium ships the binary inside the package, so `npm install` brings it on a machine
+ * with no system browser) driven by playwright-core, against the local stack's routes and the
+ * sandbox GHES. Screenshots of every page go to test-artifacts/github-app/ (gitignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser } from 'playwright-core';
 import { signWebhook } from '../../local/sandbox/ghes/apps.js';
 import { appStack, filesUnder, type AppStack } from '../helpers/github-app.js';
 import { ROOT } from '../helpers/local-world.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-artifacts', 'github-app');
 
 let browser: Browser;
@@ -20,9 +21,10 @@ let stack: AppStack;
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await sparticuz.executablePath(),
     headless: true,
     args: [
+      ...sparticuz.args,
       '--no-sandbox',
       '--disable-background-networking',
       '--disable-component-update',
