@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import { githubAppConfigFromEnv, type GithubAppConfig } from './github-app/config.js';
+import { runbookFromEnv, type RunbookSettings } from './runbook/settings.js';
 
 /**
  * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
@@ -32,6 +33,8 @@ export interface Config {
   stateMachines: Record<string, string>;
   /** The GitHub App on GHES (issue 6); absent when GHES_OPS_GHES_URL is not set. */
   githubApp?: GithubAppConfig;
+  /** Where the runbook workflows look (TLS hostname, backup host, Jira prefix list): shared/runbook/settings.ts. */
+  runbook?: RunbookSettings;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -78,5 +81,6 @@ export function configFromEnv(env: Env = process.env): Config {
     parameterPrefix: env.GHES_OPS_PARAMETER_PREFIX ?? '/ghes-ops',
     stateMachines,
     ...(env.GHES_OPS_GHES_URL?.trim() ? { githubApp: githubAppConfigFromEnv(env) } : {}),
+    runbook: runbookFromEnv(env),
   };
 }

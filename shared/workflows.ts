@@ -322,6 +322,68 @@ export const WORKFLOWS: WorkflowInfo[] = [
       UnauthenticatedFrom: 'unauthenticated_from (strict): the From is not authenticated by SPF/DKIM/DMARC',
     },
   },
+  {
+    key: 'jira-prefix-list',
+    title: 'Jira Cloud prefix list',
+    description:
+      "Fetches Atlassian's published IP ranges, keeps the configured products and direction (IPv4 and IPv6 to separate lists), skips when the syncToken is unchanged, diffs against the managed prefix list and applies with ModifyManagedPrefixList (CurrentVersion, at most 100 changes per call, MaxEntries grown first). Dry run; a change removing more than a share of a list waits for approval. Emails what was found and done.",
+    inputs: [
+      {
+        name: 'products',
+        type: 'string[]',
+        required: false,
+        description: 'Atlassian products to allow (default ["jira"])',
+      },
+      {
+        name: 'directions',
+        type: '("egress" | "ingress")[]',
+        required: false,
+        description: 'default ["egress"]: the addresses Jira Cloud connects from',
+      },
+      {
+        name: 'dryRun',
+        type: 'boolean',
+        required: false,
+        description: 'plan and mail only, change nothing (default false)',
+      },
+      {
+        name: 'force',
+        type: 'boolean',
+        required: false,
+        description: 'compare even when the syncToken is unchanged (default false)',
+      },
+      {
+        name: 'maxRemovalPercent',
+        type: 'integer',
+        required: false,
+        description: 'a change removing more than this % of a list needs approval (default 25)',
+      },
+      {
+        name: 'approve',
+        type: 'string',
+        required: false,
+        description: 'the change id from an approval mail: applies exactly that change',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+      { name: 'reason', type: 'string', required: false, description: 'one line for the email' },
+    ],
+    example: { dryRun: true },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing was read or changed',
+      ConfigError: 'the prefix list is not configured (jiraPrefixListId)',
+      IpRangesFetchFailed: 'the ranges could not be fetched (network, HTTP status); nothing changed',
+      IpRangesInvalid:
+        'the ranges document was refused (format, or it would empty the list); nothing changed',
+      PrefixListUnusable: 'the list is missing, of the wrong address family, or a modification failed',
+      PrefixListVersionMismatch: 'somebody else changed the list (CurrentVersion); run again',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

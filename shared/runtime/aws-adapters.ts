@@ -21,7 +21,10 @@ export type AdapterKey =
   | 'rawMail'
   | 'tickets'
   | 'smtpSubmission'
-  | 'records';
+  | 'records'
+  | 'tlsProbe'
+  | 'ipRanges'
+  | 'prefixLists';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
 export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
@@ -37,6 +40,9 @@ export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'tickets',
   'smtpSubmission',
   'records',
+  'tlsProbe',
+  'ipRanges',
+  'prefixLists',
 ];
 
 export interface FactoryContext {

@@ -46,6 +46,7 @@ const SERVICE = 'ghes-ops';
 const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
 const FAILOVER_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'failover.asl.json');
 const CUSTOM_EMAIL_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'custom-email-verification.asl.json');
+const RUNBOOK_MACHINES = [['jira-prefix-list', 'JiraPrefixListStateMachine', 'jiraPrefixList']] as const;
 
 /** Function key -> what its role may do besides writing to its own log group. */
 /** The service desk's record store: one DynamoDB table, item-level actions only. */
@@ -143,6 +144,15 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   actionsSyncCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   actionsSyncReport: ['ses:SendEmail', 'ssm:GetParameter'],
   actionsSyncWatchUpgrade: ['ssm:GetParameter', 'ssm:PutParameter', 'states:StartExecution'],
+  jiraPrefixListValidate: [],
+  jiraPrefixListPlan: ['ec2:DescribeManagedPrefixLists', 'ec2:GetManagedPrefixListEntries'],
+  jiraPrefixListApply: [
+    'ec2:DescribeManagedPrefixLists',
+    'ec2:GetManagedPrefixListEntries',
+    'ec2:ModifyManagedPrefixList',
+    'ec2:CreateTags',
+  ],
+  jiraPrefixListNotify: ['ses:SendEmail'],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -163,6 +173,8 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // Reads the prefix lists' version, MaxEntries, state and tags.
+  'ec2:DescribeManagedPrefixLists',
 ]);
 
 const DEFAULT_PRIMARY = 'i-00000000000000000';
@@ -176,6 +188,8 @@ const VARIANT = {
   failoverTargetGroupArn:
     'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ghes/0123456789abcdef',
   failoverAlarmEnabled: 'true',
+  jiraPrefixListIdIpv6: 'pl-0fedcba9876543210',
+  jiraScheduleEnabled: 'true',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -411,6 +425,7 @@ describe('functions', () => {
       ...taskStates(deployedDefinition(template)),
       ...taskStates(deployedDefinition(template, 'FailoverStateMachine')),
       ...taskStates(deployedDefinition(template, 'CustomEmailVerificationStateMachine')),
+      ...RUNBOOK_MACHINES.flatMap(([, id]) => taskStates(deployedDefinition(template, id))),
     ];
     for (const [state, task] of tasks) {
       const logicalId = invokedLogicalId(task);
@@ -593,6 +608,9 @@ describe('IAM', () => {
       'CustomEmailVerificationStateMachineRole',
       () => functionKeys.filter((k) => k.startsWith('customEmail')),
     ],
+    ...RUNBOOK_MACHINES.map(
+      ([, id, prefix]) => [`${id}Role`, () => functionKeys.filter((k) => k.startsWith(prefix))] as const,
+    ),
   ])('lets %s invoke only its own functions', (roleId, keys) => {
     const statements = roleStatements(template, roleId);
     const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
@@ -992,5 +1010,116 @@ describe('custom email verification (issue 5)', () => {
       .map((r) => r.Properties.RouteKey as string)
       .filter((k) => k.includes('/custom-email/'));
     expect(routes).toEqual(['POST /service-desk/custom-email/{project}/verify']);
+  });
+});
+
+describe('runbook workflows (issue 17)', () => {
+  const schedulesOf = (t: Template, id: string): Resource[] =>
+    Object.values(t.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Scheduler::Schedule' &&
+        JSON.stringify((r.Properties.Target as JsonObject | undefined)?.Arn) === JSON.stringify({ Ref: id }),
+    );
+
+  it.each(RUNBOOK_MACHINES)(
+    '%s is the STANDARD state machine of its ASL file, logging errors only, every function used',
+    (key, id, prefix) => {
+      const sm = template.Resources[id]!;
+      expect(sm.Type).toBe('AWS::StepFunctions::StateMachine');
+      expect(sm.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-${key}`);
+      expect(sm.Properties.StateMachineType).toBe('STANDARD');
+      const deployed = deployedDefinition(template, id);
+      expect(withoutJsonPathQueryLanguage(deployed)).toEqual(
+        withoutJsonPathQueryLanguage(
+          expectedDefinition(functionKeys, join(PROJECT_DIR, 'statemachines', `${key}.asl.json`)),
+        ),
+      );
+      const invoked = new Set(taskStates(deployed).map(([, s]) => invokedLogicalId(s)));
+      expect([...invoked].sort()).toEqual(
+        functionKeys
+          .filter((k) => k.startsWith(prefix))
+          .map(functionLogicalId)
+          .sort(),
+      );
+      expect(sm.Properties.LoggingConfiguration).toEqual({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [`${id}LogGroup`, 'Arn'] } } },
+        ],
+      });
+      // Every Lambda Task retries the Lambda service errors like the other workflows.
+      for (const [state, task] of taskStates(deployed)) {
+        const retry = (task.Retry as JsonObject[])[0]!;
+        expect({ state, errors: retry.ErrorEquals }).toEqual({
+          state,
+          errors: expect.arrayContaining([
+            'Lambda.ServiceException',
+            'Lambda.TooManyRequestsException',
+            'Lambda.SdkClientException',
+          ]),
+        });
+      }
+      // One schedule, disabled by default, enabled by its param.
+      const [schedule] = schedulesOf(template, id);
+      expect(schedulesOf(template, id)).toHaveLength(1);
+      expect(schedule!.Properties.State).toBe('DISABLED');
+      expect(schedule!.Properties.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
+    },
+  );
+
+  it('runs the Jira schedule with the dry-run setting, enabled only by jiraScheduleEnabled', () => {
+    const [schedule] = schedulesOf(template, 'JiraPrefixListStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      reason: 'daily schedule',
+      dryRun: false,
+    });
+    expect(schedulesOf(variantTemplate, 'JiraPrefixListStateMachine')[0]!.Properties.State).toBe('ENABLED');
+  });
+
+  it('lets the Jira steps read and change only the configured prefix lists, and tag them with one key', () => {
+    const list = (id: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:prefix-list/${id}`,
+    });
+    const lists = (v6: string): Json[] => [
+      list('pl-00000000000000000'),
+      { 'Fn::If': ['HasJiraPrefixListIpv6', list(v6), { Ref: 'AWS::NoValue' }] },
+    ];
+    const statementsWith = (t: Template, key: string, action: string): Statement[] =>
+      roleStatements(t, roleLogicalId(key)).filter((s) => asArray(s.Action).includes(action));
+    expect(statementsWith(variantTemplate, 'jiraPrefixListApply', 'ec2:ModifyManagedPrefixList')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:GetManagedPrefixListEntries', 'ec2:ModifyManagedPrefixList'],
+        Resource: lists(VARIANT.jiraPrefixListIdIpv6),
+      },
+    ]);
+    expect(statementsWith(variantTemplate, 'jiraPrefixListPlan', 'ec2:GetManagedPrefixListEntries')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:GetManagedPrefixListEntries'],
+        Resource: lists(VARIANT.jiraPrefixListIdIpv6),
+      },
+    ]);
+    expect(statementsWith(template, 'jiraPrefixListApply', 'ec2:CreateTags')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: lists(''),
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['ghes-ops:atlassian-sync-token'] } },
+      },
+    ]);
+    expect(variantTemplate.Conditions?.HasJiraPrefixListIpv6).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [VARIANT.jiraPrefixListIdIpv6, ''] }],
+    });
+    // Only the validate step gets the settings; the input cannot name another list.
+    const env = (
+      template.Resources.JiraPrefixListValidateLambdaFunction!.Properties.Environment as JsonObject
+    ).Variables as JsonObject;
+    expect(env).toMatchObject({
+      GHES_OPS_JIRA_PREFIX_LIST_ID: 'pl-00000000000000000',
+      GHES_OPS_JIRA_PREFIX_LIST_ID_IPV6: '',
+      GHES_OPS_JIRA_RANGES_URL: 'https://ip-ranges.atlassian.com/',
+    });
   });
 });

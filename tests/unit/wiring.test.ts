@@ -59,6 +59,10 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   tickets: undefined,
   smtpSubmission: undefined,
   records: /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem)$/,
+  tlsProbe: undefined,
+  ipRanges: undefined,
+  prefixLists:
+    /^ec2:(DescribeManagedPrefixLists|GetManagedPrefixListEntries|ModifyManagedPrefixList|CreateTags)$/,
 };
 
 type Json = Record<string, unknown>;
