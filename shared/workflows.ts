@@ -384,6 +384,71 @@ export const WORKFLOWS: WorkflowInfo[] = [
       MailDeliveryFailed: 'the email could not be sent',
     },
   },
+  {
+    key: 'tls-certificate',
+    title: 'TLS certificate upkeep',
+    description:
+      "Reads the certificate GHES serves (a TLS handshake: expiry, names, issuer, chain) and the appliance's ACME state (ghe-ssl-acme -s); warns, and when ACME is enabled and renewal is due renews with ghe-ssl-acme -e in the maintenance window and confirms the new certificate is served. The recovery GitHub Support gave (ghe-ssl-acme -x, then -e -v) runs only when approved (recovery: true). Emails what was found, the appliance output and the served chain.",
+    inputs: [
+      {
+        name: 'warnDays',
+        type: 'integer',
+        required: false,
+        description: 'warn from this many days before expiry (default 30)',
+      },
+      {
+        name: 'renewDays',
+        type: 'integer',
+        required: false,
+        description: 'renew with ACME from this many days (default 20)',
+      },
+      {
+        name: 'criticalDays',
+        type: 'integer',
+        required: false,
+        description: 'fail the execution from this many days when not renewed (default 7)',
+      },
+      {
+        name: 'renew',
+        type: 'boolean',
+        required: false,
+        description: 'renew when due and ACME is enabled (default true; false: report only)',
+      },
+      {
+        name: 'maintenanceWindow',
+        type: 'string',
+        required: false,
+        description: 'UTC hours renewals may run in, e.g. "02:00-05:00" (default: any time)',
+      },
+      {
+        name: 'recovery',
+        type: 'boolean',
+        required: false,
+        description: 'approve the second attempt: ghe-ssl-acme -x then ghe-ssl-acme -e -v',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+    ],
+    example: { maintenanceWindow: '02:00-05:00' },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing was read',
+      ConfigError: 'the hostname is not configured (tlsHostname)',
+      TlsHandshakeFailed: 'no certificate could be read (GHES down, no network path)',
+      ApplianceUnreachable: 'the appliance could not be reached for ghe-ssl-acme',
+      CertificateExpired: 'the served certificate has expired and was not renewed',
+      CertificateExpiresSoon: 'the certificate is within criticalDays of expiry and was not renewed',
+      CertificateHostnameMismatch:
+        'the served certificate is not valid for the hostname; nothing was renewed',
+      AcmeRenewalFailed:
+        'ghe-ssl-acme failed (output in the mail); run with recovery: true to approve -x then -e -v',
+      CertificateNotReplaced: 'the renewal exited 0 but the old certificate is still served',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

@@ -22,6 +22,15 @@ export const ALLOWED_PROGRAMS = new Set([
   'file',
   'uname',
   'cat',
+  // Runbook workflows (issue 17): TLS via ACME, backup health (read-only checks).
+  'ghe-ssl-acme',
+  'ghe-backup-healthcheck',
+  'ghe-host-check',
+  'ls',
+  'readlink',
+  'find',
+  'stat',
+  'df',
 ]);
 
 export interface ApplianceCommand {

@@ -46,7 +46,10 @@ const SERVICE = 'ghes-ops';
 const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
 const FAILOVER_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'failover.asl.json');
 const CUSTOM_EMAIL_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'custom-email-verification.asl.json');
-const RUNBOOK_MACHINES = [['jira-prefix-list', 'JiraPrefixListStateMachine', 'jiraPrefixList']] as const;
+const RUNBOOK_MACHINES = [
+  ['jira-prefix-list', 'JiraPrefixListStateMachine', 'jiraPrefixList'],
+  ['tls-certificate', 'TlsCertificateStateMachine', 'tlsCertificate'],
+] as const;
 
 /** Function key -> what its role may do besides writing to its own log group. */
 /** The service desk's record store: one DynamoDB table, item-level actions only. */
@@ -153,6 +156,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:CreateTags',
   ],
   jiraPrefixListNotify: ['ses:SendEmail'],
+  tlsCertificateValidate: [],
+  tlsCertificateInspect: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateRenew: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateCheckRenewal: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateNotify: ['ses:SendEmail'],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -190,6 +198,7 @@ const VARIANT = {
   failoverAlarmEnabled: 'true',
   jiraPrefixListIdIpv6: 'pl-0fedcba9876543210',
   jiraScheduleEnabled: 'true',
+  tlsScheduleEnabled: 'true',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -567,7 +576,12 @@ describe('IAM', () => {
       roleStatements(t, roleLogicalId(key))
         .filter((s) => asArray(s.Action).includes('ssm:SendCommand'))
         .flatMap((s) => asArray(s.Resource as Json | Json[]));
-    for (const key of ['supportBundleStart', 'supportBundleCheck']) {
+    for (const key of [
+      'supportBundleStart',
+      'supportBundleCheck',
+      'tlsCertificateInspect',
+      'tlsCertificateRenew',
+    ]) {
       expect(sendResources(template, key)).toEqual([doc, instance(DEFAULT_PRIMARY)]);
     }
     // The replication step runs on the replica only; without one, on no instance at all.
@@ -1067,6 +1081,23 @@ describe('runbook workflows (issue 17)', () => {
       expect(schedule!.Properties.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
     },
   );
+
+  it('runs the TLS schedule with the maintenance window param, and gives only the validate step the hostname', () => {
+    const [schedule] = schedulesOf(template, 'TlsCertificateStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      maintenanceWindow: '',
+    });
+    expect(schedulesOf(variantTemplate, 'TlsCertificateStateMachine')[0]!.Properties.State).toBe('ENABLED');
+    const env = (key: string): JsonObject =>
+      (template.Resources[functionLogicalId(key)]!.Properties.Environment as JsonObject)
+        .Variables as JsonObject;
+    expect(env('tlsCertificateValidate')).toMatchObject({
+      GHES_OPS_TLS_HOSTNAME: 'github.example.com',
+      GHES_OPS_TLS_CONNECT_HOST: '',
+      GHES_OPS_TLS_PORT: '443',
+    });
+    expect(env('tlsCertificateInspect').GHES_OPS_TLS_HOSTNAME).toBeUndefined();
+  });
 
   it('runs the Jira schedule with the dry-run setting, enabled only by jiraScheduleEnabled', () => {
     const [schedule] = schedulesOf(template, 'JiraPrefixListStateMachine');

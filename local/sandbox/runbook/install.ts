@@ -11,6 +11,7 @@ import {
   sandboxRangesDocument,
 } from './atlassian.js';
 import type { RunbookScenario } from './scenarios.js';
+import { SandboxTls, tlsScenario } from './tls.js';
 
 /** The sandbox's syncToken of Atlassian's document (unchanged, changed). */
 export const SANDBOX_SYNC_TOKENS = { unchanged: 1764370000, changed: 1764450000 };
@@ -19,6 +20,7 @@ export interface RunbookSandbox {
   deps: Pick<Deps, 'ipRanges' | 'prefixLists' | 'tlsProbe'>;
   prefixLists?: SandboxPrefixLists;
   rangesServer?: SandboxRangesServer;
+  tls?: SandboxTls;
   close(): Promise<void>;
 }
 
@@ -78,9 +80,14 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
     }
   }
   const fetcher = new FetchIpRanges();
+  const hostname = config.runbook?.tls?.hostname ?? 'github.sandbox.localhost';
+  const tls = new SandboxTls(hostname, tlsScenario(on, hostname), () => sandbox.clock.now());
+  sandbox.registerCommand(tls.command(), { replace: true });
+  const probe = new NodeTlsProbe();
   return {
     prefixLists,
     rangesServer,
+    tls,
     deps: {
       // The production fetch, against the loopback server standing in for the configured URL.
       ipRanges: {
@@ -90,8 +97,15 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
         },
       },
       prefixLists,
-      tlsProbe: new NodeTlsProbe(),
+      // The production handshake, against the appliance's HTTPS endpoint on loopback.
+      tlsProbe: {
+        probe: async (target) =>
+          probe.probe({ ...target, connectHost: '127.0.0.1', port: await tls.start() }),
+      },
     },
-    close: () => rangesServer.close(),
+    close: async () => {
+      await rangesServer.close();
+      await tls.close();
+    },
   };
 }
