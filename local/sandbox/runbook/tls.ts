@@ -112,7 +112,8 @@ export class SandboxTls {
    * `-e` and `-x` messages are plausible, not GitHub's exact text.
    */
   command(): CommandSpec {
-    const tls = this;
+    const { state, hostname } = this;
+    const install = (): boolean => this.install();
     return {
       name: 'ghe-ssl-acme',
       description:
@@ -127,7 +128,7 @@ export class SandboxTls {
           );
           return 1;
         }
-        const s = tls.state;
+        const s = state;
         if (flags.has('-s')) {
           ctx.print(
             'SSL enabled:           true',
@@ -152,16 +153,16 @@ export class SandboxTls {
           return 0;
         }
         const verbose = flags.has('-v');
-        ctx.print(`Requesting a certificate from Let's Encrypt for ${tls.hostname} ...`);
+        ctx.print(`Requesting a certificate from Let's Encrypt for ${hostname} ...`);
         if (verbose)
           ctx.print(
             `  | Registering the ACME account ...`,
-            `  | Serving the http-01 challenge on http://${tls.hostname}/.well-known/acme-challenge/`,
+            `  | Serving the http-01 challenge on http://${hostname}/.well-known/acme-challenge/`,
           );
         yield 60;
         if (s.renewalFails) {
           ctx.printErr(
-            `Error: ACME http-01 challenge for ${tls.hostname} failed: Let's Encrypt could not connect to ${tls.hostname}:80 (Timeout during connect (likely firewall problem)).`,
+            `Error: ACME http-01 challenge for ${hostname} failed: Let's Encrypt could not connect to ${hostname}:80 (Timeout during connect (likely firewall problem)).`,
             'The certificate was not changed.',
           );
           return 1;
@@ -170,11 +171,11 @@ export class SandboxTls {
         s.cleared = false;
         ctx.print('Certificate issued; applying the configuration ...');
         yield 30;
-        if (!tls.install()) {
+        if (!install()) {
           ctx.printErr('Error: the HTTPS endpoint is not running; the certificate could not be installed.');
           return 1;
         }
-        ctx.print(`Success: the Let's Encrypt certificate for ${tls.hostname} is installed.`);
+        ctx.print(`Success: the Let's Encrypt certificate for ${hostname} is installed.`);
         return 0;
       },
     };
