@@ -449,6 +449,51 @@ export const WORKFLOWS: WorkflowInfo[] = [
       MailDeliveryFailed: 'the email could not be sent',
     },
   },
+  {
+    key: 'backup-health',
+    title: 'Backup health',
+    description:
+      'Checks GHES backups read-only: for backup-utils, on its host, the newest complete snapshot (current), incomplete markers, a stale in-progress lock, disk use and ghe-host-check; for the built-in backup service, on the primary, the latest backup log, the in-progress marker and ghe-backup-healthcheck where the version has it. Emails what was found and what to do; a problem fails the execution.',
+    inputs: [
+      {
+        name: 'maxAgeHours',
+        type: 'integer',
+        required: false,
+        description: 'alert when the newest complete backup is older (default 26)',
+      },
+      {
+        name: 'staleLockHours',
+        type: 'integer',
+        required: false,
+        description: 'an in-progress lock older than this is stale (default 6)',
+      },
+      {
+        name: 'diskPercent',
+        type: 'integer',
+        required: false,
+        description: 'alert at this disk use of the backup volume (default 90)',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+    ],
+    example: { maxAgeHours: 26 },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing ran',
+      ConfigError: 'the backup mode or host is not configured (backupMode, backupHost)',
+      ApplianceUnreachable: 'the backup host or the appliance could not be reached',
+      BackupStale: 'no complete backup newer than maxAgeHours',
+      BackupIncomplete: 'the newest snapshot is incomplete (Snapshot incomplete. Some steps failed)',
+      BackupLockStale: 'an old in-progress lock blocks every later backup',
+      BackupDiskFull: 'the backup volume is at or above diskPercent',
+      BackupHostCheckFailed: 'ghe-host-check failed on the backup host',
+      BackupFailed: 'the built-in service reports a failed backup or health check',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

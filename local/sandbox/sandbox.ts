@@ -246,6 +246,12 @@ export class Sandbox {
     this.instance.orgs.set(org, new Set(owners));
   }
 
+  /** Adds a host that is not a GHES node (e.g. the backup-utils host), reachable like the appliances. */
+  addHost(name: string): void {
+    if (this.nodeMap.has(name)) throw new Error(`the sandbox already has a host named ${name}`);
+    this.nodeMap.set(name, createAppliance(name, 'standalone', DEFAULT_GHES_VERSION));
+  }
+
   /** Adds a command to every appliance (later work: actions-sync, ...). */
   registerCommand(
     name: string,

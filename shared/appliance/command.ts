@@ -31,6 +31,7 @@ export const ALLOWED_PROGRAMS = new Set([
   'find',
   'stat',
   'df',
+  'tail',
 ]);
 
 export interface ApplianceCommand {

@@ -49,6 +49,7 @@ const CUSTOM_EMAIL_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'custom-email-v
 const RUNBOOK_MACHINES = [
   ['jira-prefix-list', 'JiraPrefixListStateMachine', 'jiraPrefixList'],
   ['tls-certificate', 'TlsCertificateStateMachine', 'tlsCertificate'],
+  ['backup-health', 'BackupHealthStateMachine', 'backupHealth'],
 ] as const;
 
 /** Function key -> what its role may do besides writing to its own log group. */
@@ -161,6 +162,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   tlsCertificateRenew: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   tlsCertificateCheckRenewal: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   tlsCertificateNotify: ['ses:SendEmail'],
+  backupHealthValidate: [],
+  backupHealthCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  backupHealthNotify: ['ses:SendEmail'],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -199,6 +203,7 @@ const VARIANT = {
   jiraPrefixListIdIpv6: 'pl-0fedcba9876543210',
   jiraScheduleEnabled: 'true',
   tlsScheduleEnabled: 'true',
+  backupHost: 'i-0123456789abcdef2',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -1097,6 +1102,28 @@ describe('runbook workflows (issue 17)', () => {
       GHES_OPS_TLS_PORT: '443',
     });
     expect(env('tlsCertificateInspect').GHES_OPS_TLS_HOSTNAME).toBeUndefined();
+  });
+
+  it('lets the backup check send commands to the primary and, when configured, the backup host only', () => {
+    const doc = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript' };
+    const instance = (id: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/${id}`,
+    });
+    const send = (t: Template): Json[] =>
+      roleStatements(t, 'BackupHealthCheckRole')
+        .filter((s) => asArray(s.Action).includes('ssm:SendCommand'))
+        .flatMap((s) => asArray(s.Resource as Json | Json[]));
+    expect(send(variantTemplate)).toEqual([
+      doc,
+      instance(DEFAULT_PRIMARY),
+      { 'Fn::If': ['HasBackupHost', instance(VARIANT.backupHost), { Ref: 'AWS::NoValue' }] },
+    ]);
+    expect(template.Conditions?.HasBackupHost).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    const [schedule] = schedulesOf(template, 'BackupHealthStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      maxAgeHours: 26,
+      diskPercent: 90,
+    });
   });
 
   it('runs the Jira schedule with the dry-run setting, enabled only by jiraScheduleEnabled', () => {

@@ -1,5 +1,6 @@
 import type { Config } from '../../../shared/config.js';
 import { ConfigError } from '../../../shared/errors.js';
+import { DEFAULT_BACKUP_DATA_DIR } from '../../../shared/runbook/settings.js';
 import type { Deps } from '../../../shared/runtime/deps.js';
 import { FetchIpRanges } from '../../../shared/network/fetch-ip-ranges.js';
 import { NodeTlsProbe } from '../../../shared/tls/node-tls-probe.js';
@@ -12,6 +13,7 @@ import {
 } from './atlassian.js';
 import type { RunbookScenario } from './scenarios.js';
 import { SandboxTls, tlsScenario } from './tls.js';
+import { SandboxBackups } from './backup.js';
 
 /** The sandbox's syncToken of Atlassian's document (unchanged, changed). */
 export const SANDBOX_SYNC_TOKENS = { unchanged: 1764370000, changed: 1764450000 };
@@ -21,6 +23,7 @@ export interface RunbookSandbox {
   prefixLists?: SandboxPrefixLists;
   rangesServer?: SandboxRangesServer;
   tls?: SandboxTls;
+  backups?: SandboxBackups;
   close(): Promise<void>;
 }
 
@@ -84,7 +87,13 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
   const tls = new SandboxTls(hostname, tlsScenario(on, hostname), () => sandbox.clock.now());
   sandbox.registerCommand(tls.command(), { replace: true });
   const probe = new NodeTlsProbe();
+  const backup = config.runbook?.backup;
+  const backupHost = backup?.host ?? 'ghe-backup';
+  const backups = sandbox.applianceNames.includes(backupHost)
+    ? undefined
+    : SandboxBackups.install(sandbox, backupHost, backup?.dataDir ?? DEFAULT_BACKUP_DATA_DIR, on);
   return {
+    ...(backups ? { backups } : {}),
     prefixLists,
     rangesServer,
     tls,
