@@ -84,7 +84,8 @@ export class SandboxBackups {
   }
 
   commands(): CommandSpec[] {
-    const backups = this;
+    const { symlinks, disk, sandbox } = this;
+    const children = (ctx: CommandContext, dir: string): string[] => this.children(ctx, dir);
     const missing = (ctx: CommandContext, prog: string, path: string): number => {
       ctx.printErr(`${prog}: cannot access '${path}': No such file or directory`);
       return prog === 'ls' ? 2 : 1;
@@ -95,7 +96,7 @@ export class SandboxBackups {
         description: 'ls -1 DIR over the host file map.',
         run(ctx) {
           const dir = ctx.args.filter((a) => !a.startsWith('-'))[0] ?? '/';
-          const names = backups.children(ctx, dir);
+          const names = children(ctx, dir);
           if (!names.length) return missing(ctx, 'ls', dir);
           ctx.print(...names);
           return 0;
@@ -106,7 +107,7 @@ export class SandboxBackups {
         description: 'readlink PATH (sandbox symlinks).',
         run(ctx) {
           const path = ctx.args.filter((a) => !a.startsWith('-'))[0] ?? '';
-          const target = backups.symlinks.get(`${ctx.node.name}:${path}`);
+          const target = symlinks.get(`${ctx.node.name}:${path}`);
           if (target === undefined) return 1;
           ctx.print(target);
           return 0;
@@ -127,7 +128,7 @@ export class SandboxBackups {
                 p.endsWith(`/${name}`),
             )
             .sort();
-          if (!backups.children(ctx, dir).length) return missing(ctx, 'find', dir);
+          if (!children(ctx, dir).length) return missing(ctx, 'find', dir);
           if (hits.length) ctx.print(...hits);
           return 0;
         },
@@ -136,7 +137,7 @@ export class SandboxBackups {
         name: 'df',
         description: "df -P PATH: one filesystem per host, the scenario's use.",
         run(ctx) {
-          const used = backups.disk.get(ctx.node.name) ?? 35;
+          const used = disk.get(ctx.node.name) ?? 35;
           const total = 524_288_000;
           const u = Math.round((total * used) / 100);
           ctx.print(
@@ -179,7 +180,7 @@ export class SandboxBackups {
         name: 'ghe-host-check',
         description: 'backup-utils: check the connection to the appliance.',
         run(ctx) {
-          const primary = backups.sandbox.applianceNames[0]!;
+          const primary = sandbox.applianceNames[0]!;
           ctx.print(`Connect ${primary}:122 OK (v3.17.2)`);
           return 0;
         },
