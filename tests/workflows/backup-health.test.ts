@@ -37,12 +37,12 @@ describe('backup-health workflow (real ASL, local engine, sandbox backup-utils h
   });
 
   it.each([
-    ['backup-stale', 'BackupStale', /30 hours old, more than 26/, /cron job/],
+    ['backup-stale', 'BackupStale', /30(\.\d)? hours old, more than 26/, /cron job/],
     ['backup-incomplete', 'BackupIncomplete', /is incomplete/, /remove the incomplete snapshot/],
     [
       'backup-stale-lock',
       'BackupLockStale',
-      /in-progress is 9 hours old/,
+      /in-progress is 9(\.\d)? hours old/,
       /remove \/data\/backup-utils\/data\/in-progress/,
     ],
     ['backup-disk-full', 'BackupDiskFull', /94% full/, /GHE_NUM_SNAPSHOTS/],
