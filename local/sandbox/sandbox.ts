@@ -147,7 +147,7 @@ export class Sandbox {
   statusCode(name: string): StatusCode {
     this.sync();
     const node = this.nodeMap.get(name);
-    if (!node || !node.up) return 'unreachable';
+    if (!node || !node.up || this.plainHosts.has(name)) return 'unreachable';
     if (node.role === 'replica' || node.maintenance.enabled) return 503;
     return 200;
   }
@@ -250,7 +250,11 @@ export class Sandbox {
   addHost(name: string): void {
     if (this.nodeMap.has(name)) throw new Error(`the sandbox already has a host named ${name}`);
     this.nodeMap.set(name, createAppliance(name, 'standalone', DEFAULT_GHES_VERSION));
+    this.plainHosts.add(name);
   }
+
+  /** Hosts added with `addHost`: reachable for commands, but no GHES (no /status, never a primary). */
+  private readonly plainHosts = new Set<string>();
 
   /** Adds a command to every appliance (later work: actions-sync, ...). */
   registerCommand(
