@@ -53,7 +53,13 @@ export function defaultConfig(root: string): LocalConfig {
     // The runbook workflows against the sandbox (shared/runbook/settings.ts).
     runbook: {
       tls: { hostname: 'github.sandbox.localhost', port: 443 },
-      backup: { mode: 'backup-utils', host: 'ghe-backup', dataDir: DEFAULT_BACKUP_DATA_DIR },
+      backup: {
+        mode: 'backup-utils',
+        host: 'ghe-backup',
+        dataDir: DEFAULT_BACKUP_DATA_DIR,
+        ebsVolumeId: 'vol-0123456789abcdef0',
+        snapshotRetentionDays: 7,
+      },
       jira: { prefixListId: 'pl-0123456789abcdef0', rangesUrl: ATLASSIAN_RANGES_URL },
     },
     local: {

@@ -474,6 +474,13 @@ export const WORKFLOWS: WorkflowInfo[] = [
         description: 'alert at this disk use of the backup volume (default 90)',
       },
       {
+        name: 'snapshot',
+        type: 'boolean',
+        required: false,
+        description:
+          'EBS snapshot of the backup volume after a healthy check, when one is configured (default true)',
+      },
+      {
         name: 'notify',
         type: 'string[]',
         required: false,
@@ -491,6 +498,7 @@ export const WORKFLOWS: WorkflowInfo[] = [
       BackupDiskFull: 'the backup volume is at or above diskPercent',
       BackupHostCheckFailed: 'ghe-host-check failed on the backup host',
       BackupFailed: 'the built-in service reports a failed backup or health check',
+      'InvalidVolume.NotFound': 'the configured backup volume does not exist (backupVolumeId)',
       MailDeliveryFailed: 'the email could not be sent',
     },
   },

@@ -171,3 +171,9 @@ export const nodeTlsProbe: AdapterFactory<'tlsProbe'> = async () => {
   const { NodeTlsProbe } = await import('../tls/node-tls-probe.js');
   return new NodeTlsProbe();
 };
+
+/** EBS snapshots of the backup volume (backup-health): its actions are limited to that volume. */
+export const ec2VolumeSnapshots: AdapterFactory<'volumeSnapshots'> = async () => {
+  const { Ec2VolumeSnapshots } = await import('./ec2-volume-snapshots.js');
+  return new Ec2VolumeSnapshots();
+};

@@ -3,10 +3,12 @@ import { sendNotification, type Notification, type NotifyResult } from '../mail/
 import type { Deps } from '../runtime/deps.js';
 import type { BackupHealth } from './check.js';
 import type { BackupHealthRequest } from './request.js';
+import type { SnapshotResult } from './snapshot.js';
 
 export interface BackupHealthState {
   request: BackupHealthRequest;
   check?: BackupHealth;
+  snapshot?: SnapshotResult | { skipped: string };
   error?: ErrorInfo;
 }
 
@@ -19,7 +21,7 @@ export function composeBackupOutcome(state: BackupHealthState): {
   note: Notification;
   outcome: BackupHealthResult['outcome'];
 } {
-  const { request: r, check, error } = state;
+  const { request: r, check, snapshot, error } = state;
   const where =
     r.mode === 'backup-utils' ? `backup-utils on ${r.target}` : `the built-in backup service on ${r.target}`;
   const lines: string[] = [];
@@ -59,6 +61,12 @@ export function composeBackupOutcome(state: BackupHealthState): {
     if (check.diskUsedPercent !== undefined)
       lines.push(`  disk: ${check.diskUsedPercent}% used (threshold ${r.diskPercent}%)`);
     if (check.lastLog) lines.push(`  latest log: ${check.lastLog.file} (${check.lastLog.result})`);
+    if (snapshot && 'snapshotId' in snapshot)
+      lines.push(
+        `  EBS snapshot: ${snapshot.snapshotId} of ${snapshot.volumeId}, kept until ${snapshot.expiresAt}${snapshot.deleted.length ? `; expired ones deleted: ${snapshot.deleted.join(', ')}` : ''}`,
+      );
+    else if (r.snapshot && !error)
+      lines.push(`  EBS snapshot of ${r.snapshot.volumeId}: not taken (the check found problems)`);
     lines.push('', 'What ran (read-only):');
     for (const run of check.runs) {
       lines.push(`  $ ${run.command}   (exit ${run.exitCode})`);

@@ -13,9 +13,11 @@ export interface BackupHealthRequest {
   staleLockHours: number;
   diskPercent: number;
   notify: string[];
+  /** EBS snapshot of the backup volume after a healthy check (configured, and not turned off by the input). */
+  snapshot?: { volumeId: string; retentionDays: number };
 }
 
-export const BACKUP_FIELDS = ['maxAgeHours', 'staleLockHours', 'diskPercent', 'notify'] as const;
+export const BACKUP_FIELDS = ['maxAgeHours', 'staleLockHours', 'diskPercent', 'snapshot', 'notify'] as const;
 export const SETTINGS_HINT =
   'set the backupMode param (backup-utils or builtin) and, for backup-utils, backupHost (the EC2 instance id of the backup host, with the SSM agent) and backupDataDir in serverless.yml; or runbook.backup locally.';
 
@@ -25,6 +27,7 @@ export function parseBackupHealthRequest(input: unknown, config: Config): Backup
   const maxAgeHours = f.integer('maxAgeHours', { min: 1, max: 24 * 14, default: 26 });
   const staleLockHours = f.integer('staleLockHours', { min: 1, max: 72, default: 6 });
   const diskPercent = f.integer('diskPercent', { min: 50, max: 100, default: 90 });
+  const snapshot = f.boolean('snapshot', true);
   const notify = f.emails('notify') ?? config.mail.notify;
   f.done();
   const backup = runbookSection(config.runbook, 'backup', SETTINGS_HINT);
@@ -38,5 +41,8 @@ export function parseBackupHealthRequest(input: unknown, config: Config): Backup
     staleLockHours,
     diskPercent,
     notify,
+    ...(snapshot && backup.ebsVolumeId
+      ? { snapshot: { volumeId: backup.ebsVolumeId, retentionDays: backup.snapshotRetentionDays } }
+      : {}),
   };
 }

@@ -22,6 +22,10 @@ export interface RunbookSettings {
     host?: string;
     /** backup-utils GHE_DATA_DIR on that host. */
     dataDir: string;
+    /** The EBS volume of the backups to snapshot after a healthy check (none: no snapshot). */
+    ebsVolumeId?: string;
+    /** Days the workflow's snapshots are kept. */
+    snapshotRetentionDays: number;
   };
   jira?: {
     prefixListId: string;
@@ -68,7 +72,19 @@ export function runbookFromEnv(env: Env): RunbookSettings {
     const dataDir = v(env, 'GHES_OPS_BACKUP_DATA_DIR') ?? DEFAULT_BACKUP_DATA_DIR;
     if (!DATA_DIR.test(dataDir) || dataDir.includes('..'))
       bad('GHES_OPS_BACKUP_DATA_DIR', 'must be an absolute path');
-    out.backup = { mode: mode as 'backup-utils' | 'builtin', dataDir, ...(host ? { host } : {}) };
+    const ebsVolumeId = v(env, 'GHES_OPS_BACKUP_VOLUME_ID');
+    if (ebsVolumeId && !/^vol-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(ebsVolumeId))
+      bad('GHES_OPS_BACKUP_VOLUME_ID', 'must be an EBS volume id such as vol-0123456789abcdef0');
+    const snapshotRetentionDays = Number(v(env, 'GHES_OPS_BACKUP_SNAPSHOT_RETENTION_DAYS') ?? '7');
+    if (!Number.isInteger(snapshotRetentionDays) || snapshotRetentionDays < 1 || snapshotRetentionDays > 3650)
+      bad('GHES_OPS_BACKUP_SNAPSHOT_RETENTION_DAYS', 'must be a number of days from 1 to 3650');
+    out.backup = {
+      mode: mode as 'backup-utils' | 'builtin',
+      dataDir,
+      snapshotRetentionDays,
+      ...(host ? { host } : {}),
+      ...(ebsVolumeId ? { ebsVolumeId } : {}),
+    };
   }
   const prefixListId = v(env, 'GHES_OPS_JIRA_PREFIX_LIST_ID');
   if (prefixListId) {

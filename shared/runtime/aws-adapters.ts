@@ -24,7 +24,8 @@ export type AdapterKey =
   | 'records'
   | 'tlsProbe'
   | 'ipRanges'
-  | 'prefixLists';
+  | 'prefixLists'
+  | 'volumeSnapshots';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
 export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
@@ -43,6 +44,7 @@ export const ADAPTER_KEYS: readonly AdapterKey[] = [
   'tlsProbe',
   'ipRanges',
   'prefixLists',
+  'volumeSnapshots',
 ];
 
 export interface FactoryContext {

@@ -17,6 +17,7 @@ import type { SmtpSubmission } from '../mail/smtp-submission.js';
 import type { TlsProbe } from '../tls/tls-probe.js';
 import type { IpRangesSource } from '../network/ip-ranges.js';
 import type { PrefixLists } from '../network/prefix-lists.js';
+import type { VolumeSnapshots } from '../storage/volume-snapshots.js';
 
 /**
  * Everything a step needs from the outside world, passed in. Lambdas get the AWS implementations
@@ -55,6 +56,8 @@ export interface Deps {
   ipRanges: IpRangesSource;
   /** EC2 managed prefix lists (AWS) or the sandbox's (jira-prefix-list). */
   prefixLists: PrefixLists;
+  /** EBS snapshots of the backup volume (backup-health). */
+  volumeSnapshots: VolumeSnapshots;
 }
 
 type Provider = () => Deps;

@@ -165,6 +165,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   backupHealthValidate: [],
   backupHealthCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   backupHealthNotify: ['ses:SendEmail'],
+  // No backup volume by default: the snapshot step may do nothing.
+  backupHealthSnapshot: [],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -187,6 +189,8 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'logs:DescribeLogGroups',
   // Reads the prefix lists' version, MaxEntries, state and tags.
   'ec2:DescribeManagedPrefixLists',
+  // Lists the backup volume's snapshots (to delete our expired ones).
+  'ec2:DescribeSnapshots',
 ]);
 
 const DEFAULT_PRIMARY = 'i-00000000000000000';
@@ -204,6 +208,7 @@ const VARIANT = {
   jiraScheduleEnabled: 'true',
   tlsScheduleEnabled: 'true',
   backupHost: 'i-0123456789abcdef2',
+  backupVolumeId: 'vol-0123456789abcdef3',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -1124,6 +1129,35 @@ describe('runbook workflows (issue 17)', () => {
       maxAgeHours: 26,
       diskPercent: 90,
     });
+  });
+
+  it('lets the snapshot step snapshot the configured backup volume only, and delete only its own snapshots', () => {
+    const snapshots = { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}::snapshot/*' };
+    expect(roleStatements(variantTemplate, 'BackupHealthSnapshotRole').slice(1)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateSnapshot'],
+        Resource: [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:volume/${VARIANT.backupVolumeId}`,
+          },
+          snapshots,
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: [snapshots],
+        Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      },
+      { Effect: 'Allow', Action: ['ec2:DescribeSnapshots'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:DeleteSnapshot'],
+        Resource: [snapshots],
+        Condition: { StringEquals: { 'aws:ResourceTag/ghes-ops:backup-volume': VARIANT.backupVolumeId } },
+      },
+    ]);
   });
 
   it('runs the Jira schedule with the dry-run setting, enabled only by jiraScheduleEnabled', () => {

@@ -63,6 +63,7 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   ipRanges: undefined,
   prefixLists:
     /^ec2:(DescribeManagedPrefixLists|GetManagedPrefixListEntries|ModifyManagedPrefixList|CreateTags)$/,
+  volumeSnapshots: /^ec2:(CreateSnapshot|CreateTags|DescribeSnapshots|DeleteSnapshot)$/,
 };
 
 type Json = Record<string, unknown>;

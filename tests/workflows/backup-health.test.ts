@@ -21,7 +21,7 @@ describe('backup-health workflow (real ASL, local engine, sandbox backup-utils h
     expect(result.status).toBe('SUCCEEDED');
     const output = result.output as Output;
     expect(output.check.findings).toEqual([]);
-    expect(output.check.newestComplete!.ageHours).toBeLessThan(1);
+    expect(output.check.newestComplete!.ageHours).toBeLessThan(5);
     expect(output.notification.outcome).toBe('healthy');
     expect(linesOn(world, 'ghe-backup')).toEqual([
       'ls -1 /data/backup-utils/data',
@@ -32,7 +32,7 @@ describe('backup-health workflow (real ASL, local engine, sandbox backup-utils h
     ]);
     expect(linesOn(world, 'ghe-primary')).toEqual([]);
     expect(world.outbox!.sent[0]!.subject).toMatch(
-      /^\[ghes-ops\] GHES backups: healthy, newest 0\.\d h old$/,
+      /^\[ghes-ops\] GHES backups: healthy, newest \d+(\.\d)? h old$/,
     );
   });
 
@@ -78,7 +78,7 @@ describe('backup-health workflow (real ASL, local engine, sandbox backup-utils h
   it('checks the built-in backup service on the primary; ghe-backup-healthcheck is missing before 3.22', async () => {
     const world = testWorld({
       config: (c) => {
-        c.runbook!.backup = { mode: 'builtin', dataDir: '/unused' };
+        c.runbook!.backup = { mode: 'builtin', dataDir: '/unused', snapshotRetentionDays: 7 };
       },
     });
     const { result } = await runWorkflow(world, 'backup-health', {});
@@ -99,7 +99,7 @@ describe('backup-health workflow (real ASL, local engine, sandbox backup-utils h
   it('reports a failed built-in backup from its log', async () => {
     const world = testWorld({
       config: (c) => {
-        c.runbook!.backup = { mode: 'builtin', dataDir: '/unused' };
+        c.runbook!.backup = { mode: 'builtin', dataDir: '/unused', snapshotRetentionDays: 7 };
       },
     });
     const today = new Date(world.clock.now()).toISOString().slice(0, 10).replace(/-/g, '');
@@ -123,5 +123,52 @@ describe('backup-health parsers', () => {
     expect(snapshotTime('20250602T090000')).toBe(Date.UTC(2025, 5, 2, 9, 0, 0));
     expect(snapshotTime('current')).toBeUndefined();
     expect(snapshotTime('20250602T0900001')).toBeUndefined();
+  });
+});
+
+describe('backup-health EBS snapshot', () => {
+  const VOL = 'vol-0123456789abcdef0';
+
+  it('snapshots the backup volume after a healthy check, tagged with an expiry, and deletes only our expired ones', async () => {
+    const world = testWorld();
+    const snaps = world.runbook.snapshots!;
+    const old = await snaps.create(VOL, 'old', {
+      'ghes-ops:backup-volume': VOL,
+      'ghes-ops:expires-at': '2020-01-01T00:00:00.000Z',
+    });
+    const fresh = await snaps.create(VOL, 'fresh', {
+      'ghes-ops:backup-volume': VOL,
+      'ghes-ops:expires-at': '2999-01-01T00:00:00.000Z',
+    });
+    const manual = await snaps.create(VOL, 'by hand', { Name: 'keep me' });
+    const { result } = await runWorkflow(world, 'backup-health', {});
+    expect(result.status).toBe('SUCCEEDED');
+    const snapshot = (
+      result.output as { snapshot: { snapshotId: string; deleted: string[]; expiresAt: string } }
+    ).snapshot;
+    expect(snapshot.deleted).toEqual([old.snapshotId]);
+    expect([...snaps.snapshots.keys()].sort()).toEqual(
+      [fresh.snapshotId, manual.snapshotId, snapshot.snapshotId].sort(),
+    );
+    const made = snaps.snapshots.get(snapshot.snapshotId)!;
+    expect(made.tags).toMatchObject({
+      'ghes-ops:backup-volume': VOL,
+      'ghes-ops:expires-at': snapshot.expiresAt,
+    });
+    expect(Date.parse(snapshot.expiresAt) - world.clock.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(world.outbox!.sent[0]!.text).toContain(`EBS snapshot: ${snapshot.snapshotId} of ${VOL}`);
+  });
+
+  it('takes no snapshot after an unhealthy check, or when the input turns it off', async () => {
+    const world = testWorld({ scenario: 'backup-stale' });
+    const { history } = await runWorkflow(world, 'backup-health', {});
+    expect(history.some((e) => e.type === 'StateEntered' && e.stateName === 'SnapshotBackupVolume')).toBe(
+      false,
+    );
+    expect(world.runbook.snapshots!.snapshots.size).toBe(0);
+    expect(world.outbox!.sent[0]!.text).toContain('not taken (the check found problems)');
+    const healthy = testWorld();
+    await runWorkflow(healthy, 'backup-health', { snapshot: false });
+    expect(healthy.runbook.snapshots!.snapshots.size).toBe(0);
   });
 });

@@ -136,3 +136,30 @@ describe('jira-prefix-list workflow (real ASL, local engine, sandbox ranges and 
     expect(world.runbook.prefixLists!.calls).toEqual([]);
   });
 });
+
+describe('jira-prefix-list with an IPv6 list', () => {
+  it('keeps the IPv6 ranges in their own list', async () => {
+    const V6 = 'pl-0fedcba9876543210';
+    const world = testWorld({
+      scenario: 'jira-ranges-changed',
+      config: (c) => {
+        c.runbook!.jira = { ...c.runbook!.jira!, prefixListIdIpv6: V6 };
+      },
+    });
+    const { result } = await runWorkflow(world, 'jira-prefix-list', {});
+    expect(result.status).toBe('SUCCEEDED');
+    const plan = (
+      result.output as { plan: { lists: { family: string; id: string }[]; unmanaged: unknown[] } }
+    ).plan;
+    expect(plan.lists.map((l) => [l.family, l.id])).toEqual([
+      ['IPv4', LIST],
+      ['IPv6', V6],
+    ]);
+    expect(plan.unmanaged).toEqual([]);
+    expect(world.runbook.prefixLists!.snapshot(V6).cidrs).toEqual(['2401:1d80:3000::/40']);
+    expect(world.runbook.prefixLists!.snapshot(V6).tags[SYNC_TOKEN_TAG]).toBe(
+      String(SANDBOX_SYNC_TOKENS.changed),
+    );
+    expect(world.runbook.prefixLists!.snapshot(LIST).cidrs).not.toContain('2401:1d80:3000::/40');
+  });
+});

@@ -14,16 +14,18 @@ import {
 import type { RunbookScenario } from './scenarios.js';
 import { SandboxTls, tlsScenario } from './tls.js';
 import { SandboxBackups } from './backup.js';
+import { SandboxVolumeSnapshots } from './snapshots.js';
 
 /** The sandbox's syncToken of Atlassian's document (unchanged, changed). */
 export const SANDBOX_SYNC_TOKENS = { unchanged: 1764370000, changed: 1764450000 };
 
 export interface RunbookSandbox {
-  deps: Pick<Deps, 'ipRanges' | 'prefixLists' | 'tlsProbe'>;
+  deps: Pick<Deps, 'ipRanges' | 'prefixLists' | 'tlsProbe' | 'volumeSnapshots'>;
   prefixLists?: SandboxPrefixLists;
   rangesServer?: SandboxRangesServer;
   tls?: SandboxTls;
   backups?: SandboxBackups;
+  snapshots?: SandboxVolumeSnapshots;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
   if (!sandbox) {
     const refuse = (): never => {
       throw new ConfigError(
-        'EC2 prefix lists are not available locally with a real appliance: run jira-prefix-list in AWS, or locally against the sandbox.',
+        'EC2 (prefix lists, EBS snapshots) is not available locally with a real appliance: run jira-prefix-list and the backup snapshot in AWS, or locally against the sandbox.',
       );
     };
     return {
@@ -46,6 +48,7 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
         tlsProbe: new NodeTlsProbe(),
         ipRanges: new FetchIpRanges(),
         prefixLists: { describe: refuse, entries: refuse, modify: refuse, tag: refuse },
+        volumeSnapshots: { create: refuse, list: refuse, delete: refuse },
       },
       close: async () => undefined,
     };
@@ -92,8 +95,13 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
   const backups = sandbox.applianceNames.includes(backupHost)
     ? undefined
     : SandboxBackups.install(sandbox, backupHost, backup?.dataDir ?? DEFAULT_BACKUP_DATA_DIR, on);
+  const snapshots = new SandboxVolumeSnapshots(
+    () => sandbox.clock.now(),
+    new Set(backup?.ebsVolumeId ? [backup.ebsVolumeId] : []),
+  );
   return {
     ...(backups ? { backups } : {}),
+    snapshots,
     prefixLists,
     rangesServer,
     tls,
@@ -106,6 +114,7 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
         },
       },
       prefixLists,
+      volumeSnapshots: snapshots,
       // The production handshake, against the appliance's HTTPS endpoint on loopback.
       tlsProbe: {
         probe: async (target) =>
