@@ -1,4 +1,4 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { LazyEc2 } from './lazy-ec2.js';
 import type {
   PrefixListChange,
   PrefixListEntry,
@@ -14,19 +14,7 @@ import { awsErrorName, errorMessage } from './aws-error.js';
  * (paged), ModifyManagedPrefixList (CurrentVersion; entries or MaxEntries), CreateTags. The EC2
  * client is not bundled (like ec2-instances.ts): imported from the Lambda runtime on first use.
  */
-export class Ec2PrefixLists implements PrefixLists {
-  private client: Promise<EC2Client> | undefined;
-
-  constructor(client?: EC2Client) {
-    if (client) this.client = Promise.resolve(client);
-  }
-
-  private async sdk() {
-    const sdk = await import('@aws-sdk/client-ec2');
-    this.client ??= Promise.resolve(new sdk.EC2Client({}));
-    return { sdk, client: await this.client };
-  }
-
+export class Ec2PrefixLists extends LazyEc2 implements PrefixLists {
   async describe(id: string): Promise<PrefixListInfo> {
     const { sdk, client } = await this.sdk();
     let out;

@@ -1,21 +1,9 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { LazyEc2 } from './lazy-ec2.js';
 import type { VolumeSnapshot, VolumeSnapshots } from '../storage/volume-snapshots.js';
 import { maskedAwsError } from './aws-error.js';
 
 /** EC2 CreateSnapshot / DescribeSnapshots (own, by volume and tag key) / DeleteSnapshot. */
-export class Ec2VolumeSnapshots implements VolumeSnapshots {
-  private client: Promise<EC2Client> | undefined;
-
-  constructor(client?: EC2Client) {
-    if (client) this.client = Promise.resolve(client);
-  }
-
-  private async sdk() {
-    const sdk = await import('@aws-sdk/client-ec2');
-    this.client ??= Promise.resolve(new sdk.EC2Client({}));
-    return { sdk, client: await this.client };
-  }
-
+export class Ec2VolumeSnapshots extends LazyEc2 implements VolumeSnapshots {
   async create(volumeId: string, description: string, tags: Record<string, string>): Promise<VolumeSnapshot> {
     const { sdk, client } = await this.sdk();
     try {
