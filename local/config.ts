@@ -8,6 +8,7 @@ import { redact } from '../shared/logger.js';
 import { defaultDeskSettings, deskAddresses, type LocalDeskSettings } from './service-desk.js';
 import { APP_FEATURES, checkGithubAppConfig } from '../shared/github-app/config.js';
 import { SANDBOX_GHES_PORT } from './sandbox/ghes/ghes-server.js';
+import { ATLASSIAN_RANGES_URL, DEFAULT_BACKUP_DATA_DIR } from '../shared/runbook/settings.js';
 
 /**
  * Local configuration: the embedded default (the sandbox appliance, a local outbox, a parameter
@@ -48,6 +49,18 @@ export function defaultConfig(root: string): LocalConfig {
       publicUrl: 'http://127.0.0.1:8787',
       name: 'ghes-ops',
       features: [...APP_FEATURES],
+    },
+    // The runbook workflows against the sandbox (shared/runbook/settings.ts).
+    runbook: {
+      tls: { hostname: 'github.sandbox.localhost', port: 443 },
+      backup: {
+        mode: 'backup-utils',
+        host: 'ghe-backup',
+        dataDir: DEFAULT_BACKUP_DATA_DIR,
+        ebsVolumeId: 'vol-0123456789abcdef0',
+        snapshotRetentionDays: 7,
+      },
+      jira: { prefixListId: 'pl-0123456789abcdef0', rangesUrl: ATLASSIAN_RANGES_URL },
     },
     local: {
       timeScale: 0.1,

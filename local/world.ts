@@ -26,6 +26,7 @@ import { installActionsSync, type ActionsSyncSandbox } from './sandbox/actions-s
 import { FetchGhesApi } from '../shared/ghes/fetch-ghes-api.js';
 import { ConfigError } from '../shared/errors.js';
 import { NodemailerSmtpSubmission } from '../shared/mail/nodemailer-smtp-submission.js';
+import { installRunbook, type RunbookSandbox } from './sandbox/runbook/install.js';
 
 /**
  * The local world: one process holding the engine, the handlers (through `setDeps`), the appliance
@@ -55,6 +56,8 @@ export interface LocalWorld {
   logFile: string;
   /** actions-sync in the sandbox: the simulated tool, the GHES REST server, the issued token. */
   actionsSync?: ActionsSyncSandbox;
+  /** The runbook workflows' world around the sandbox (prefix lists, ranges server, TLS). */
+  runbook: RunbookSandbox;
   /** Stops what the world started (the sandbox GHES server, and what was added with `onClose`). */
   close(): Promise<void>;
   /** Registers something `close` stops too, last added first (servers started for one workflow). */
@@ -142,6 +145,7 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
       },
     });
   const { cloud, ...failover } = localFailoverDeps(sandbox, params, config.parameterPrefix);
+  const runbook = installRunbook(sandbox, config);
   const deps: Deps = {
     config,
     clock,
@@ -163,6 +167,7 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
       realClock,
       opts.inMemory ? undefined : path.join(stateDir, 'records.jsonl'),
     ),
+    ...runbook.deps,
   };
   setDeps(deps);
   const invoker = new AsyncInvoker({
@@ -195,10 +200,12 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     logLines,
     logFile,
     ...(actionsSync ? { actionsSync } : {}),
+    runbook,
     onClose: (stop) => void closers.unshift(stop),
     close: async () => {
       for (const stop of closers.splice(0)) await stop();
       await actionsSync?.close();
+      await runbook.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { githubAppConfigFromEnv, type GithubAppConfig } from './github-app/config.js';
 import { deskConfigFromEnv, type DeskConfig } from './service-desk/config.js';
+import { runbookFromEnv, type RunbookSettings } from './runbook/settings.js';
 
 /**
  * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
@@ -35,6 +36,8 @@ export interface Config {
   githubApp?: GithubAppConfig;
   /** The service desk (GHES_OPS_SERVICE_DESK in AWS; `local.serviceDesk` locally); absent when not deployed. */
   serviceDesk?: ServiceDeskRuntime;
+  /** Where the runbook workflows look (TLS hostname, backup host, Jira prefix list): shared/runbook/settings.ts. */
+  runbook?: RunbookSettings;
 }
 
 export interface ServiceDeskRuntime {
@@ -100,5 +103,6 @@ export function configFromEnv(env: Env = process.env): Config {
           },
         }
       : {}),
+    runbook: runbookFromEnv(env),
   };
 }

@@ -322,6 +322,186 @@ export const WORKFLOWS: WorkflowInfo[] = [
       UnauthenticatedFrom: 'unauthenticated_from (strict): the From is not authenticated by SPF/DKIM/DMARC',
     },
   },
+  {
+    key: 'jira-prefix-list',
+    title: 'Jira Cloud prefix list',
+    description:
+      "Fetches Atlassian's published IP ranges, keeps the configured products and direction (IPv4 and IPv6 to separate lists), skips when the syncToken is unchanged, diffs against the managed prefix list and applies with ModifyManagedPrefixList (CurrentVersion, at most 100 changes per call, MaxEntries grown first). Dry run; a change removing more than a share of a list waits for approval. Emails what was found and done.",
+    inputs: [
+      {
+        name: 'products',
+        type: 'string[]',
+        required: false,
+        description: 'Atlassian products to allow (default ["jira"])',
+      },
+      {
+        name: 'directions',
+        type: '("egress" | "ingress")[]',
+        required: false,
+        description: 'default ["egress"]: the addresses Jira Cloud connects from',
+      },
+      {
+        name: 'dryRun',
+        type: 'boolean',
+        required: false,
+        description: 'plan and mail only, change nothing (default false)',
+      },
+      {
+        name: 'force',
+        type: 'boolean',
+        required: false,
+        description: 'compare even when the syncToken is unchanged (default false)',
+      },
+      {
+        name: 'maxRemovalPercent',
+        type: 'integer',
+        required: false,
+        description: 'a change removing more than this % of a list needs approval (default 25)',
+      },
+      {
+        name: 'approve',
+        type: 'string',
+        required: false,
+        description: 'the change id from an approval mail: applies exactly that change',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+      { name: 'reason', type: 'string', required: false, description: 'one line for the email' },
+    ],
+    example: { dryRun: true },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing was read or changed',
+      ConfigError: 'the prefix list is not configured (jiraPrefixListId)',
+      IpRangesFetchFailed: 'the ranges could not be fetched (network, HTTP status); nothing changed',
+      IpRangesInvalid:
+        'the ranges document was refused (format, or it would empty the list); nothing changed',
+      PrefixListUnusable: 'the list is missing, of the wrong address family, or a modification failed',
+      PrefixListVersionMismatch: 'somebody else changed the list (CurrentVersion); run again',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
+  {
+    key: 'tls-certificate',
+    title: 'TLS certificate upkeep',
+    description:
+      "Reads the certificate GHES serves (a TLS handshake: expiry, names, issuer, chain) and the appliance's ACME state (ghe-ssl-acme -s); warns, and when ACME is enabled and renewal is due renews with ghe-ssl-acme -e in the maintenance window and confirms the new certificate is served. The recovery GitHub Support gave (ghe-ssl-acme -x, then -e -v) runs only when approved (recovery: true). Emails what was found, the appliance output and the served chain.",
+    inputs: [
+      {
+        name: 'warnDays',
+        type: 'integer',
+        required: false,
+        description: 'warn from this many days before expiry (default 30)',
+      },
+      {
+        name: 'renewDays',
+        type: 'integer',
+        required: false,
+        description: 'renew with ACME from this many days (default 20)',
+      },
+      {
+        name: 'criticalDays',
+        type: 'integer',
+        required: false,
+        description: 'fail the execution from this many days when not renewed (default 7)',
+      },
+      {
+        name: 'renew',
+        type: 'boolean',
+        required: false,
+        description: 'renew when due and ACME is enabled (default true; false: report only)',
+      },
+      {
+        name: 'maintenanceWindow',
+        type: 'string',
+        required: false,
+        description: 'UTC hours renewals may run in, e.g. "02:00-05:00" (default: any time)',
+      },
+      {
+        name: 'recovery',
+        type: 'boolean',
+        required: false,
+        description: 'approve the second attempt: ghe-ssl-acme -x then ghe-ssl-acme -e -v',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+    ],
+    example: { maintenanceWindow: '02:00-05:00' },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing was read',
+      ConfigError: 'the hostname is not configured (tlsHostname)',
+      TlsHandshakeFailed: 'no certificate could be read (GHES down, no network path)',
+      ApplianceUnreachable: 'the appliance could not be reached for ghe-ssl-acme',
+      CertificateExpired: 'the served certificate has expired and was not renewed',
+      CertificateExpiresSoon: 'the certificate is within criticalDays of expiry and was not renewed',
+      CertificateHostnameMismatch:
+        'the served certificate is not valid for the hostname; nothing was renewed',
+      AcmeRenewalFailed:
+        'ghe-ssl-acme failed (output in the mail); run with recovery: true to approve -x then -e -v',
+      CertificateNotReplaced: 'the renewal exited 0 but the old certificate is still served',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
+  {
+    key: 'backup-health',
+    title: 'Backup health',
+    description:
+      'Checks GHES backups read-only: for backup-utils, on its host, the newest complete snapshot (current), incomplete markers, a stale in-progress lock, disk use and ghe-host-check; for the built-in backup service, on the primary, the latest backup log, the in-progress marker and ghe-backup-healthcheck where the version has it. Emails what was found and what to do; a problem fails the execution.',
+    inputs: [
+      {
+        name: 'maxAgeHours',
+        type: 'integer',
+        required: false,
+        description: 'alert when the newest complete backup is older (default 26)',
+      },
+      {
+        name: 'staleLockHours',
+        type: 'integer',
+        required: false,
+        description: 'an in-progress lock older than this is stale (default 6)',
+      },
+      {
+        name: 'diskPercent',
+        type: 'integer',
+        required: false,
+        description: 'alert at this disk use of the backup volume (default 90)',
+      },
+      {
+        name: 'snapshot',
+        type: 'boolean',
+        required: false,
+        description:
+          'EBS snapshot of the backup volume after a healthy check, when one is configured (default true)',
+      },
+      {
+        name: 'notify',
+        type: 'string[]',
+        required: false,
+        description: 'who gets the email (default: the configured notify list)',
+      },
+    ],
+    example: { maxAgeHours: 26 },
+    errors: {
+      InputValidationError: 'the input is invalid; nothing ran',
+      ConfigError: 'the backup mode or host is not configured (backupMode, backupHost)',
+      ApplianceUnreachable: 'the backup host or the appliance could not be reached',
+      BackupStale: 'no complete backup newer than maxAgeHours',
+      BackupIncomplete: 'the newest snapshot is incomplete (Snapshot incomplete. Some steps failed)',
+      BackupLockStale: 'an old in-progress lock blocks every later backup',
+      BackupDiskFull: 'the backup volume is at or above diskPercent',
+      BackupHostCheckFailed: 'ghe-host-check failed on the backup host',
+      BackupFailed: 'the built-in service reports a failed backup or health check',
+      'InvalidVolume.NotFound': 'the configured backup volume does not exist (backupVolumeId)',
+      MailDeliveryFailed: 'the email could not be sent',
+    },
+  },
 ];
 
 export function workflow(key: string): WorkflowInfo | undefined {

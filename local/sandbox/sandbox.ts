@@ -147,7 +147,7 @@ export class Sandbox {
   statusCode(name: string): StatusCode {
     this.sync();
     const node = this.nodeMap.get(name);
-    if (!node || !node.up) return 'unreachable';
+    if (!node || !node.up || this.plainHosts.has(name)) return 'unreachable';
     if (node.role === 'replica' || node.maintenance.enabled) return 503;
     return 200;
   }
@@ -245,6 +245,16 @@ export class Sandbox {
   addOrganization(org: string, owners: string[] = []): void {
     this.instance.orgs.set(org, new Set(owners));
   }
+
+  /** Adds a host that is not a GHES node (e.g. the backup-utils host), reachable like the appliances. */
+  addHost(name: string): void {
+    if (this.nodeMap.has(name)) throw new Error(`the sandbox already has a host named ${name}`);
+    this.nodeMap.set(name, createAppliance(name, 'standalone', DEFAULT_GHES_VERSION));
+    this.plainHosts.add(name);
+  }
+
+  /** Hosts added with `addHost`: reachable for commands, but no GHES (no /status, never a primary). */
+  private readonly plainHosts = new Set<string>();
 
   /** Adds a command to every appliance (e.g. the actions-sync feature's commands). */
   registerCommand(

@@ -5,6 +5,7 @@ import { laggingChannels } from './replication-channels.js';
 import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
 import { ACTIONS_SYNC_SCENARIOS } from './actions-sync/scenarios.js';
 import { MAIL_PROVIDER_SCENARIOS, type MailProviderScenario } from './mail-provider/scenarios.js';
+import { RUNBOOK_SCENARIOS, type RunbookScenario } from './runbook/scenarios.js';
 
 /** The named fault scenarios, each with a one-line description. */
 export const SCENARIOS = {
@@ -25,6 +26,8 @@ export const SCENARIOS = {
   // The custom email domain's mail provider (mail-provider/, custom-email-verification); the
   // appliances stay healthy.
   ...MAIL_PROVIDER_SCENARIOS,
+  // The runbook workflows (runbook/install.ts applies them): TLS, backups, the Jira prefix list.
+  ...RUNBOOK_SCENARIOS,
 } as const satisfies Record<string, string>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -75,6 +78,10 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   },
   ...(Object.fromEntries(Object.keys(MAIL_PROVIDER_SCENARIOS).map((name) => [name, {}])) as Record<
     MailProviderScenario,
+    ScenarioEffect
+  >),
+  ...(Object.fromEntries(Object.keys(RUNBOOK_SCENARIOS).map((name) => [name, {}])) as Record<
+    RunbookScenario,
     ScenarioEffect
   >),
 };

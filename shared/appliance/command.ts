@@ -22,6 +22,16 @@ const ALLOWED_PROGRAMS = new Set([
   'file',
   'uname',
   'cat',
+  // Runbook workflows (issue 17): TLS via ACME, backup health (read-only checks).
+  'ghe-ssl-acme',
+  'ghe-backup-healthcheck',
+  'ghe-host-check',
+  'ls',
+  'readlink',
+  'find',
+  'stat',
+  'df',
+  'tail',
 ]);
 
 export interface ApplianceCommand {

@@ -133,3 +133,27 @@ export const nodemailerSmtp: AdapterFactory<'smtpSubmission'> = async () => {
   const { NodemailerSmtpSubmission } = await import('../mail/nodemailer-smtp-submission.js');
   return new NodemailerSmtpSubmission();
 };
+
+/** EC2 managed prefix lists (jira-prefix-list): its actions are limited to the configured lists. */
+export const ec2PrefixLists: AdapterFactory<'prefixLists'> = async () => {
+  const { Ec2PrefixLists } = await import('./ec2-prefix-lists.js');
+  return new Ec2PrefixLists();
+};
+
+/** Atlassian's published ranges over HTTPS (outbound network access, no IAM action). */
+export const fetchIpRanges: AdapterFactory<'ipRanges'> = async () => {
+  const { FetchIpRanges } = await import('../network/fetch-ip-ranges.js');
+  return new FetchIpRanges();
+};
+
+/** A TLS handshake to GHES (network access to the appliance, no IAM action). */
+export const nodeTlsProbe: AdapterFactory<'tlsProbe'> = async () => {
+  const { NodeTlsProbe } = await import('../tls/node-tls-probe.js');
+  return new NodeTlsProbe();
+};
+
+/** EBS snapshots of the backup volume (backup-health): its actions are limited to that volume. */
+export const ec2VolumeSnapshots: AdapterFactory<'volumeSnapshots'> = async () => {
+  const { Ec2VolumeSnapshots } = await import('./ec2-volume-snapshots.js');
+  return new Ec2VolumeSnapshots();
+};

@@ -21,7 +21,11 @@ export type AdapterKey =
   | 'rawMail'
   | 'tickets'
   | 'smtpSubmission'
-  | 'records';
+  | 'records'
+  | 'tlsProbe'
+  | 'ipRanges'
+  | 'prefixLists'
+  | 'volumeSnapshots';
 export type AwsAdapters = Pick<Deps, AdapterKey>;
 const ADAPTER_KEYS: readonly AdapterKey[] = [
   'runner',
@@ -37,6 +41,10 @@ const ADAPTER_KEYS: readonly AdapterKey[] = [
   'tickets',
   'smtpSubmission',
   'records',
+  'tlsProbe',
+  'ipRanges',
+  'prefixLists',
+  'volumeSnapshots',
 ];
 
 export interface FactoryContext {

@@ -14,6 +14,10 @@ import type { RawMailStore } from '../service-desk/raw-mail.js';
 import type { TicketRepository } from '../service-desk/tickets.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { SmtpSubmission } from '../mail/smtp-submission.js';
+import type { TlsProbe } from '../tls/tls-probe.js';
+import type { IpRangesSource } from '../network/ip-ranges.js';
+import type { PrefixLists } from '../network/prefix-lists.js';
+import type { VolumeSnapshots } from '../storage/volume-snapshots.js';
 
 /**
  * Everything a step needs from the outside world, passed in. Lambdas get the AWS implementations
@@ -52,6 +56,14 @@ export interface Deps {
   smtpSubmission: SmtpSubmission;
   /** Small records with conditional writes and expiry: DynamoDB in AWS (the service desk's). */
   records: RecordStore;
+  /** A TLS handshake to GHES, reading the served certificate (tls-certificate). */
+  tlsProbe: TlsProbe;
+  /** Atlassian's published IP ranges over HTTPS (jira-prefix-list). */
+  ipRanges: IpRangesSource;
+  /** EC2 managed prefix lists (AWS) or the sandbox's (jira-prefix-list). */
+  prefixLists: PrefixLists;
+  /** EBS snapshots of the backup volume (backup-health). */
+  volumeSnapshots: VolumeSnapshots;
 }
 
 type Provider = () => Deps;

@@ -65,6 +65,17 @@ describe('scenarios, durations and extension', () => {
       'mail-connection-refused',
       'mail-wrong-token',
       'mail-forged-from',
+      'tls-expires-soon',
+      'tls-renewal-fails',
+      'tls-expired',
+      'tls-wrong-hostname',
+      'backup-stale',
+      'backup-incomplete',
+      'backup-stale-lock',
+      'backup-disk-full',
+      'jira-ranges-changed',
+      'jira-version-conflict',
+      'jira-fetch-fails',
     ]);
     for (const text of Object.values(SCENARIOS)) expect(text).toMatch(/^[^\n]{20,200}$/);
   });

@@ -47,6 +47,11 @@ const SERVICE = 'ghes-ops';
 const ASL_FILE = join(PROJECT_DIR, 'statemachines', 'support-bundle.asl.json');
 const FAILOVER_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'failover.asl.json');
 const CUSTOM_EMAIL_ASL_FILE = join(PROJECT_DIR, 'statemachines', 'custom-email-verification.asl.json');
+const RUNBOOK_MACHINES = [
+  ['jira-prefix-list', 'JiraPrefixListStateMachine', 'jiraPrefixList'],
+  ['tls-certificate', 'TlsCertificateStateMachine', 'tlsCertificate'],
+  ['backup-health', 'BackupHealthStateMachine', 'backupHealth'],
+] as const;
 
 /** Function key -> what its role may do besides writing to its own log group. */
 /** The service desk's record store: one DynamoDB table, item-level actions only. */
@@ -155,6 +160,25 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   // The doctor's probe: HTTPS to GHES only.
   deployProbe: [],
+  jiraPrefixListValidate: [],
+  jiraPrefixListPlan: ['ec2:DescribeManagedPrefixLists', 'ec2:GetManagedPrefixListEntries'],
+  jiraPrefixListApply: [
+    'ec2:DescribeManagedPrefixLists',
+    'ec2:GetManagedPrefixListEntries',
+    'ec2:ModifyManagedPrefixList',
+    'ec2:CreateTags',
+  ],
+  jiraPrefixListNotify: ['ses:SendEmail'],
+  tlsCertificateValidate: [],
+  tlsCertificateInspect: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateRenew: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateCheckRenewal: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateNotify: ['ses:SendEmail'],
+  backupHealthValidate: [],
+  backupHealthCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  backupHealthNotify: ['ses:SendEmail'],
+  // No backup volume by default: the snapshot step may do nothing.
+  backupHealthSnapshot: [],
 };
 /** Functions run by the failover state machine (the others are triggered by events or HTTP). */
 const FAILOVER_STEP_FUNCTIONS = Object.keys(EXPECTED_ACTIONS).filter(
@@ -185,6 +209,10 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // Reads the prefix lists' version, MaxEntries, state and tags.
+  'ec2:DescribeManagedPrefixLists',
+  // Lists the backup volume's snapshots (to delete our expired ones).
+  'ec2:DescribeSnapshots',
 ]);
 
 const DEFAULT_PRIMARY = 'i-00000000000000000';
@@ -205,6 +233,11 @@ const VARIANT = {
   kmsKeyArn: 'arn:aws:kms:ap-northeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   commandOutputBucket: 'ghes-ops-command-output',
   xrayTracing: 'true',
+  jiraPrefixListIdIpv6: 'pl-0fedcba9876543210',
+  jiraScheduleEnabled: 'true',
+  tlsScheduleEnabled: 'true',
+  backupHost: 'i-0123456789abcdef2',
+  backupVolumeId: 'vol-0123456789abcdef3',
 };
 
 /** serverless naming: function key -> logical ids. */
@@ -444,6 +477,7 @@ describe('functions', () => {
       ...taskStates(deployedDefinition(template)),
       ...taskStates(deployedDefinition(template, 'FailoverStateMachine')),
       ...taskStates(deployedDefinition(template, 'CustomEmailVerificationStateMachine')),
+      ...RUNBOOK_MACHINES.flatMap(([, id]) => taskStates(deployedDefinition(template, id))),
     ];
     for (const [state, task] of tasks) {
       const logicalId = invokedLogicalId(task);
@@ -586,7 +620,12 @@ describe('IAM', () => {
       roleStatements(t, roleLogicalId(key))
         .filter((s) => asArray(s.Action).includes('ssm:SendCommand'))
         .flatMap((s) => asArray(s.Resource as Json | Json[]));
-    for (const key of ['supportBundleStart', 'supportBundleCheck']) {
+    for (const key of [
+      'supportBundleStart',
+      'supportBundleCheck',
+      'tlsCertificateInspect',
+      'tlsCertificateRenew',
+    ]) {
       expect(sendResources(template, key)).toEqual([doc, instance(DEFAULT_PRIMARY)]);
     }
     // The replication step runs on the replica only; without one, on no instance at all.
@@ -634,6 +673,9 @@ describe('IAM', () => {
       'CustomEmailVerificationStateMachineRole',
       () => functionKeys.filter((k) => k.startsWith('customEmail')),
     ],
+    ...RUNBOOK_MACHINES.map(
+      ([, id, prefix]) => [`${id}Role`, () => functionKeys.filter((k) => k.startsWith(prefix))] as const,
+    ),
   ])('lets %s invoke only its own functions', (roleId, keys) => {
     const statements = roleStatements(template, roleId);
     const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
@@ -1046,10 +1088,10 @@ describe('deployable in a private network (issue 13)', () => {
 
   /**
    * The functions that open connections to GHES, derived from what they are: their wiring uses an
-   * adapter that calls GHES (appliance HTTPS, the REST API, service desk tickets), or their role
+   * adapter that calls GHES (appliance HTTPS, the REST API, service desk tickets, the TLS probe), or their role
    * reaches the GitHub App's credentials (whose only use is acting as the app on GHES).
    */
-  const GHES_ADAPTERS = new Set(['http', 'ghesApi', 'tickets']);
+  const GHES_ADAPTERS = new Set(['http', 'ghesApi', 'tickets', 'tlsProbe']);
   let derivedCallers: string[];
   beforeAll(async () => {
     derivedCallers = [];
@@ -1381,4 +1423,183 @@ describe('deployable in a private network (issue 13)', () => {
         expect({ rule, documented: deployMd.includes(rule) }).toEqual({ rule, documented: true });
     }
   }, 240_000);
+});
+
+describe('runbook workflows (issue 17)', () => {
+  const schedulesOf = (t: Template, id: string): Resource[] =>
+    Object.values(t.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Scheduler::Schedule' &&
+        JSON.stringify((r.Properties.Target as JsonObject | undefined)?.Arn) === JSON.stringify({ Ref: id }),
+    );
+
+  it.each(RUNBOOK_MACHINES)(
+    '%s is the STANDARD state machine of its ASL file, logging errors only, every function used',
+    (key, id, prefix) => {
+      const sm = template.Resources[id]!;
+      expect(sm.Type).toBe('AWS::StepFunctions::StateMachine');
+      expect(sm.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-${key}`);
+      expect(sm.Properties.StateMachineType).toBe('STANDARD');
+      const deployed = deployedDefinition(template, id);
+      expect(withoutJsonPathQueryLanguage(deployed)).toEqual(
+        withoutJsonPathQueryLanguage(
+          expectedDefinition(functionKeys, join(PROJECT_DIR, 'statemachines', `${key}.asl.json`)),
+        ),
+      );
+      const invoked = new Set(taskStates(deployed).map(([, s]) => invokedLogicalId(s)));
+      expect([...invoked].sort()).toEqual(
+        functionKeys
+          .filter((k) => k.startsWith(prefix))
+          .map(functionLogicalId)
+          .sort(),
+      );
+      expect(sm.Properties.LoggingConfiguration).toEqual({
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [`${id}LogGroup`, 'Arn'] } } },
+        ],
+      });
+      // Every Lambda Task retries the Lambda service errors like the other workflows.
+      for (const [state, task] of taskStates(deployed)) {
+        const retry = (task.Retry as JsonObject[])[0]!;
+        expect({ state, errors: retry.ErrorEquals }).toEqual({
+          state,
+          errors: expect.arrayContaining([
+            'Lambda.ServiceException',
+            'Lambda.TooManyRequestsException',
+            'Lambda.SdkClientException',
+          ]),
+        });
+      }
+      // One schedule, disabled by default, enabled by its param.
+      const [schedule] = schedulesOf(template, id);
+      expect(schedulesOf(template, id)).toHaveLength(1);
+      expect(schedule!.Properties.State).toBe('DISABLED');
+      expect(schedule!.Properties.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
+    },
+  );
+
+  it('runs the TLS schedule with the maintenance window param, and gives only the validate step the hostname', () => {
+    const [schedule] = schedulesOf(template, 'TlsCertificateStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      maintenanceWindow: '',
+    });
+    expect(schedulesOf(variantTemplate, 'TlsCertificateStateMachine')[0]!.Properties.State).toBe('ENABLED');
+    const env = (key: string): JsonObject =>
+      (template.Resources[functionLogicalId(key)]!.Properties.Environment as JsonObject)
+        .Variables as JsonObject;
+    expect(env('tlsCertificateValidate')).toMatchObject({
+      GHES_OPS_TLS_HOSTNAME: 'github.example.com',
+      GHES_OPS_TLS_CONNECT_HOST: '',
+      GHES_OPS_TLS_PORT: '443',
+    });
+    expect(env('tlsCertificateInspect').GHES_OPS_TLS_HOSTNAME).toBeUndefined();
+  });
+
+  it('lets the backup check send commands to the primary and, when configured, the backup host only', () => {
+    const doc = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript' };
+    const instance = (id: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/${id}`,
+    });
+    const send = (t: Template): Json[] =>
+      roleStatements(t, 'BackupHealthCheckRole')
+        .filter((s) => asArray(s.Action).includes('ssm:SendCommand'))
+        .flatMap((s) => asArray(s.Resource as Json | Json[]));
+    expect(send(variantTemplate)).toEqual([
+      doc,
+      instance(DEFAULT_PRIMARY),
+      { 'Fn::If': ['HasBackupHost', instance(VARIANT.backupHost), { Ref: 'AWS::NoValue' }] },
+    ]);
+    expect(template.Conditions?.HasBackupHost).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    const [schedule] = schedulesOf(template, 'BackupHealthStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      maxAgeHours: 26,
+      diskPercent: 90,
+    });
+  });
+
+  it('lets the snapshot step snapshot the configured backup volume only, and delete only its own snapshots', () => {
+    const snapshots = { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}::snapshot/*' };
+    expect(roleStatements(variantTemplate, 'BackupHealthSnapshotRole').slice(1)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateSnapshot'],
+        Resource: [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:volume/${VARIANT.backupVolumeId}`,
+          },
+          snapshots,
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: [snapshots],
+        Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      },
+      { Effect: 'Allow', Action: ['ec2:DescribeSnapshots'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:DeleteSnapshot'],
+        Resource: [snapshots],
+        Condition: { StringEquals: { 'aws:ResourceTag/ghes-ops:backup-volume': VARIANT.backupVolumeId } },
+      },
+    ]);
+  });
+
+  it('runs the Jira schedule with the dry-run setting, enabled only by jiraScheduleEnabled', () => {
+    const [schedule] = schedulesOf(template, 'JiraPrefixListStateMachine');
+    expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
+      reason: 'daily schedule',
+      dryRun: false,
+    });
+    expect(schedulesOf(variantTemplate, 'JiraPrefixListStateMachine')[0]!.Properties.State).toBe('ENABLED');
+  });
+
+  it('lets the Jira steps read and change only the configured prefix lists, and tag them with one key', () => {
+    const list = (id: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:prefix-list/${id}`,
+    });
+    const lists = (v6: string): Json[] => [
+      list('pl-00000000000000000'),
+      { 'Fn::If': ['HasJiraPrefixListIpv6', list(v6), { Ref: 'AWS::NoValue' }] },
+    ];
+    const statementsWith = (t: Template, key: string, action: string): Statement[] =>
+      roleStatements(t, roleLogicalId(key)).filter((s) => asArray(s.Action).includes(action));
+    expect(statementsWith(variantTemplate, 'jiraPrefixListApply', 'ec2:ModifyManagedPrefixList')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:GetManagedPrefixListEntries', 'ec2:ModifyManagedPrefixList'],
+        Resource: lists(VARIANT.jiraPrefixListIdIpv6),
+      },
+    ]);
+    expect(statementsWith(variantTemplate, 'jiraPrefixListPlan', 'ec2:GetManagedPrefixListEntries')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:GetManagedPrefixListEntries'],
+        Resource: lists(VARIANT.jiraPrefixListIdIpv6),
+      },
+    ]);
+    expect(statementsWith(template, 'jiraPrefixListApply', 'ec2:CreateTags')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: lists(''),
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['ghes-ops:atlassian-sync-token'] } },
+      },
+    ]);
+    expect(variantTemplate.Conditions?.HasJiraPrefixListIpv6).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [VARIANT.jiraPrefixListIdIpv6, ''] }],
+    });
+    // Only the validate step gets the settings; the input cannot name another list.
+    const env = (
+      template.Resources.JiraPrefixListValidateLambdaFunction!.Properties.Environment as JsonObject
+    ).Variables as JsonObject;
+    expect(env).toMatchObject({
+      GHES_OPS_JIRA_PREFIX_LIST_ID: 'pl-00000000000000000',
+      GHES_OPS_JIRA_PREFIX_LIST_ID_IPV6: '',
+      GHES_OPS_JIRA_RANGES_URL: 'https://ip-ranges.atlassian.com/',
+    });
+  });
 });

@@ -59,6 +59,11 @@ const ACTIONS: Record<AdapterKey, RegExp | undefined> = {
   tickets: undefined,
   smtpSubmission: undefined,
   records: /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem)$/,
+  tlsProbe: undefined,
+  ipRanges: undefined,
+  prefixLists:
+    /^ec2:(DescribeManagedPrefixLists|GetManagedPrefixListEntries|ModifyManagedPrefixList|CreateTags)$/,
+  volumeSnapshots: /^ec2:(CreateSnapshot|CreateTags|DescribeSnapshots|DeleteSnapshot)$/,
 };
 
 type Json = Record<string, unknown>;
