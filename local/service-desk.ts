@@ -288,7 +288,9 @@ export async function startLocalDesk(
   extra: Pick<LocalDeskOptions, 'verdicts' | 'ghes'> = {},
 ): Promise<LocalServiceDesk> {
   const s = config.local.serviceDesk;
-  const desk = new LocalServiceDesk({ world, settings: s, ...extra });
+  // One line per inbound mail on the terminal: what became of it.
+  const onOutcome = (o: Outcome): void => log(`${new Date().toISOString()} mail: ${describeOutcome(o)}`);
+  const desk = new LocalServiceDesk({ world, settings: s, onOutcome, ...extra });
   const { smtpPort, apiUrl } = await desk.start();
   log(
     `  service desk: SMTP ${s.smtp.host}:${smtpPort} (SES inbound: mail bucket ${path.join(config.local.stateDir, 'buckets')}, failed spool ${path.join(config.local.stateDir, 'failed')}), sandbox GHES API ${apiUrl} (tickets in ${SANDBOX_TICKETS_REPO}, private)`,
@@ -327,4 +329,25 @@ export function deskManagementRoutes(server: LocalHttpServer, desk: LocalService
       body: await desk.replay({ failed: true, ...(body.ids ? { ids: body.ids } : {}) }),
     };
   });
+}
+
+/** What became of an inbound mail, in one line for the terminal. */
+export function describeOutcome(o: Outcome): string {
+  const r = o as Outcome & { repo?: string; number?: number; reason?: string; address?: string };
+  switch (o.action) {
+    case 'created':
+      return `ticket created ${r.repo}#${r.number}`;
+    case 'commented':
+      return `comment added to ${r.repo}#${r.number}`;
+    case 'dropped':
+      return `dropped (${r.reason})`;
+    case 'duplicate':
+      return 'duplicate of a message already handled (ignored)';
+    case 'verification':
+      return 'custom email verification mail handed to the waiting verification';
+    case 'unsubscribed':
+      return `unsubscribed ${r.address ?? ''}`.trim();
+    default:
+      return (o as { action: string }).action;
+  }
 }
