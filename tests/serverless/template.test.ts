@@ -1513,7 +1513,10 @@ describe('runbook workflows (issue 17)', () => {
       // The command output bucket of the variant (SendCommand names it: issue 13).
       { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${VARIANT.commandOutputBucket}` },
     ]);
-    expect(template.Conditions?.HasBackupHost).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template.Conditions?.HasBackupHost).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BackupHost' }, ''] }],
+    });
+    expect(variantTemplate.Parameters?.BackupHost).toMatchObject({ Default: VARIANT.backupHost });
     const [schedule] = schedulesOf(template, 'BackupHealthStateMachine');
     expect(JSON.parse((schedule!.Properties.Target as JsonObject).Input as string)).toEqual({
       maxAgeHours: 26,
@@ -1593,7 +1596,10 @@ describe('runbook workflows (issue 17)', () => {
       },
     ]);
     expect(variantTemplate.Conditions?.HasJiraPrefixListIpv6).toEqual({
-      'Fn::Not': [{ 'Fn::Equals': [VARIANT.jiraPrefixListIdIpv6, ''] }],
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'JiraPrefixListIdIpv6' }, ''] }],
+    });
+    expect(variantTemplate.Parameters?.JiraPrefixListIdIpv6).toMatchObject({
+      Default: VARIANT.jiraPrefixListIdIpv6,
     });
     // Only the validate step gets the settings; the input cannot name another list.
     const env = (
