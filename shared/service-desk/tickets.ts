@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 import { GhesOpsError } from '../errors.js';
 
 /**
@@ -57,6 +58,12 @@ export interface TicketApiOptions {
   timeoutMs?: number;
   /** Rate-limit waits up to this many seconds are waited out (then retried once): default 60. */
   maxRateLimitWaitSeconds?: number;
+  /**
+   * Minimum spacing of writes (POST/PATCH). Default 0: GHES has no secondary rate limits unless
+   * the appliance enables rate limiting; set 1000 for GitHub's "one write per second" guidance.
+   * Secondary-limit answers (403/429 with retry-after) are waited out either way.
+   */
+  minWriteIntervalMs?: number;
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
@@ -85,6 +92,7 @@ export class RestTicketRepository implements TicketRepository {
       const maxWait = this.opts.maxRateLimitWaitSeconds ?? 60;
       const onLimit = (retryAfter: number, _o: unknown, _k: unknown, retryCount: number): boolean =>
         retryAfter <= maxWait && retryCount < 1;
+      const minWrite = this.opts.minWriteIntervalMs ?? 0;
       c = new RetryingOctokit({
         baseUrl: base,
         request: { fetch: this.fetchFn },
@@ -92,7 +100,16 @@ export class RestTicketRepository implements TicketRepository {
           retries: this.opts.retries ?? 3,
           retryAfterBaseValue: this.opts.retryAfterBaseMs ?? 1000,
         },
-        throttle: { onRateLimit: onLimit, onSecondaryRateLimit: onLimit },
+        throttle: {
+          onRateLimit: onLimit,
+          onSecondaryRateLimit: onLimit,
+          // Own groups: the plugin's defaults are process-wide and space writes by one second.
+          write: new Bottleneck.Group(
+            minWrite > 0 ? { maxConcurrent: 1, minTime: minWrite } : { maxConcurrent: 10 },
+          ),
+          search: new Bottleneck.Group({ maxConcurrent: 1, minTime: 2000 }),
+          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3000 }),
+        },
         log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       });
       this.clients.set(base, c);
@@ -107,6 +124,7 @@ export class RestTicketRepository implements TicketRepository {
     allow404 = false,
   ): Promise<T | undefined> {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await this.client().request(`${method} ${path}`, {
         headers: {
@@ -115,19 +133,18 @@ export class RestTicketRepository implements TicketRepository {
           'x-github-api-version': '2022-11-28',
         },
         ...(body !== undefined ? { data: body } : {}),
-        request: { signal: AbortSignal.timeout(timeoutMs) },
+        request: { signal },
       });
       return res.status === 204 ? undefined : (res.data as T);
     } catch (e) {
       const err = e as { status?: number; message?: string; name?: string };
       if (allow404 && err.status === 404) return undefined;
       const status = typeof err.status === 'number' && err.status > 0 ? err.status : undefined;
-      const why =
-        err.name === 'TimeoutError' || /aborted|timeout/i.test(err.message ?? '')
-          ? `timed out after ${timeoutMs} ms`
-          : status
-            ? `answered ${status}`
-            : 'failed';
+      const why = signal.aborted
+        ? `timed out after ${timeoutMs} ms`
+        : status
+          ? `answered ${status}`
+          : 'failed';
       throw new TicketApiError(
         `GHES API ${method} ${path} ${why}: ${(err.message ?? '').slice(0, 300)}`,
         status ? { status } : {},
