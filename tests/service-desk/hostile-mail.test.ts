@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { handleWebhook } from '../../shared/service-desk/webhook.js';
 import { htmlToMarkdown } from '../../shared/service-desk/html.js';
@@ -89,6 +89,23 @@ describe('mentions and markup never go live (sanitize: decode, strip, neutralize
     expect(md).not.toMatch(/!\[|\]\(|<img/);
     expect(md).toContain('logo');
     expect(md).not.toContain('javascript');
+  });
+});
+
+describe('the fuzz findings as fixtures (tests/fixtures/email/fuzz-*.eml)', () => {
+  const dir = path.join(ROOT, 'tests/fixtures/email');
+  const files = readdirSync(dir).filter((f) => f.startsWith('fuzz-'));
+
+  it('each becomes a ticket with no live mention, tag or image', async () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const { all } = await created(
+        readFileSync(path.join(dir, f)),
+        harness(harnessConfig({}, { maxAttachmentBytes: 1000 })),
+      );
+      expect(all).not.toMatch(LIVE_MENTION);
+      expect(all).not.toMatch(/<img|!\[/i);
+    }
   });
 });
 
