@@ -1,5 +1,5 @@
 import { Tokenizer } from 'htmlparser2';
-import { cleanText, escapeMarkup, neutralizeMentions, ticketMarkdown } from './sanitize.js';
+import { cleanText, escapeMarkup, neutralizeMentions } from './sanitize.js';
 
 /**
  * HTML mail to safe Markdown, through htmlparser2's tokenizer (a state machine: one pass, linear time on
@@ -10,11 +10,6 @@ import { cleanText, escapeMarkup, neutralizeMentions, ticketMarkdown } from './s
  * every piece of text goes through the ticket sanitizer (sanitize.ts): entities are decoded by the
  * parser, controls stripped, markup escaped and mentions neutralized over the whole result.
  */
-
-/** Escapes customer text for a GitHub Markdown body: no raw HTML, no links or images, no @mentions. */
-export function escapeMarkdownText(s: string): string {
-  return ticketMarkdown(s);
-}
 
 const DROP = new Set([
   'script',
