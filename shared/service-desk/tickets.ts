@@ -59,8 +59,9 @@ export interface TicketApiOptions {
   /** Rate-limit waits up to this many seconds are waited out (then retried once): default 60. */
   maxRateLimitWaitSeconds?: number;
   /**
-   * Minimum spacing of writes (POST/PATCH). Default 0: GHES has no secondary rate limits unless
-   * the appliance enables rate limiting; set 1000 for GitHub's "one write per second" guidance.
+   * Minimum spacing of writes (POST/PATCH; issue and comment creation at least 3 s when set).
+   * Default 0: GHES has no secondary rate limits unless the appliance enables rate limiting; set
+   * 1000 for GitHub's guidance (the plugin's defaults: writes 1 s, notifying writes 3 s apart).
    * Secondary-limit answers (403/429 with retry-after) are waited out either way.
    */
   minWriteIntervalMs?: number;
@@ -108,7 +109,10 @@ export class RestTicketRepository implements TicketRepository {
             minWrite > 0 ? { maxConcurrent: 1, minTime: minWrite } : { maxConcurrent: 10 },
           ),
           search: new Bottleneck.Group({ maxConcurrent: 1, minTime: 2000 }),
-          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3000 }),
+          // Issue and comment creation count as notification-triggering writes (3 s apart by default).
+          notifications: new Bottleneck.Group(
+            minWrite > 0 ? { maxConcurrent: 1, minTime: Math.max(minWrite, 3000) } : { maxConcurrent: 10 },
+          ),
         },
         log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       });
