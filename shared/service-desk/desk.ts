@@ -466,35 +466,36 @@ export class ServiceDesk {
 
   /**
    * A hard bounce (Action failed, Status 5.x.x): the original is found by its Message-ID (recorded
-   * when it was sent), else by the reply key in its References/Reply-To; each failed address gets
-   * no mail for 60 days, and the ticket gets a note. Delays and soft failures are only logged.
+   * when it was sent), else by the reply key in its References/Reply-To. Only the participant that
+   * original went to can be marked (anyone can send a report; only the mail system that got our
+   * mail knows its Message-ID and secret reply key): no mail to that address for 60 days, and a
+   * note on the ticket. Delays, soft failures and reports about other mail are only logged.
    */
   private async bounced(mail: ParsedMail, drop: (reason: string) => Outcome): Promise<Outcome> {
     const report = mail.report!;
     const failed = report.recipients.filter((r) => r.action === 'failed' && HARD_STATUS.test(r.status));
     if (!failed.length) return drop('delivery-report-not-permanent');
+    const original = await this.originalOf(report.original);
+    if (!original) return drop('delivery-report-original-unknown');
+    const mine = failed.filter((f) => f.address === original.address || f.original === original.address);
+    if (!mine.length) return drop('delivery-report-other-recipient');
     const now = this.d.now();
     const until = now + UNDELIVERABLE_DAYS * DAY_MS;
-    const original = await this.originalOf(report.original);
-    const addresses: string[] = [];
-    for (const f of failed) {
-      await this.store.markUndeliverable(f.address, until, now, `${f.action} ${f.status}`);
-      addresses.push(f.address);
-    }
+    const addresses = [original.address];
+    await this.store.markUndeliverable(original.address, until, now, mine.map((f) => f.status).join(' '));
     this.d.log.warn('service desk: hard bounce, address gets no mail for 60 days', {
       addresses,
-      ticket: original ? `${original.repo}#${original.number}` : undefined,
+      ticket: `${original.repo}#${original.number}`,
     });
-    if (!original) return { action: 'bounced', addresses };
     const record = await this.store.ticket(original.repo, original.number);
     if (record) {
       for (const p of record.participants) if (addresses.includes(p.address)) p.undeliverableUntil = until;
       await this.store.saveTicket(record);
     }
     const date = new Date(until).toISOString().slice(0, 10);
-    const lines = failed.map(
+    const lines = mine.map(
       (f) =>
-        `- ${this.who(f.address)}: status ${ticketInline(f.status, 20)}; no mail to this address until ${date} (${UNDELIVERABLE_DAYS} days)`,
+        `- ${this.who(original.address)}: status ${ticketInline(f.status, 20)}${f.address !== original.address ? ` (delivered on to ${this.who(f.address)})` : ''}; no mail to this address until ${date} (${UNDELIVERABLE_DAYS} days)`,
     );
     await this.d.tickets.addComment(
       original.repo,

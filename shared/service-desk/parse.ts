@@ -52,7 +52,8 @@ export interface ParsedMail {
 
 /** What a DSN says (RFC 3464): per recipient the action and status; the original's headers. */
 export interface DeliveryReport {
-  recipients: { address: string; action: string; status: string }[];
+  /** `address`: Final-Recipient (else Original-Recipient); `original`: Original-Recipient when given. */
+  recipients: { address: string; original?: string; action: string; status: string }[];
   /** Headers of the returned message (message/rfc822 or text/rfc822-headers part). */
   original?: Map<string, string[]>;
 }
@@ -293,13 +294,21 @@ function deliveryReport(
       if (colon > 0 && colon < 60)
         fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
     }
-    const recipient = fields.get('final-recipient') ?? fields.get('original-recipient');
-    if (!recipient) continue;
-    const address = recipient.includes(';') ? recipient.slice(recipient.indexOf(';') + 1) : recipient;
-    const plain = plainAddress(address.replace(/[<>]/g, ''), [], 'recipient');
+    const addressOf = (field: string): string | undefined => {
+      const v = fields.get(field);
+      if (!v) return undefined;
+      return plainAddress(
+        (v.includes(';') ? v.slice(v.indexOf(';') + 1) : v).replace(/[<>]/g, ''),
+        [],
+        field,
+      );
+    };
+    const original = addressOf('original-recipient');
+    const plain = addressOf('final-recipient') ?? original;
     if (!plain) continue;
     recipients.push({
       address: plain,
+      ...(original ? { original } : {}),
       action: (fields.get('action') ?? '').toLowerCase().slice(0, 40),
       status: (fields.get('status') ?? '').split(/\s/)[0]!.slice(0, 20),
     });

@@ -231,6 +231,21 @@ describe('bounces', () => {
     expect(await h.desk.mailNote('acme/support-tickets', 1, 'hello again')).toBe(1);
   });
 
+  it('a forged report (no Message-ID or reply key of ours) marks nobody', async () => {
+    const h = harness();
+    await h.desk.ingest({ raw: eml() });
+    const forged = eml({
+      headers: { From: 'MAILER-DAEMON@mx.example.com', To: 'support@desk.localhost' },
+      contentType: 'multipart/report; report-type=delivery-status; boundary="r"',
+      body: '--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; alice@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <guess@ghes-ops.local>\r\nReferences: <reply-00000000000000000000000000000000@desk.localhost>\r\n\r\n--r--',
+    });
+    expect(await h.desk.ingest({ raw: forged })).toEqual({
+      action: 'dropped',
+      reason: 'delivery-report-original-unknown',
+    });
+    expect(await h.desk.mailNote('acme/support-tickets', 1, 'still here')).toBe(1);
+  });
+
   it('a delayed (4.x.x) report changes nothing', async () => {
     const h = harness();
     const dsn = eml({
