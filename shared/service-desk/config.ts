@@ -19,6 +19,8 @@ export interface DeskProject {
   descriptionTemplate?: string;
   /** Email addresses of the project's owners: they hear about custom email verifications (issue 5). */
   owners?: string[];
+  /** Mail the participants (template `closed`) when a ticket is closed; opt-in, default off. */
+  closedMail?: boolean;
 }
 
 export interface DeskConfig {
@@ -101,6 +103,9 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
       reopen: o.reopen === true,
     };
     if (o.suffix) out.suffix = o.suffix as string;
+    if (o.closedMail !== undefined && typeof o.closedMail !== 'boolean')
+      bad(`projects[${i}].closedMail`, 'must be true or false (mail participants when a ticket is closed)');
+    if (o.closedMail === true) out.closedMail = true;
     if (typeof o.descriptionTemplate === 'string' && /^[a-z0-9_-]{1,60}$/.test(o.descriptionTemplate))
       out.descriptionTemplate = o.descriptionTemplate;
     if (o.owners !== undefined) {

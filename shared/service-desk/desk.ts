@@ -6,9 +6,19 @@ import type { RecordStore } from '../records/record-store.js';
 import type { DeskConfig, DeskProject } from './config.js';
 import { defaultKey } from './config.js';
 import { filterMail, type Verdicts } from './filter.js';
-import { parseMail, type MailAttachment, type ParsedMail } from './parse.js';
-import { deliveredTo, routeMail, verifyAddressesIn, type Route } from './route.js';
-import { DeskStore, newReplyKey, type Participant, type ReplyKeyRecord, type TicketRecord } from './store.js';
+import { splitForGitHub } from './limits.js';
+import { normalizeId, parseMail, type MailAttachment, type ParsedMail } from './parse.js';
+import { deliveredTo, keysIn, routeMail, verifyAddressesIn, type Route } from './route.js';
+import { ticketInline, ticketTitle } from './sanitize.js';
+import {
+  DeskStore,
+  newReplyKey,
+  UNDELIVERABLE_DAYS,
+  type Participant,
+  type ReplyKeyRecord,
+  type SentRecord,
+  type TicketRecord,
+} from './store.js';
 import { stripQuoted, REPLY_MARKER } from './strip.js';
 import { loadTemplate, markdownToHtml, render, TEMPLATE_DIR, type TemplateName } from './templates.js';
 import type { Ticket, TicketRepository } from './tickets.js';
@@ -67,6 +77,7 @@ export type Outcome =
   | { action: 'commented'; repo: string; number: number; reopened: boolean; messageKey: string }
   | { action: 'unsubscribed'; address?: string }
   | { action: 'verification' }
+  | { action: 'bounced'; addresses: string[]; repo?: string; number?: number }
   | { action: 'duplicate'; messageKey: string; result: Record<string, unknown> }
   | { action: 'dropped'; reason: string };
 
@@ -92,8 +103,10 @@ export interface DeskDeps {
 
 export const SERVICE_DESK_LABEL = 'service-desk';
 const MAX_PARTICIPANTS = 10;
-const MAX_BODY = 60_000;
 const LEASE_MS = 5 * 60_000;
+const DAY_MS = 24 * 3600 * 1000;
+/** A permanent failure in a DSN: Action failed with a 5.x.x status (RFC 3463). */
+const HARD_STATUS = /^5\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * Records verification mail in the store when no verification workflow is wired (tests, a desk
@@ -138,15 +151,17 @@ export class ServiceDesk {
     const verdicts = inbound.verdicts ?? {};
     const filtered = filterMail(mail, this.c, verdicts);
     let route: Route = routeMail(mail, this.c, inbound.envelope);
+    // A delivery status notification never makes a ticket, but a hard bounce is acted on.
+    const bounce = filtered.drop && filtered.reason.startsWith('delivery-report') && !!mail.report;
     // A verification mail failing DMARC still reaches the verification, which reports the verdicts.
-    if (filtered.drop && !(filtered.reason === 'dmarc-fail' && route.kind === 'verify'))
+    if (filtered.drop && !bounce && !(filtered.reason === 'dmarc-fail' && route.kind === 'verify'))
       return drop(filtered.reason);
     let threaded: ReplyKeyRecord | undefined;
     if ((route.kind === 'none' || route.kind === 'project') && mail.inReplyTo) {
       threaded = await this.store.thread(mail.inReplyTo);
       if (threaded) route = { kind: 'reply', key: '' };
     }
-    if (route.kind === 'none') return drop('no-service-desk-key');
+    if (route.kind === 'none' && !bounce) return drop('no-service-desk-key');
     const claim = await this.store.claim(messageKey, this.d.now(), LEASE_MS);
     if (claim.state === 'done') {
       this.d.log.info('service desk: duplicate delivery ignored', ctx);
@@ -158,7 +173,9 @@ export class ServiceDesk {
       );
     let outcome: Outcome;
     try {
-      if (route.kind === 'verify') {
+      if (bounce) {
+        outcome = await this.bounced(mail, drop);
+      } else if (route.kind === 'verify') {
         const receipt = await this.verification.received({
           ...(mail.messageId ? { messageId: mail.messageId } : {}),
           ...(mail.from ? { from: mail.from } : {}),
@@ -184,10 +201,12 @@ export class ServiceDesk {
       } else if (route.kind === 'project') {
         const labels = filtered.drop ? [] : filtered.labels;
         outcome = await this.createTicket(mail, route.project, labels, messageKey, inbound.source);
-      } else {
+      } else if (route.kind === 'reply') {
         const rec = threaded ?? (await this.store.replyKey(route.key));
         if (!rec) outcome = drop('unknown-reply-key');
         else outcome = await this.addReply(mail, rec, messageKey, inbound.source);
+      } else {
+        outcome = drop('no-service-desk-key');
       }
     } catch (e) {
       await this.store.release(messageKey).catch(() => undefined);
@@ -244,22 +263,36 @@ export class ServiceDesk {
     return all.slice(0, MAX_PARTICIPANTS);
   }
 
+  /** Name and address as shown on a ticket: both through the sanitizer. */
+  private who(address: string, name?: string): string {
+    return name ? `${ticketInline(name, 100)} (${ticketInline(address, 260)})` : ticketInline(address, 260);
+  }
+
   private async attachmentList(ref: string, mail: ParsedMail): Promise<string[]> {
     const lines: string[] = [];
     for (const a of mail.attachments) {
       let where = a.content ? 'kept with the raw message' : 'not kept (over the limit)';
       if (a.content && this.d.attachments) where = await this.d.attachments.save(ref, a);
-      lines.push(`- \`${a.name.replace(/`/g, "'")}\` (${a.size} bytes, ${a.mimeType}): ${where}`);
+      lines.push(
+        `- ${ticketInline(a.name, 160)} (${a.size} bytes, ${ticketInline(a.mimeType || 'unknown type', 100)}): ${ticketInline(where, 400)}`,
+      );
     }
     return lines;
   }
 
+  /** Attachments, notes and the raw message's place: every line through the sanitizer. */
   private extras(attachments: string[], notes: string[], source?: string): string {
     let s = '';
     if (attachments.length) s += `\n\n**Attachments**\n${attachments.join('\n')}`;
-    if (notes.length) s += `\n\n**Notes from the service desk**\n${notes.map((n) => `- ${n}`).join('\n')}`;
-    if (source) s += `\n\n<sub>Raw message: ${source}</sub>`;
+    if (notes.length)
+      s += `\n\n**Notes from the service desk**\n${notes.map((n) => `- ${ticketInline(n, 400)}`).join('\n')}`;
+    if (source) s += `\n\nRaw message: ${ticketInline(source, 400)}`;
     return s;
+  }
+
+  /** Posts `parts[1..]` as follow-up comments (parts[0] went into the issue or first comment). */
+  private async followUps(repo: string, number: number, parts: string[]): Promise<void> {
+    for (const part of parts.slice(1)) await this.d.tickets.addComment(repo, number, part);
   }
 
   private async createTicket(
@@ -272,11 +305,7 @@ export class ServiceDesk {
     await this.checkPrivate(project.repo);
     const notes = [...mail.notes];
     const participants = this.participantsOf(mail, notes);
-    let text = mail.body;
-    if (text.length > MAX_BODY) {
-      text = text.slice(0, MAX_BODY);
-      notes.push('the text was truncated to fit an issue');
-    }
+    const text = mail.body;
     let template = '';
     if (project.descriptionTemplate) {
       template =
@@ -284,25 +313,40 @@ export class ServiceDesk {
           .readFile(project.repo, `${TEMPLATE_DIR}/${project.descriptionTemplate}.md`)
           .catch(() => undefined)) ?? '';
     }
+    const names = mail.names ?? {};
     const head = [
-      `**From:** ${participants[0] ?? '(unknown)'} (external, by email)`,
-      participants.length > 1 ? `**Participants:** ${participants.slice(1).join(', ')}` : '',
-      mail.messageId ? `**Message-ID:** \`${mail.messageId.replace(/`/g, '')}\`` : '',
+      `**From:** ${participants[0] ? this.who(participants[0], names[participants[0]]) : '(unknown)'} (external, by email)`,
+      participants.length > 1
+        ? `**Participants:** ${participants
+            .slice(1)
+            .map((a) => this.who(a, names[a]))
+            .join(', ')}`
+        : '',
+      mail.messageId && !mail.syntheticMessageId
+        ? `**Message-ID:** \`${mail.messageId.replace(/`/g, '')}\``
+        : '',
     ].filter(Boolean);
     const attachments = await this.attachmentList(`${project.repo}/${messageKey}`, mail);
     const body = `${head.join('  \n')}\n\n${text || '_(no text)_'}${template ? `\n\n${template}` : ''}${this.extras(attachments, notes, source)}`;
+    // GitHub's limits: title <= 256 (ticketTitle), body and each comment <= 65,536 characters.
+    const parts = splitForGitHub(body, source ? { source } : {});
     const ticket = await this.d.tickets.createIssue(project.repo, {
-      title: mail.subject || '(no subject)',
-      body,
+      title: ticketTitle(mail.subject) || '(no subject)',
+      body: parts[0]!,
       labels: [SERVICE_DESK_LABEL, ...labels],
     });
+    await this.followUps(project.repo, ticket.number, parts);
     const record: TicketRecord = {
       repo: project.repo,
       number: ticket.number,
       title: ticket.title,
       project: defaultKey(project),
-      participants: participants.map((address) => ({ address, replyKey: newReplyKey() })),
-      ...(mail.messageId ? { rootMessageId: mail.messageId } : {}),
+      participants: participants.map((address) => ({
+        address,
+        replyKey: newReplyKey(),
+        ...(names[address] ? { name: names[address] } : {}),
+      })),
+      ...(mail.messageId && !mail.syntheticMessageId ? { rootMessageId: mail.messageId } : {}),
     };
     await this.store.saveTicket(record);
     for (const p of record.participants)
@@ -311,7 +355,7 @@ export class ServiceDesk {
         number: record.number,
         address: p.address,
       });
-    if (mail.messageId)
+    if (mail.messageId && !mail.syntheticMessageId)
       await this.store.saveThread(mail.messageId, {
         repo: record.repo,
         number: record.number,
@@ -339,11 +383,14 @@ export class ServiceDesk {
     const record = await this.store.ticket(rec.repo, rec.number);
     if (!record) return { action: 'dropped', reason: 'ticket-record-missing' };
     const author = mail.replyTo ?? mail.from ?? rec.address;
+    const authorShown = this.who(author, mail.names?.[author]);
     const { text } = stripQuoted(mail.body);
     const notes = [...mail.notes];
     const attachments = await this.attachmentList(`${rec.repo}/${messageKey}`, mail);
-    const body = `**${author}** replied by email:\n\n${text.slice(0, MAX_BODY) || '_(no text)_'}${this.extras(attachments, notes, source)}`;
-    await this.d.tickets.addComment(rec.repo, rec.number, body);
+    const body = `**${authorShown}** replied by email:\n\n${text || '_(no text)_'}${this.extras(attachments, notes, source)}`;
+    const parts = splitForGitHub(body, source ? { source } : {});
+    await this.d.tickets.addComment(rec.repo, rec.number, parts[0]!);
+    await this.followUps(rec.repo, rec.number, parts);
     const ticket = await this.d.tickets.getIssue(rec.repo, rec.number);
     let reopened = false;
     const project = this.c.projects.find((p) => p.repo === rec.repo);
@@ -353,7 +400,7 @@ export class ServiceDesk {
       await this.d.tickets.addComment(
         rec.repo,
         rec.number,
-        `Reopened: ${author} wrote after the ticket was closed. ${who}, please have a look.`,
+        `Reopened: ${authorShown} wrote after the ticket was closed. ${who}, please have a look.`,
       );
       reopened = true;
     }
@@ -362,7 +409,8 @@ export class ServiceDesk {
     const added: Participant[] = [];
     for (const a of this.participantsOf(mail, [])) {
       if (known.has(a) || record.participants.length >= MAX_PARTICIPANTS) continue;
-      const p = { address: a, replyKey: newReplyKey() };
+      const name = mail.names?.[a];
+      const p: Participant = { address: a, replyKey: newReplyKey(), ...(name ? { name } : {}) };
       record.participants.push(p);
       added.push(p);
       known.add(a);
@@ -404,6 +452,82 @@ export class ServiceDesk {
   }
 
   /**
+   * Mails the `closed` template to the participants of a ticket that was closed, when its project
+   * opted in (`closedMail`). Returns how many were mailed (0 when not opted in or no record).
+   */
+  async mailClosed(repo: string, number: number): Promise<number> {
+    const project = this.c.projects.find((p) => p.repo === repo);
+    if (!project?.closedMail) return 0;
+    const record = await this.store.ticket(repo, number);
+    if (!record) return 0;
+    const ticket = await this.d.tickets.getIssue(repo, number);
+    return this.mailParticipants('closed', record, record.participants, ticket, {});
+  }
+
+  /**
+   * A hard bounce (Action failed, Status 5.x.x): the original is found by its Message-ID (recorded
+   * when it was sent), else by the reply key in its References/Reply-To. Only the participant that
+   * original went to can be marked (anyone can send a report; only the mail system that got our
+   * mail knows its Message-ID and secret reply key): no mail to that address for 60 days, and a
+   * note on the ticket. Delays, soft failures and reports about other mail are only logged.
+   */
+  private async bounced(mail: ParsedMail, drop: (reason: string) => Outcome): Promise<Outcome> {
+    const report = mail.report!;
+    const failed = report.recipients.filter((r) => r.action === 'failed' && HARD_STATUS.test(r.status));
+    if (!failed.length) return drop('delivery-report-not-permanent');
+    const original = await this.originalOf(report.original);
+    if (!original) return drop('delivery-report-original-unknown');
+    const mine = failed.filter((f) => f.address === original.address || f.original === original.address);
+    if (!mine.length) return drop('delivery-report-other-recipient');
+    const now = this.d.now();
+    const until = now + UNDELIVERABLE_DAYS * DAY_MS;
+    const addresses = [original.address];
+    await this.store.markUndeliverable(original.address, until, now, mine.map((f) => f.status).join(' '));
+    this.d.log.warn('service desk: hard bounce, address gets no mail for 60 days', {
+      addresses,
+      ticket: `${original.repo}#${original.number}`,
+    });
+    const record = await this.store.ticket(original.repo, original.number);
+    if (record) {
+      for (const p of record.participants) if (addresses.includes(p.address)) p.undeliverableUntil = until;
+      await this.store.saveTicket(record);
+    }
+    const date = new Date(until).toISOString().slice(0, 10);
+    const lines = mine.map(
+      (f) =>
+        `- ${this.who(original.address)}: status ${ticketInline(f.status, 20)}${f.address !== original.address ? ` (delivered on to ${this.who(f.address)})` : ''}; no mail to this address until ${date} (${UNDELIVERABLE_DAYS} days)`,
+    );
+    await this.d.tickets.addComment(
+      original.repo,
+      original.number,
+      `**Mail to a participant bounced** (delivery status notification, action failed):\n${lines.join('\n')}`,
+    );
+    return { action: 'bounced', addresses, repo: original.repo, number: original.number };
+  }
+
+  private async originalOf(headers: Map<string, string[]> | undefined): Promise<SentRecord | undefined> {
+    if (!headers) return undefined;
+    const id = normalizeId(headers.get('message-id')?.[0]);
+    const sent = id ? await this.store.sent(id) : undefined;
+    if (sent) return sent;
+    // Our own thread marker or reply address in the returned headers.
+    const marker = new RegExp(`<reply-([0-9a-f]{32})@`, 'i');
+    const texts = [...(headers.get('references') ?? []), ...(headers.get('in-reply-to') ?? [])];
+    const keys = [
+      ...texts.flatMap((t) => {
+        const m = marker.exec(t);
+        return m?.[1] ? [m[1].toLowerCase()] : [];
+      }),
+      ...(headers.get('reply-to') ?? []).flatMap((t) => keysIn(t, this.c)),
+    ];
+    for (const key of keys) {
+      const rec = /^[0-9a-f]{32}$/.test(key) ? await this.store.replyKey(key) : undefined;
+      if (rec) return { ...rec, replyKey: key };
+    }
+    return undefined;
+  }
+
+  /**
    * Mails `name` to each subscribed participant; the template and the project's custom address
    * are looked up once for the batch. Returns how many were mailed.
    */
@@ -414,7 +538,13 @@ export class ServiceDesk {
     ticket: Ticket,
     extra: { NOTE_TEXT?: string },
   ): Promise<number> {
-    const subscribed = participants.filter((p) => !p.unsubscribed);
+    const now = this.d.now();
+    const subscribed: Participant[] = [];
+    for (const p of participants) {
+      if (p.unsubscribed || (p.undeliverableUntil ?? 0) > now) continue;
+      if (await this.store.undeliverable(p.address, now)) continue;
+      subscribed.push(p);
+    }
     if (!subscribed.length) return 0;
     const template = await loadTemplate(this.d.tickets, record.repo, name);
     // Tickets record the project by its key; the custom address is kept by project slug.
@@ -446,7 +576,11 @@ export class ServiceDesk {
       SYSTEM_FOOTER: '',
       ADDITIONAL_TEXT: '',
     });
-    const title = record.title.replace(/[\r\n\t]+/g, ' ');
+    // Titles went through the sanitizer; records from before are made one-line here too.
+    // eslint-disable-next-line no-control-regex -- control characters never reach a header
+    const title = record.title.replace(/[\0-\x1f\x7f-\x9f]+/g, ' ');
+    // A root id from an older record is used only when it is still a well-formed id.
+    const root = normalizeId(record.rootMessageId);
     const subject = name === 'new_note' ? `${title} (#${record.number})` : `Re: ${title} (#${record.number})`;
     const marker = `<reply-${p.replyKey}@${c.domain}>`;
     const mail: OutgoingMail = {
@@ -457,8 +591,8 @@ export class ServiceDesk {
       html: markdownToHtml(`${REPLY_MARKER}\n\n${text}`),
       replyTo: `${c.local}+${p.replyKey}@${c.domain}`,
       headers: {
-        ...(record.rootMessageId ? { 'In-Reply-To': record.rootMessageId } : { 'In-Reply-To': marker }),
-        References: record.rootMessageId ? `${record.rootMessageId} ${marker}` : marker,
+        'In-Reply-To': root ?? marker,
+        References: root ? `${root} ${marker}` : marker,
         'Auto-Submitted': 'auto-generated',
         'X-Auto-Response-Suppress': 'All',
         'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${c.local}+${p.replyKey}-unsubscribe@${c.domain}>`,
@@ -480,6 +614,17 @@ export class ServiceDesk {
         mail.from = `${c.botName} <${c.local}@${c.domain}>`;
       }
     }
-    await this.d.mailer.send(mail);
+    const sent = await this.d.mailer.send(mail);
+    // A bounce names the original by its Message-ID: remember which participant it went to.
+    const sentId = normalizeId(sent?.messageId);
+    if (sentId)
+      await this.store
+        .saveSent(sentId, {
+          repo: record.repo,
+          number: record.number,
+          address: p.address,
+          replyKey: p.replyKey,
+        })
+        .catch(() => undefined);
   }
 }

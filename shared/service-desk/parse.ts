@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import PostalMime, { type Address, type Email } from 'postal-mime';
 import { PATTERNS } from '../validate.js';
-import { escapeMarkdownText, htmlToMarkdown } from './html.js';
+import { htmlToMarkdown } from './html.js';
+import { cleanText, ticketMarkdown } from './sanitize.js';
 
 /** An attachment as the ticket lists it; `content` only when it is kept (within the limit). */
 export interface MailAttachment {
@@ -17,7 +19,14 @@ export interface MailAttachment {
  */
 export interface ParsedMail {
   size: number;
+  /**
+   * `<id>`, lowercased: the mail's own Message-ID when it is well-formed (printable ASCII, one
+   * `@`), else a synthetic `<sha256-...@synthetic.invalid>` of the raw message, so a redelivery
+   * still deduplicates and no control character ever reaches an outgoing header.
+   */
   messageId?: string;
+  /** True when `messageId` is synthetic (missing or malformed in the mail). */
+  syntheticMessageId?: boolean;
   from?: string;
   fromName?: string;
   sender?: string;
@@ -25,6 +34,10 @@ export interface ParsedMail {
   returnPath?: string;
   to: string[];
   cc: string[];
+  /** Display names by (lowercased) address, decoded (encoded words, charsets), controls stripped. */
+  names?: Record<string, string>;
+  /** A delivery status notification (multipart/report; report-type=delivery-status). */
+  report?: DeliveryReport;
   subject: string;
   /** The body as safe Markdown (plain text escaped, or HTML converted). */
   body: string;
@@ -37,6 +50,14 @@ export interface ParsedMail {
   notes: string[];
 }
 
+/** What a DSN says (RFC 3464): per recipient the action and status; the original's headers. */
+export interface DeliveryReport {
+  /** `address`: Final-Recipient (else Original-Recipient); `original`: Original-Recipient when given. */
+  recipients: { address: string; original?: string; action: string; status: string }[];
+  /** Headers of the returned message (message/rfc822 or text/rfc822-headers part). */
+  original?: Map<string, string[]>;
+}
+
 export interface ParseLimits {
   maxMessageBytes: number;
   maxAttachmentBytes: number;
@@ -45,13 +66,31 @@ export interface ParseLimits {
 // eslint-disable-next-line no-control-regex -- NUL and other controls are what we remove
 const CONTROLS = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
-function normalizeId(id: string | undefined): string | undefined {
-  const m = /<([^<>\s]{1,900})>/.exec(id ?? '') ?? /^\s*([^<>\s]{1,900})\s*$/.exec(id ?? '');
-  return m?.[1] ? `<${m[1].toLowerCase()}>` : undefined;
+/** A Message-ID's inside: printable ASCII without `<`, `>`, `"`, `\\` or backtick, with one `@` not at an end. */
+const ID_INSIDE = /^[!#-;=?-[\]-_a-~]{1,900}$/;
+const validInside = (inside: string): boolean => {
+  const at = inside.indexOf('@');
+  return ID_INSIDE.test(inside) && at > 0 && at === inside.lastIndexOf('@') && at < inside.length - 1;
+};
+
+/** `<id>` lowercased when `value` is one well-formed message id (brackets optional), else undefined. */
+export function normalizeId(value: string | undefined): string | undefined {
+  const v = (value ?? '').trim();
+  const inside = v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1) : v;
+  return validInside(inside) ? `<${inside.toLowerCase()}>` : undefined;
 }
 
+/** Every well-formed `<id>` in a References or In-Reply-To value, lowercased (malformed ones skipped). */
 export function messageIds(value: string | undefined): string[] {
-  return [...(value ?? '').matchAll(/<([^<>\s]{1,900})>/g)].map((m) => `<${(m[1] ?? '').toLowerCase()}>`);
+  return [...(value ?? '').matchAll(/<([^<>]{1,900})>/g)]
+    .map((m) => m[1] ?? '')
+    .filter(validInside)
+    .map((inside) => `<${inside.toLowerCase()}>`);
+}
+
+/** The synthetic id of a message without a usable Message-ID: the hash of the raw bytes. */
+export function syntheticMessageId(raw: Uint8Array): string {
+  return `<sha256-${createHash('sha256').update(raw).digest('hex')}@synthetic.invalid>`;
 }
 
 /** The raw header block (up to the first empty line, at most 1 MB). */
@@ -131,21 +170,24 @@ export async function parseMail(raw: Uint8Array, limits: ParseLimits): Promise<P
   const cc = flatten(email?.cc)
     .map((a) => plainAddress(a.address, [], 'Cc'))
     .filter((a): a is string => !!a);
-  let text: string;
+  // The source text first (for the notes), then the one sanitizer: decode, strip, neutralize.
+  let source: string;
   if (!email) {
     const s = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.length, 200_000)).toString('utf8');
     const bodyStart = s.search(/\r?\n\r?\n/);
-    text = escapeMarkdownText(bodyStart < 0 ? '' : s.slice(bodyStart).trim());
+    source = bodyStart < 0 ? '' : s.slice(bodyStart).trim();
   } else if (email.text && email.text.trim()) {
-    text = escapeMarkdownText(email.text);
-  } else if (email.html) {
-    text = htmlToMarkdown(email.html);
+    source = email.text;
   } else {
-    text = '';
+    source = email.html ?? '';
   }
-  if (/\0/.test(text) || /\0/.test(email?.subject ?? '')) notes.push('NUL bytes were removed');
-  if (/\uFFFD/.test(text)) notes.push('some characters could not be decoded (unknown or invalid charset)');
-  text = text.replace(CONTROLS, '').replace(/\r\n?/g, '\n');
+  if (source.includes('\0') || (email?.subject ?? '').includes('\0')) notes.push('NUL bytes were removed');
+  if (source.includes('\uFFFD'))
+    notes.push('some characters could not be decoded (unknown or invalid charset)');
+  const text =
+    email && !(email.text && email.text.trim()) && email.html
+      ? htmlToMarkdown(source)
+      : ticketMarkdown(source);
   const attachments: MailAttachment[] = [];
   let kept = 0;
   (email?.attachments ?? []).forEach((a, i) => {
@@ -165,7 +207,10 @@ export async function parseMail(raw: Uint8Array, limits: ParseLimits): Promise<P
     }
     attachments.push(att);
   });
-  const subject = (email?.subject ?? '').replace(CONTROLS, '').replace(/\s+/g, ' ').trim().slice(0, 250);
+  const subject = cleanText(email?.subject ?? '', { decode: false })
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 1000);
   const out: ParsedMail = {
     size: raw.length,
     to,
@@ -178,18 +223,109 @@ export async function parseMail(raw: Uint8Array, limits: ParseLimits): Promise<P
     attachments,
     notes,
   };
-  const id = normalizeId(email?.messageId ?? headers.get('message-id')?.[0]);
+  const rawId = email?.messageId ?? headers.get('message-id')?.[0];
+  const id = normalizeId(rawId);
   if (id) out.messageId = id;
+  else {
+    out.messageId = syntheticMessageId(raw);
+    out.syntheticMessageId = true;
+    if (rawId?.trim())
+      notes.push('the Message-ID is malformed (control characters or not an id): a synthetic id is used');
+  }
+  const names: Record<string, string> = {};
+  for (const a of [...fromList, ...flatten(email?.replyTo), ...flatten(email?.cc)]) {
+    const addr = plainAddress(a.address, [], 'name');
+    const name = cleanText(a.name ?? '', { decode: false })
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 100);
+    if (addr && name && names[addr] === undefined) names[addr] = name;
+  }
+  if (Object.keys(names).length) out.names = names;
+  const report = deliveryReport(email, contentType, headers);
+  if (report) out.report = report;
   const from = plainAddress(fromAddr?.address, notes, 'From');
   if (from) out.from = from;
-  if (fromAddr?.name) out.fromName = fromAddr.name.replace(CONTROLS, '').slice(0, 100);
+  if (fromAddr?.name)
+    out.fromName = cleanText(fromAddr.name, { decode: false }).replace(/\s+/g, ' ').trim().slice(0, 100);
   const sender = plainAddress(flatten(email?.sender)[0]?.address, notes, 'Sender');
   if (sender) out.sender = sender;
   const replyTo = plainAddress(flatten(email?.replyTo)[0]?.address, notes, 'Reply-To');
   if (replyTo) out.replyTo = replyTo;
   const rp = email?.returnPath ?? headers.get('return-path')?.[0];
   if (rp !== undefined) out.returnPath = rp.replace(/[<>\s]/g, '').toLowerCase();
-  const irt = normalizeId(email?.inReplyTo);
+  const irt = messageIds(email?.inReplyTo ?? headers.get('in-reply-to')?.[0])[0];
   if (irt) out.inReplyTo = irt;
   return out;
+}
+
+const bytesText = (
+  content: MailAttachment['content'] | ArrayBuffer | string | undefined,
+  max: number,
+): string => {
+  if (content === undefined) return '';
+  if (typeof content === 'string') return content.slice(0, max);
+  const u8 = content instanceof ArrayBuffer ? new Uint8Array(content) : content;
+  return Buffer.from(u8.buffer, u8.byteOffset, Math.min(u8.byteLength, max)).toString('utf8');
+};
+
+/**
+ * The delivery status notification of a `multipart/report; report-type=delivery-status` (RFC
+ * 3464/3462): each per-recipient block's Final-Recipient (else Original-Recipient), Action and
+ * Status, and the returned message's headers. Read line by line (the status part is at most 64 KB).
+ */
+function deliveryReport(
+  email: Email | undefined,
+  contentType: string,
+  headers: Map<string, string[]>,
+): DeliveryReport | undefined {
+  if (!email || contentType !== 'multipart/report') return undefined;
+  const type = headers.get('content-type')?.[0] ?? '';
+  if (!/report-type\s*=\s*"?delivery-status/i.test(type)) return undefined;
+  const status = email.attachments.find((a) => /^message\/(global-)?delivery-status$/i.test(a.mimeType));
+  if (!status) return undefined;
+  const recipients: DeliveryReport['recipients'] = [];
+  // Blocks are separated by empty lines; the first is per message, the others per recipient.
+  const unfolded = bytesText(status.content, 65_536).replace(/\r?\n[ \t]+/g, ' ');
+  for (const block of unfolded.split(/\r?\n\s*\r?\n/)) {
+    const fields = new Map<string, string>();
+    for (const line of block.split(/\r?\n/)) {
+      const colon = line.indexOf(':');
+      if (colon > 0 && colon < 60)
+        fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+    const addressOf = (field: string): string | undefined => {
+      const v = fields.get(field);
+      if (!v) return undefined;
+      return plainAddress(
+        (v.includes(';') ? v.slice(v.indexOf(';') + 1) : v).replace(/[<>]/g, ''),
+        [],
+        field,
+      );
+    };
+    const original = addressOf('original-recipient');
+    const plain = addressOf('final-recipient') ?? original;
+    if (!plain) continue;
+    recipients.push({
+      address: plain,
+      ...(original ? { original } : {}),
+      action: (fields.get('action') ?? '').toLowerCase().slice(0, 40),
+      status: (fields.get('status') ?? '').split(/\s/)[0]!.slice(0, 20),
+    });
+  }
+  const returned = email.attachments.find((a) =>
+    /^(message\/(global|rfc822)|text\/rfc822-headers)$/i.test(a.mimeType),
+  );
+  const report: DeliveryReport = { recipients };
+  if (returned?.content !== undefined) {
+    const content = returned.content;
+    const u8 =
+      typeof content === 'string'
+        ? Buffer.from(content)
+        : content instanceof ArrayBuffer
+          ? new Uint8Array(content)
+          : content;
+    report.original = rawHeaders(u8);
+  }
+  return report;
 }

@@ -22,15 +22,64 @@ export const KEY_HEADERS = [
   'cc',
 ] as const;
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Characters of a local part as the desk reads them (`[A-Za-z0-9._%+-]`). */
+const isLocalChar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  c === 0x2e ||
+  c === 0x5f ||
+  c === 0x25 ||
+  c === 0x2b ||
+  c === 0x2d;
+/** Characters of a domain (`[A-Za-z0-9.-]`). */
+const isDomainChar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  c === 0x2e ||
+  c === 0x2d;
+
+const HOSTNAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * Every `local@domain` in `text`, lowercased: for each `@`, the whole run of local-part characters
+ * before it and of domain characters after it (trailing dots dropped). One pass, no backtracking:
+ * each character is looked at a bounded number of times, so a 100 KB header costs microseconds,
+ * whatever it holds. Runs longer than 255 characters are no address and are skipped.
+ */
+export function addressesIn(text: string): { local: string; domain: string }[] {
+  const out: { local: string; domain: string }[] = [];
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('@', from);
+    if (at < 0) return out;
+    let start = at;
+    while (start > 0 && at - start <= 256 && isLocalChar(text.charCodeAt(start - 1))) start -= 1;
+    let end = at + 1;
+    while (end < text.length && end - at <= 256 && isDomainChar(text.charCodeAt(end))) end += 1;
+    from = end > at + 1 ? end : at + 1;
+    // A run that went on past the bound is not an address (and is not scanned twice).
+    if (at - start > 256 || end - at > 256) continue;
+    if (start > 0 && isLocalChar(text.charCodeAt(start - 1))) continue;
+    let domainEnd = end;
+    while (domainEnd > at + 1 && text.charCodeAt(domainEnd - 1) === 0x2e) domainEnd -= 1;
+    const local = text.slice(start, at).toLowerCase();
+    const domain = text.slice(at + 1, domainEnd).toLowerCase();
+    if (local && domain) out.push({ local, domain });
+  }
+}
+
+const KEY = /^[a-z0-9_.-]{1,120}$/;
 
 /** Every key addressed to this desk in `text`, in order. */
 export function keysIn(text: string, c: DeskConfig): string[] {
-  const re = new RegExp(
-    `(?:^|[^A-Za-z0-9._%+-])${escape(c.local)}\\+([A-Za-z0-9_.-]{1,120})@${escape(c.domain)}(?![A-Za-z0-9-])`,
-    'gi',
-  );
-  return [...text.matchAll(re)].map((m) => (m[1] ?? '').toLowerCase());
+  const prefix = `${c.local.toLowerCase()}+`;
+  const domain = c.domain.toLowerCase();
+  return addressesIn(text)
+    .filter((a) => a.domain === domain && a.local.startsWith(prefix))
+    .map((a) => a.local.slice(prefix.length))
+    .filter((k) => KEY.test(k));
 }
 
 export function classifyKey(key: string, c: DeskConfig): Route | undefined {
@@ -55,14 +104,14 @@ export const VERIFY_HEADERS = [
   'x-forwarded-to',
 ] as const;
 
-const VERIFY_ADDRESS =
-  /(?:^|[^A-Za-z0-9._%+-])([A-Za-z0-9._%-]{1,64}\+verify@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)(?![A-Za-z0-9.-]*[A-Za-z0-9-])/gi;
-
+const VERIFY_LOCAL = /^[a-z0-9._%-]{1,64}\+verify$/;
 /** Every `<local>+verify@<domain>` address the mail names (verify headers, then the envelope), lowercased. */
 export function verifyAddressesIn(mail: ParsedMail, envelope: string[] = []): string[] {
   const sources = [...VERIFY_HEADERS.flatMap((h) => mail.headers.get(h) ?? []), ...envelope];
   const found = sources.flatMap((text) =>
-    [...text.matchAll(VERIFY_ADDRESS)].map((m) => (m[1] ?? '').toLowerCase()),
+    addressesIn(text)
+      .filter((a) => VERIFY_LOCAL.test(a.local) && a.domain.length <= 253 && HOSTNAME.test(a.domain))
+      .map((a) => `${a.local}@${a.domain}`),
   );
   return [...new Set(found)];
 }
@@ -77,8 +126,12 @@ const DELIVERY_HEADERS = ['delivered-to', 'x-delivered-to', 'x-original-to', 'en
  */
 export function deliveredTo(mail: ParsedMail, c: DeskConfig, envelope: string[] = []): string[] {
   const sources = envelope.length ? envelope : DELIVERY_HEADERS.flatMap((h) => mail.headers.get(h) ?? []);
-  const re = new RegExp(`[A-Za-z0-9._%+-]{1,200}@${escape(c.domain)}(?![A-Za-z0-9.-]*[A-Za-z0-9-])`, 'gi');
-  const found = sources.flatMap((text) => [...text.matchAll(re)].map((m) => m[0].toLowerCase()));
+  const domain = c.domain.toLowerCase();
+  const found = sources.flatMap((text) =>
+    addressesIn(text)
+      .filter((a) => a.domain === domain && a.local.length <= 200)
+      .map((a) => `${a.local}@${a.domain}`),
+  );
   return [...new Set(found)];
 }
 
@@ -95,10 +148,10 @@ export function routeMail(mail: ParsedMail, c: DeskConfig, envelope: string[] = 
     }
   }
   // Replies whose To lost the key: our thread marker in References.
-  const refRe = new RegExp(`^<reply-([0-9a-f]{32})@${escape(c.domain)}>$`, 'i');
+  const suffix = `@${c.domain.toLowerCase()}>`;
   for (const id of mail.references) {
-    const m = refRe.exec(id);
-    if (m?.[1]) return { kind: 'reply', key: m[1].toLowerCase() };
+    const m = /^<reply-([0-9a-f]{32})(@[^>]*>)$/.exec(id.toLowerCase());
+    if (m?.[1] && m[2] === suffix) return { kind: 'reply', key: m[1] };
   }
   return { kind: 'none' };
 }

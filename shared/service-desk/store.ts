@@ -14,7 +14,11 @@ export const newReplyKey = (): string => randomBytes(16).toString('hex');
 export interface Participant {
   address: string;
   replyKey: string;
+  /** Display name from the mail (decoded; sanitized when shown on the ticket). */
+  name?: string;
   unsubscribed?: boolean;
+  /** Epoch ms until which mail to this participant is not sent (a hard bounce). */
+  undeliverableUntil?: number;
 }
 
 export interface TicketRecord {
@@ -40,7 +44,17 @@ export type Claim =
 
 /** How long records live: delivery claims outlast SES's and Lambda's retries by far. */
 const DAY = 24 * 3600;
-export const RECORD_TTL_SECONDS = { message: 30 * DAY, once: 30 * DAY } as const;
+export const RECORD_TTL_SECONDS = { message: 30 * DAY, once: 30 * DAY, sent: 90 * DAY } as const;
+/** How long a hard-bounced address gets no mail (as Zammad does). */
+export const UNDELIVERABLE_DAYS = 60;
+
+/** An outgoing mail as a bounce finds it again by its Message-ID. */
+export interface SentRecord {
+  repo: string;
+  number: number;
+  address: string;
+  replyKey: string;
+}
 
 interface MessageRecord {
   state: 'pending' | 'done';
@@ -145,6 +159,29 @@ export class DeskStore {
       ttlSeconds: Math.ceil((2 * windowMs) / 1000),
     });
     return count > max;
+  }
+
+  /** Remembers the Message-ID of a mail sent to a participant (bounces name it). */
+  saveSent(messageId: string, r: SentRecord): Promise<void> {
+    return this.write(this.key('sent', hash(messageId.toLowerCase())), r, RECORD_TTL_SECONDS.sent);
+  }
+
+  sent(messageId: string): Promise<SentRecord | undefined> {
+    return this.read(this.key('sent', hash(messageId.toLowerCase())));
+  }
+
+  /** Marks `address` undeliverable until `until` (epoch ms); the record expires then. */
+  markUndeliverable(address: string, until: number, now: number, why: string): Promise<void> {
+    return this.write(
+      this.key('undeliverable', hash(address.toLowerCase())),
+      { until, why },
+      Math.max(1, Math.ceil((until - now) / 1000)),
+    );
+  }
+
+  async undeliverable(address: string, now: number): Promise<boolean> {
+    const r = await this.read<{ until?: number }>(this.key('undeliverable', hash(address.toLowerCase())));
+    return (r?.until ?? 0) > now;
   }
 
   /** Once-only marker (e.g. a webhook delivery); false when it existed. */

@@ -1,11 +1,12 @@
+import MarkdownIt from 'markdown-it';
 import type { TicketRepository } from './tickets.js';
 
 /**
  * Outgoing mail templates: `.github/service_desk_templates/<name>.md` in the tickets repository,
  * else the defaults below. Placeholders `%{NAME}` (whitespace inside the braces allowed) as in
- * GitLab; Markdown is rendered to a small, escaped HTML part next to the text part.
+ * GitLab; Markdown is rendered (markdown-it, raw HTML off) to an HTML part next to the text part.
  */
-export type TemplateName = 'thank_you' | 'new_participant' | 'new_note';
+export type TemplateName = 'thank_you' | 'new_participant' | 'new_note' | 'closed';
 export const TEMPLATE_DIR = '.github/service_desk_templates';
 
 export const PLACEHOLDERS = [
@@ -47,6 +48,13 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     'To unsubscribe from this ticket, open %{UNSUBSCRIBE_URL}',
     '%{SYSTEM_FOOTER}',
   ].join('\n'),
+  closed: [
+    '%{SYSTEM_HEADER}',
+    'Your ticket %{ISSUE_ID} was closed. If you still need help, reply to this message.',
+    '',
+    'To unsubscribe from this ticket, open %{UNSUBSCRIBE_URL}',
+    '%{SYSTEM_FOOTER}',
+  ].join('\n'),
 };
 
 /** Reads a template from the repository (falls back to the default when absent or unreadable). */
@@ -76,17 +84,16 @@ export function render(template: string, values: Partial<Record<Placeholder, str
     .trim();
 }
 
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/**
+ * Markdown to the HTML part of outgoing mail, through markdown-it with raw HTML disabled (`<` in
+ * the text stays text), links only for http(s) and mailto (markdown-it's own validateLink also
+ * refuses javascript:, vbscript:, file: and data: other than images), bare URLs linked, line
+ * breaks kept as in mail. Images are shown as their alternative text (no remote content in mail).
+ */
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+md.validateLink = (url: string): boolean => /^(https?:|mailto:)/i.test(url.trim());
+md.renderer.rules.image = (tokens, idx) => md.utils.escapeHtml(tokens[idx]?.content ?? '');
 
-/** Minimal Markdown to HTML: every character escaped, then paragraphs, line breaks, bold, links. */
-export function markdownToHtml(md: string): string {
-  const paragraphs = md.split(/\n{2,}/).map((p) => {
-    let h = esc(p);
-    h = h.replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>');
-    h = h.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)"]+|mailto:[^\s)"]+)\)/g, '<a href="$2">$1</a>');
-    h = h.replace(/(^|[\s(])(https?:\/\/[^\s<)"]+)/g, '$1<a href="$2">$2</a>');
-    return `<p>${h.replace(/\n/g, '<br>\n')}</p>`;
-  });
-  return `<!doctype html><html><body>\n${paragraphs.join('\n')}\n</body></html>\n`;
+export function markdownToHtml(markdown: string): string {
+  return `<!doctype html><html><body>\n${md.render(markdown)}</body></html>\n`;
 }

@@ -1,10 +1,14 @@
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 import { GhesOpsError } from '../errors.js';
 
 /**
  * Ticket operations the service desk needs, behind one small interface. The implementation below
- * speaks GitHub's REST API (`/api/v3` on GHES) with a token from a provider function: the GitHub
- * App's installation token when an app is registered, else a token from the parameter store (or
- * the sandbox's); see `ghesTickets` in shared/aws/wiring.ts.
+ * speaks GitHub's REST API (`/api/v3` on GHES) through Octokit (retries, throttling, timeouts) with a
+ * token from a provider function: the GitHub App's installation token when an app is registered,
+ * else the token parameter (`restTickets` in ticket-token.ts).
  */
 export interface Ticket {
   repo: string;
@@ -44,12 +48,78 @@ interface IssueJson {
   labels?: ({ name: string } | string)[];
 }
 
+/** Retry, throttling and timeout of the GHES calls (defaults as probot uses them). */
+export interface TicketApiOptions {
+  /** Retries of a failed call (5xx, network): default 3. 4xx other than rate limits are not retried. */
+  retries?: number;
+  /** Base of the retry back-off in ms (attempt n waits base * n^2): default 1000. */
+  retryAfterBaseMs?: number;
+  /** Per-request timeout: default 30 s. */
+  timeoutMs?: number;
+  /** Rate-limit waits up to this many seconds are waited out (then retried once): default 60. */
+  maxRateLimitWaitSeconds?: number;
+  /**
+   * Minimum spacing of writes (POST/PATCH; issue and comment creation at least 3 s when set).
+   * Default 0: GHES has no secondary rate limits unless the appliance enables rate limiting; set
+   * 1000 for GitHub's guidance (the plugin's defaults: writes 1 s, notifying writes 3 s apart).
+   * Secondary-limit answers (403/429 with retry-after) are waited out either way.
+   */
+  minWriteIntervalMs?: number;
+}
+
+const RetryingOctokit = Octokit.plugin(retry, throttling);
+type Client = InstanceType<typeof RetryingOctokit>;
+
+/**
+ * GHES REST for tickets through `@octokit/core` with `@octokit/plugin-retry` (5xx and network
+ * errors retried with back-off) and `@octokit/plugin-throttling` (primary and secondary rate
+ * limits waited out when short), a timeout on every request, as probot does. Errors become
+ * `TicketApiError` with the status.
+ */
 export class RestTicketRepository implements TicketRepository {
+  private clients = new Map<string, Client>();
+
   constructor(
     private readonly apiUrl: string | (() => string),
     private readonly token: TokenProvider,
     private readonly fetchFn: typeof fetch = fetch,
+    private readonly opts: TicketApiOptions = {},
   ) {}
+
+  private client(): Client {
+    const base = (typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).replace(/\/+$/, '');
+    let c = this.clients.get(base);
+    if (!c) {
+      const maxWait = this.opts.maxRateLimitWaitSeconds ?? 60;
+      const onLimit = (retryAfter: number, _o: unknown, _k: unknown, retryCount: number): boolean =>
+        retryAfter <= maxWait && retryCount < 1;
+      const minWrite = this.opts.minWriteIntervalMs ?? 0;
+      c = new RetryingOctokit({
+        baseUrl: base,
+        request: { fetch: this.fetchFn },
+        retry: {
+          retries: this.opts.retries ?? 3,
+          retryAfterBaseValue: this.opts.retryAfterBaseMs ?? 1000,
+        },
+        throttle: {
+          onRateLimit: onLimit,
+          onSecondaryRateLimit: onLimit,
+          // Own groups: the plugin's defaults are process-wide and space writes by one second.
+          write: new Bottleneck.Group(
+            minWrite > 0 ? { maxConcurrent: 1, minTime: minWrite } : { maxConcurrent: 10 },
+          ),
+          search: new Bottleneck.Group({ maxConcurrent: 1, minTime: 2000 }),
+          // Issue and comment creation count as notification-triggering writes (3 s apart by default).
+          notifications: new Bottleneck.Group(
+            minWrite > 0 ? { maxConcurrent: 1, minTime: Math.max(minWrite, 3000) } : { maxConcurrent: 10 },
+          ),
+        },
+        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      });
+      this.clients.set(base, c);
+    }
+    return c;
+  }
 
   private async call<T>(
     method: string,
@@ -57,25 +127,33 @@ export class RestTicketRepository implements TicketRepository {
     body?: unknown,
     allow404 = false,
   ): Promise<T | undefined> {
-    const base = (typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).replace(/\/+$/, '');
-    const res = await this.fetchFn(`${base}${path}`, {
-      method,
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `token ${await this.token()}`,
-        'x-github-api-version': '2022-11-28',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (allow404 && res.status === 404) return undefined;
-    if (!res.ok) {
-      const text = (await res.text()).slice(0, 300);
-      throw new TicketApiError(`GHES API ${method} ${path} answered ${res.status}: ${text}`, {
-        status: res.status,
+    const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await this.client().request(`${method} ${path}`, {
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `token ${await this.token()}`,
+          'x-github-api-version': '2022-11-28',
+        },
+        ...(body !== undefined ? { data: body } : {}),
+        request: { signal },
       });
+      return res.status === 204 ? undefined : (res.data as T);
+    } catch (e) {
+      const err = e as { status?: number; message?: string; name?: string };
+      if (allow404 && err.status === 404) return undefined;
+      const status = typeof err.status === 'number' && err.status > 0 ? err.status : undefined;
+      const why = signal.aborted
+        ? `timed out after ${timeoutMs} ms`
+        : status
+          ? `answered ${status}`
+          : 'failed';
+      throw new TicketApiError(
+        `GHES API ${method} ${path} ${why}: ${(err.message ?? '').slice(0, 300)}`,
+        status ? { status } : {},
+      );
     }
-    return res.status === 204 ? undefined : ((await res.json()) as T);
   }
 
   private path(repo: string): string {

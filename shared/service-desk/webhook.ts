@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { verify } from '@octokit/webhooks-methods';
 import type { Logger } from '../logger.js';
 import type { ServiceDesk } from './desk.js';
 
@@ -10,17 +11,23 @@ import type { ServiceDesk } from './desk.js';
  * The one rule for what is mailed (safe by default): only a NEW comment whose first line starts
  * with `/reply` is sent to the external participants, with that marker removed. Every other
  * comment, edits, comments by bots (the desk's own customer comments) and issues without a ticket
- * record stay internal.
+ * record stay internal. An `issues` event with action `closed` mails the `closed` template when the
+ * project opted in (`closedMail`).
+ *
+ * Replays: a delivery is handled once, keyed on the signed body (its SHA-256) as well as on the
+ * `X-GitHub-Delivery` id, so neither a replayed body under a new delivery id nor a repeated
+ * delivery id gets a second mail.
  */
 export const REPLY_COMMAND = /^\/reply(?:[ \t]+|[ \t]*(?:\r?\n|$))/;
 
-export function verifySignature(secret: string, rawBody: string, header: string | undefined): boolean {
+/** `X-Hub-Signature-256` checked by `@octokit/webhooks-methods` (constant time). */
+export async function verifySignature(
+  secret: string,
+  rawBody: string,
+  header: string | undefined,
+): Promise<boolean> {
   if (!secret || !header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
-  const expected = Buffer.from(
-    `sha256=${createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex')}`,
-  );
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return verify(secret, rawBody, header).catch(() => false);
 }
 
 export interface WebhookRequest {
@@ -41,7 +48,7 @@ const header = (h: WebhookRequest['headers'], name: string): string | undefined 
 
 interface CommentPayload {
   action?: string;
-  issue?: { number?: number; labels?: { name: string }[] };
+  issue?: { number?: number; labels?: { name: string }[]; state?: string };
   comment?: { id?: number; body?: string; user?: { login?: string; type?: string } };
   repository?: { full_name?: string };
 }
@@ -56,7 +63,7 @@ export async function handleWebhook(
     status,
     body: { ok: status < 300, action, ...(sent !== undefined ? { sent } : {}) },
   });
-  if (!verifySignature(secret, req.body, header(req.headers, 'x-hub-signature-256'))) {
+  if (!(await verifySignature(secret, req.body, header(req.headers, 'x-hub-signature-256')))) {
     log.warn('service desk webhook: bad or missing signature', {
       delivery: header(req.headers, 'x-github-delivery'),
     });
@@ -64,29 +71,55 @@ export async function handleWebhook(
   }
   const event = header(req.headers, 'x-github-event');
   if (event === 'ping') return done(200, 'pong');
-  if (event !== 'issue_comment') return done(202, 'ignored-event');
-  let p: CommentPayload;
+  if (event !== 'issue_comment' && event !== 'issues') return done(202, 'ignored-event');
+  let parsed: unknown;
   try {
-    p = JSON.parse(req.body) as CommentPayload;
+    parsed = JSON.parse(req.body);
   } catch {
     return done(400, 'invalid-json');
   }
-  const body = p.comment?.body ?? '';
-  if (p.action !== 'created') return done(202, 'ignored-action');
-  if (p.comment?.user?.type === 'Bot') return done(202, 'ignored-bot');
-  if (!REPLY_COMMAND.test(body)) return done(202, 'internal-comment');
-  const repo = p.repository?.full_name;
-  const number = p.issue?.number;
-  if (!repo || !number || !p.comment?.id) return done(400, 'incomplete-payload');
-  const note = body.replace(REPLY_COMMAND, '').trim();
-  if (!note) return done(202, 'empty-reply');
-  if (!(await desk.store.once('note', `${repo}#${number}#${p.comment.id}`))) return done(200, 'duplicate');
+  // `null`, a number, a string or an array is no event payload.
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    return done(400, 'payload-not-an-object');
+  const p = parsed as CommentPayload;
+  const repo = typeof p.repository?.full_name === 'string' ? p.repository.full_name : undefined;
+  const number = typeof p.issue?.number === 'number' ? p.issue.number : undefined;
+  let act: () => Promise<WebhookResponse>;
+  if (event === 'issues') {
+    if (p.action !== 'closed') return done(202, 'ignored-action');
+    if (!repo || !number) return done(400, 'incomplete-payload');
+    act = async () => {
+      const sent = await desk.mailClosed(repo, number);
+      log.info('service desk: closed ticket mailed', { repo, number, sent });
+      return done(200, sent ? 'mailed-closed' : 'closed-not-mailed', sent);
+    };
+  } else {
+    const body = typeof p.comment?.body === 'string' ? p.comment.body : '';
+    if (p.action !== 'created') return done(202, 'ignored-action');
+    if (p.comment?.user?.type === 'Bot') return done(202, 'ignored-bot');
+    if (!REPLY_COMMAND.test(body)) return done(202, 'internal-comment');
+    if (!repo || !number || !p.comment?.id) return done(400, 'incomplete-payload');
+    const note = body.replace(REPLY_COMMAND, '').trim();
+    if (!note) return done(202, 'empty-reply');
+    act = async () => {
+      const sent = await desk.mailNote(repo, number, note);
+      log.info('service desk: team reply mailed', { repo, number, sent });
+      return done(200, sent ? 'mailed' : 'no-ticket-record', sent);
+    };
+  }
+  // Once per signed body and once per delivery id.
+  const bodyKey = createHash('sha256').update(req.body, 'utf8').digest('hex');
+  const delivery = header(req.headers, 'x-github-delivery');
+  if (!(await desk.store.once('webhook-body', bodyKey))) return done(200, 'duplicate');
+  if (delivery && !(await desk.store.once('webhook-delivery', delivery))) {
+    await desk.store.forget('webhook-body', bodyKey);
+    return done(200, 'duplicate');
+  }
   try {
-    const sent = await desk.mailNote(repo, number, note);
-    log.info('service desk: team reply mailed', { repo, number, sent });
-    return done(200, sent ? 'mailed' : 'no-ticket-record', sent);
+    return await act();
   } catch (e) {
-    await desk.store.forget('note', `${repo}#${number}#${p.comment.id}`);
+    await desk.store.forget('webhook-body', bodyKey);
+    if (delivery) await desk.store.forget('webhook-delivery', delivery);
     throw e;
   }
 }

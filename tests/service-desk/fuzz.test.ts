@@ -6,6 +6,7 @@ import { parseMail } from '../../shared/service-desk/parse.js';
 import { routeMail } from '../../shared/service-desk/route.js';
 import { stripQuoted } from '../../shared/service-desk/strip.js';
 import { ROOT } from '../helpers/local-world.js';
+import { LIVE_MENTION } from './desk-harness.js';
 import { desk } from './helpers.js';
 
 /** Seeded PRNG so a failure reproduces. */
@@ -72,6 +73,9 @@ describe('parser fuzz', () => {
       expect(typeof m.body).toBe('string');
       expect(m.body).not.toContain('\0');
       expect(m.body).not.toMatch(/<script/i);
+      // No live mention and no raw tag survives the sanitizer (issue 14).
+      expect(m.body).not.toMatch(LIVE_MENTION);
+      expect(m.body).not.toMatch(/<[A-Za-z!/?]/);
       const f = filterMail(m, desk);
       expect(typeof f.drop).toBe('boolean');
       expect(['project', 'reply', 'unsubscribe', 'verify', 'none']).toContain(routeMail(m, desk).kind);
