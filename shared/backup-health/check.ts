@@ -49,8 +49,8 @@ export interface BackupHealth {
 export function snapshotTime(name: string): number | undefined {
   const m = SNAPSHOT.exec(name);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+  const [, y, mo, d, h, mi, s] = m.map<number>(Number);
+  return Date.UTC(y!, mo! - 1, d, h, mi, s);
 }
 
 /** `df -P DIR`: the Capacity column of the last line, in percent. */

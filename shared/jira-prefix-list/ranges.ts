@@ -25,7 +25,7 @@ export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
 const MAX_ITEMS = 20_000;
 
 const strings = (v: unknown): string[] | undefined =>
-  Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
 
 /** A CIDR in canonical form (host bits zero, lower-case IPv6 as node prints it), or undefined. */
 export function canonicalCidr(text: string): { cidr: string; family: 'IPv4' | 'IPv6' } | undefined {

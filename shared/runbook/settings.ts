@@ -108,5 +108,5 @@ export function runbookSection<K extends keyof RunbookSettings>(
 ): NonNullable<RunbookSettings[K]> {
   const section = settings?.[key];
   if (!section) throw new ConfigError(`The ${key} settings are not configured: ${hint}`);
-  return section as NonNullable<RunbookSettings[K]>;
+  return section;
 }

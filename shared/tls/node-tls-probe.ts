@@ -52,7 +52,7 @@ export class NodeTlsProbe implements TlsProbe {
       socket.once('error', (e: Error & { code?: string }) => fail(e.code ?? e.message));
       socket.once('secureConnect', () => {
         try {
-          const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate;
+          const peer = socket.getPeerCertificate(true);
           if (!peer?.raw) return fail('the server sent no certificate');
           const chain: CertificateInfo[] = [];
           const seen = new Set<string>();

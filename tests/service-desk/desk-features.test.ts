@@ -125,7 +125,7 @@ describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
       calls.push({
         url: String(url),
         method: String(init.method),
-        body: String(init.body),
+        body: typeof init.body === 'string' ? init.body : '',
         auth: new Headers(init.headers).get('authorization'),
       });
       return answers.shift()!;
@@ -186,7 +186,7 @@ describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
     ).toBe(undefined);
     const hang = ((_u: string, init: RequestInit) =>
       new Promise((_r, reject) =>
-        init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+        init.signal?.addEventListener('abort', () => reject(new Error(String(init.signal?.reason)))),
       )) as unknown as typeof fetch;
     const slow = new RestTicketRepository('https://g/api/v3', async () => 't', hang, {
       timeoutMs: 50,

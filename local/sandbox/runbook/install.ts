@@ -11,7 +11,6 @@ import {
   SandboxRangesServer,
   sandboxRangesDocument,
 } from './atlassian.js';
-import type { RunbookScenario } from './scenarios.js';
 import { SandboxTls, tlsScenario } from './tls.js';
 import { SandboxBackups } from './backup.js';
 import { SandboxVolumeSnapshots } from './snapshots.js';
@@ -53,7 +52,7 @@ export function installRunbook(sandbox: Sandbox | undefined, config: Config): Ru
       close: async () => undefined,
     };
   }
-  const on = new Set(sandbox.scenario.split('+')) as Set<RunbookScenario | string>;
+  const on = new Set(sandbox.scenario.split('+'));
   const changed = on.has('jira-ranges-changed') || on.has('jira-version-conflict');
   const body = sandboxRangesDocument(
     changed,
