@@ -1,10 +1,12 @@
 import { projectDeskAddresses } from '../shared/service-desk/custom-email/project.js';
 import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDeskConfig, type DeskConfig } from '../shared/service-desk/config.js';
 import type { Outcome } from '../shared/service-desk/desk.js';
 import type { Verdicts } from '../shared/service-desk/filter.js';
 import { ticketTokenParameter } from '../shared/service-desk/ticket-token.js';
+import { deskFromDeps } from '../shared/service-desk/desk-factory.js';
 import { ConfigError } from '../shared/errors.js';
 import { LocalSesInbound, type SmtpEnvelopeInfo } from './ses-inbound.js';
 import { sesMessageIds } from './async-invoke.js';
@@ -149,22 +151,32 @@ export class LocalServiceDesk {
         'serverless.yml has no SES receipt rule with a Lambda action: nothing would receive mail.',
       );
     const onOutcome = this.o.onOutcome;
-    if (onOutcome)
-      this.stopListening = world.invoker.listen({
-        onResult: (key, result, event) => {
-          if (key !== ses.functionKey || !Array.isArray(result)) return;
-          const at =
-            Date.parse((event as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
-          for (const o of result as unknown as Outcome[]) onOutcome(o, at);
-        },
-        onFailure: (key, record) => {
-          if (key !== ses.functionKey) return;
-          const at =
-            Date.parse((record.requestPayload as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') ||
-            Date.now();
-          onOutcome({ action: 'dropped', reason: 'delivery-failed-kept-in-spool' }, at);
-        },
-      });
+    const count = (o: Outcome): void => {
+      const reason = (o as { reason?: string }).reason;
+      const k = reason ? `${o.action}:${reason}` : o.action;
+      this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    };
+    this.stopListening = world.invoker.listen({
+      onResult: (key, result, event) => {
+        if (key !== ses.functionKey || !Array.isArray(result)) return;
+        const at =
+          Date.parse((event as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
+        for (const o of result as unknown as Outcome[]) {
+          count(o);
+          if (o.action === 'held') void this.keepHeld(o.messageKey, event);
+          onOutcome?.(o, at);
+        }
+      },
+      onFailure: (key, record) => {
+        if (key !== ses.functionKey) return;
+        const at =
+          Date.parse((record.requestPayload as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') ||
+          Date.now();
+        const o: Outcome = { action: 'dropped', reason: 'delivery-failed-kept-in-spool' };
+        count(o);
+        onOutcome?.(o, at);
+      },
+    });
     this.inbound = new LocalSesInbound({
       host: settings.smtp.host,
       port: settings.smtp.port,
@@ -182,6 +194,7 @@ export class LocalServiceDesk {
       ...(world.inMemory ? {} : { spoolDir: path.join(config.local.stateDir, 'inbox', 'incoming') }),
       ...(this.o.verdicts ? { verdicts: this.o.verdicts } : {}),
     });
+    await this.loadHeld();
     const { port } = await this.inbound.start();
     this.smtpPort = port;
     // Nothing accepted is lost: what a previous run accepted and did not finish is handled now,
@@ -206,28 +219,81 @@ export class LocalServiceDesk {
   recovered = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
+  /** Outcomes of this run by action and reason (`dropped:no-sender`...): every drop is counted. */
+  private readonly counts = new Map<string, number>();
+  /** Held mail (burst-limited new tickets): SES message id -> the desk's message key and the SES event. */
+  private readonly held = new Map<string, { messageKey: string; event: unknown }>();
+
+  private heldDir(): string | undefined {
+    return this.o.world.inMemory ? undefined : path.join(this.o.world.config.local.stateDir, 'inbox', 'held');
+  }
+
+  private async keepHeld(messageKey: string, event: unknown): Promise<void> {
+    const [id] = sesMessageIds(event);
+    if (!id) return;
+    this.held.set(id, { messageKey, event });
+    const dir = this.heldDir();
+    if (dir) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(dir, `${id}.json`), JSON.stringify({ messageKey, event }), { mode: 0o600 });
+    }
+  }
+
+  private async loadHeld(): Promise<void> {
+    const dir = this.heldDir();
+    if (!dir) return;
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+    } catch {
+      return; // no held mail yet
+    }
+    for (const n of names)
+      this.held.set(
+        n.slice(0, -5),
+        JSON.parse(await readFile(path.join(dir, n), 'utf8')) as { messageKey: string; event: unknown },
+      );
+  }
+
   /**
-   * Re-ingests on the running stack: the incoming spool always (idempotent: the desk claims each
-   * Message-ID, so a replayed mail never makes a second ticket), and the failed spool with
-   * `failed` (all, or the request or SES message ids in `ids`).
+   * Re-ingests on the running stack, idempotently (the desk claims each Message-ID, so a replayed
+   * mail never makes a second ticket): the failed spool (all, or the request or SES message ids in
+   * `ids`), and with `held` the held mail, released from the burst limit.
    */
-  async replay(o: {
-    failed?: boolean;
-    ids?: readonly string[];
-  }): Promise<{ incoming: number; failed: string[] }> {
+  async replay(o: { failed?: boolean; held?: boolean; ids?: readonly string[] }): Promise<{
+    failed: string[];
+    held: string[];
+  }> {
     const key = this.o.world.triggers.ses!.functionKey;
-    const failed = o.failed ? await this.o.world.invoker.replayFailed(key, o.ids) : [];
-    return { incoming: 0, failed };
+    const failed = o.failed === false ? [] : await this.o.world.invoker.replayFailed(key, o.ids);
+    const held: string[] = [];
+    if (o.held) {
+      const desk = deskFromDeps(this.o.world.deps);
+      for (const [id, h] of [...this.held]) {
+        if (o.ids && !o.ids.includes(id) && !o.ids.includes(h.messageKey)) continue;
+        await desk.store.releaseHeld(h.messageKey);
+        this.held.delete(id);
+        const dir = this.heldDir();
+        if (dir) await rm(path.join(dir, `${id}.json`), { force: true });
+        this.o.world.invoker.invoke(key, h.event);
+        held.push(id);
+      }
+    }
+    return { failed, held };
   }
 
   /** The spools: accepted and not yet handled (incoming), and failed after the retries. */
   async spools(): Promise<{
     incoming: string[];
     failed: { requestId: string; messageIds: string[]; error: string }[];
+    held: { messageId: string; messageKey: string }[];
+    counts: Record<string, number>;
   }> {
     const key = this.o.world.triggers.ses!.functionKey;
     return {
       incoming: (await this.inbound?.pendingIds()) ?? [],
+      held: [...this.held].map(([messageId, h]) => ({ messageId, messageKey: h.messageKey })),
+      counts: Object.fromEntries([...this.counts].sort()),
       failed: (await this.o.world.invoker.failedOf(key)).map((r) => ({
         requestId: r.requestContext.requestId,
         messageIds: sesMessageIds(r.requestPayload),
@@ -308,14 +374,14 @@ export async function startLocalDesk(
 /**
  * The local stack's management routes for the desk's spools (what the SQS console is for a
  * dead-letter queue in AWS): `GET /desk/spools`, and `POST /desk/replay` with JSON
- * `{"ids"?: [...]}` (`ghes-ops desk replay`).
+ * `{"ids"?: [...], "held"?: true, "failed"?: false}` (`ghes-ops desk replay [--held] [--failed]`).
  */
 export function deskManagementRoutes(server: LocalHttpServer, desk: LocalServiceDesk): void {
   server.route('GET', '/desk/spools', async () => ({ status: 200, body: await desk.spools() }));
   server.route('POST', '/desk/replay', async (req) => {
-    let body: { ids?: unknown };
+    let body: { ids?: unknown; held?: unknown; failed?: unknown };
     try {
-      body = (req.body ? JSON.parse(req.body) : {}) as { ids?: unknown };
+      body = (req.body ? JSON.parse(req.body) : {}) as { ids?: unknown; held?: unknown; failed?: unknown };
     } catch {
       return {
         status: 400,
@@ -326,7 +392,11 @@ export function deskManagementRoutes(server: LocalHttpServer, desk: LocalService
       return { status: 400, body: { error: 'ids must be a list of request or SES message ids' } };
     return {
       status: 200,
-      body: await desk.replay({ failed: true, ...(body.ids ? { ids: body.ids } : {}) }),
+      body: await desk.replay({
+        failed: body.failed !== false,
+        held: body.held === true,
+        ...(body.ids ? { ids: body.ids } : {}),
+      }),
     };
   });
 }

@@ -31,10 +31,12 @@ export const DESK_USAGE = `  ghes-ops desk email set <project> --address <addr> 
   ghes-ops desk email enable|disable <project>
                                      answer from the custom address (only once verified), or stop
 ${DESK_VERIFY_USAGE}
-  ghes-ops desk replay [--id <request or SES message id>]...
-                                     re-ingest the failed spool on the running stack (idempotent);
-                                     the stack also retries it at every start
-  ghes-ops desk spools [--json]      what the running stack holds: accepted and not yet handled, failed`;
+  ghes-ops desk replay [--failed] [--held] [--id <request or SES message id>]...
+                                     re-ingest on the running stack (idempotent): the failed spool
+                                     (default; also retried at every start), and with --held the
+                                     burst-limited new mail, released from the limit
+  ghes-ops desk spools [--json]      what the running stack holds: accepted and not yet handled,
+                                     failed, held; and this run's outcomes by reason`;
 
 const PASSWORD_ENV = 'GHES_OPS_SMTP_PASSWORD';
 
@@ -99,6 +101,8 @@ async function spoolCommand(
     options: {
       id: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      failed: { type: 'boolean' },
+      held: { type: 'boolean' },
       config: { type: 'string', short: 'c' },
     },
   });
@@ -114,6 +118,8 @@ async function spoolCommand(
     const s = (await (await fetch(`${url}/desk/spools`)).json()) as {
       incoming: string[];
       failed: { requestId: string; messageIds: string[]; error: string }[];
+      held: { messageId: string; messageKey: string }[];
+      counts: Record<string, number>;
     };
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
@@ -121,27 +127,40 @@ async function spoolCommand(
       for (const id of s.incoming) io.out(`  ${id}`);
       io.out(`failed (after the retries): ${s.failed.length}`);
       for (const f of s.failed) io.out(`  ${f.requestId}  mail ${f.messageIds.join(', ')}  ${f.error}`);
+      io.out(`held (burst limit; ghes-ops desk replay --held): ${s.held.length}`);
+      for (const h of s.held) io.out(`  ${h.messageId}  ${h.messageKey}`);
+      io.out('outcomes since the stack started:');
+      for (const [k, n] of Object.entries(s.counts)) io.out(`  ${k}: ${n}`);
     }
     return 0;
   }
   const res = await fetch(`${url}/desk/replay`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(values.id ? { ids: values.id } : {}),
+    body: JSON.stringify({
+      // Without flags: the failed spool; --held alone: only the held mail.
+      failed: values.failed === true || !values.held,
+      held: values.held === true,
+      ...(values.id ? { ids: values.id } : {}),
+    }),
   });
-  const body = (await res.json()) as { failed?: string[]; error?: string };
+  const body = (await res.json()) as { failed?: string[]; held?: string[]; error?: string };
   if (!res.ok) {
     io.err(`ghes-ops: ${body.error ?? `HTTP ${res.status}`}`);
     return 1;
   }
   const n = body.failed?.length ?? 0;
-  io.out(
-    n
-      ? `replaying ${n} failed message(s): ${body.failed!.join(', ')} (a message that was already handled makes no second ticket)`
-      : values.id
-        ? `nothing in the failed spool matches ${values.id.join(', ')}`
-        : 'the failed spool is empty',
-  );
+  const h = body.held?.length ?? 0;
+  if (values.failed === true || !values.held)
+    io.out(
+      n
+        ? `replaying ${n} failed message(s): ${body.failed!.join(', ')} (a message that was already handled makes no second ticket)`
+        : values.id
+          ? `nothing in the failed spool matches ${values.id.join(', ')}`
+          : 'the failed spool is empty',
+    );
+  if (values.held)
+    io.out(h ? `releasing ${h} held message(s): ${body.held!.join(', ')}` : 'no held message matches');
   return 0;
 }
 

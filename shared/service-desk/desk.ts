@@ -21,7 +21,7 @@ import {
 } from './store.js';
 import { stripQuoted, REPLY_MARKER } from './strip.js';
 import { loadTemplate, markdownToHtml, render, TEMPLATE_DIR, type TemplateName } from './templates.js';
-import type { Ticket, TicketRepository } from './tickets.js';
+import { TicketApiError, type Ticket, type TicketRepository } from './tickets.js';
 
 /** A `+verify` mail as the verification workflow sees it (shared/service-desk/custom-email/inbox.ts). */
 export interface VerificationMail {
@@ -79,7 +79,9 @@ export type Outcome =
   | { action: 'verification' }
   | { action: 'bounced'; addresses: string[]; repo?: string; number?: number }
   | { action: 'duplicate'; messageKey: string; result: Record<string, unknown> }
-  | { action: 'dropped'; reason: string };
+  | { action: 'dropped'; reason: string }
+  /** A new ticket over the sender's burst limit: kept (the raw mail stays in the bucket) for an operator to release. */
+  | { action: 'held'; reason: 'sender-burst-limit'; messageKey: string; from?: string; subject: string };
 
 /** Another delivery of the same message is being processed: retry later (async Lambda retries). */
 export class DeliveryInProgress extends GhesOpsError {
@@ -190,14 +192,18 @@ export class ServiceDesk {
       } else if (route.kind === 'unsubscribe') {
         outcome = await this.unsubscribe(route.key);
       } else if (
-        await this.store.burst(
+        // Only new tickets count against the burst limit: a reply to an existing ticket (reply key
+        // or thread) always lands. A mail an operator released is ingested without the limit.
+        route.kind === 'project' &&
+        (await this.store.burst(
           ctx.from ?? '',
           this.d.now(),
           this.c.burst.max,
           this.c.burst.windowSeconds * 1000,
-        )
+        )) &&
+        !(await this.store.heldReleased(messageKey))
       ) {
-        outcome = drop('sender-burst-limit');
+        outcome = await this.hold(mail, messageKey, ctx.from);
       } else if (route.kind === 'project') {
         const labels = filtered.drop ? [] : filtered.labels;
         outcome = await this.createTicket(mail, route.project, labels, messageKey, inbound.source);
@@ -212,9 +218,49 @@ export class ServiceDesk {
       await this.store.release(messageKey).catch(() => undefined);
       throw e;
     }
-    await this.store.finish(messageKey, { ...outcome });
+    // A held mail is not done: released, the same Message-ID is ingested again.
+    if (outcome.action === 'held') await this.store.release(messageKey);
+    else await this.store.finish(messageKey, { ...outcome });
     await this.afterCommit(outcome, mail);
     return outcome;
+  }
+
+  /**
+   * Holds a new ticket over the sender's burst limit (never silently dropped): logged with the
+   * reason, and the human sender is told, at most once per burst window, that the message was
+   * received and will be looked at. Automatic senders never get it (filtered before, RFC 3834).
+   */
+  private async hold(mail: ParsedMail, messageKey: string, from: string | undefined): Promise<Outcome> {
+    const subject = mail.subject.slice(0, 200);
+    this.d.log.warn('service desk: mail held', { messageId: messageKey, from, reason: 'sender-burst-limit' });
+    const window = Math.floor(this.d.now() / (this.c.burst.windowSeconds * 1000));
+    if (from && (await this.store.once('held-notice', `${from.toLowerCase()}/${window}`))) {
+      try {
+        await this.d.mailer.send({
+          from: `${this.c.botName} <${this.c.local}@${this.c.domain}>`,
+          to: [from],
+          subject: `Re: ${subject}`,
+          text:
+            `We received your message "${subject}" and will look at it.\n\n` +
+            `You sent us many messages in a short time, so this one was not turned into a ticket ` +
+            `automatically: a person will review it. You do not need to send it again.\n`,
+          headers: {
+            'Auto-Submitted': 'auto-replied',
+            'X-Auto-Response-Suppress': 'All',
+            ...(mail.messageId && !mail.syntheticMessageId ? { 'In-Reply-To': mail.messageId } : {}),
+          },
+        });
+      } catch (e) {
+        this.d.log.error('service desk: held notice not sent', { detail: (e as Error).message });
+      }
+    }
+    return {
+      action: 'held',
+      reason: 'sender-burst-limit',
+      messageKey,
+      ...(from ? { from } : {}),
+      subject,
+    };
   }
 
   private pendingMail = new Map<string, () => Promise<void>>();
@@ -339,6 +385,7 @@ export class ServiceDesk {
     const record: TicketRecord = {
       repo: project.repo,
       number: ticket.number,
+      ...(ticket.nodeId ? { nodeId: ticket.nodeId } : {}),
       title: ticket.title,
       project: defaultKey(project),
       participants: participants.map((address) => ({
@@ -353,12 +400,14 @@ export class ServiceDesk {
       await this.store.saveReplyKey(p.replyKey, {
         repo: record.repo,
         number: record.number,
+        ...(record.nodeId ? { nodeId: record.nodeId } : {}),
         address: p.address,
       });
     if (mail.messageId && !mail.syntheticMessageId)
       await this.store.saveThread(mail.messageId, {
         repo: record.repo,
         number: record.number,
+        ...(record.nodeId ? { nodeId: record.nodeId } : {}),
         address: participants[0] ?? '',
       });
     this.d.log.info('service desk: ticket created', {
@@ -374,13 +423,42 @@ export class ServiceDesk {
     return { action: 'created', repo: record.repo, number: ticket.number, messageKey };
   }
 
+  /** The issue now at `repo#number`, or undefined when there is none (deleted, transferred away). */
+  private async currentIssue(repo: string, number: number): Promise<Ticket | undefined> {
+    try {
+      return await this.d.tickets.getIssue(repo, number);
+    } catch (e) {
+      if (e instanceof TicketApiError && (e.details.status === 404 || e.details.status === 410))
+        return undefined;
+      throw e;
+    }
+  }
+
   private async addReply(
     mail: ParsedMail,
     rec: ReplyKeyRecord,
     messageKey: string,
     source?: string,
+    labels: string[] = [],
   ): Promise<Outcome> {
-    const record = await this.store.ticket(rec.repo, rec.number);
+    // Tickets are the issue they were made as (its node id), never whatever now has that name and
+    // number: a reply to a ticket that is gone (deleted, transferred, repository recreated) opens
+    // a new ticket with a note, never a comment on somebody else's.
+    const current = await this.currentIssue(rec.repo, rec.number);
+    if (!current || (rec.nodeId && current.nodeId !== rec.nodeId)) {
+      const project = this.c.projects.find((p) => p.repo === rec.repo);
+      this.d.log.warn('service desk: reply to a ticket that no longer exists', {
+        repo: rec.repo,
+        number: rec.number,
+        messageId: messageKey,
+      });
+      if (!project) return { action: 'dropped', reason: 'ticket-gone' };
+      mail.notes.push(
+        `This message answers ticket #${rec.number} of ${rec.repo}, which no longer exists (deleted, transferred or the repository was recreated): it opened this new ticket instead.`,
+      );
+      return this.createTicket(mail, project, labels, messageKey, source);
+    }
+    const record = await this.store.ticket(rec.repo, rec.number, rec.nodeId ?? current.nodeId);
     if (!record) return { action: 'dropped', reason: 'ticket-record-missing' };
     const author = mail.replyTo ?? mail.from ?? rec.address;
     const authorShown = this.who(author, mail.names?.[author]);
@@ -391,7 +469,7 @@ export class ServiceDesk {
     const parts = splitForGitHub(body, source ? { source } : {});
     await this.d.tickets.addComment(rec.repo, rec.number, parts[0]!);
     await this.followUps(rec.repo, rec.number, parts);
-    const ticket = await this.d.tickets.getIssue(rec.repo, rec.number);
+    const ticket = current;
     let reopened = false;
     const project = this.c.projects.find((p) => p.repo === rec.repo);
     if (ticket.state === 'closed' && project?.reopen) {
@@ -414,7 +492,12 @@ export class ServiceDesk {
       record.participants.push(p);
       added.push(p);
       known.add(a);
-      await this.store.saveReplyKey(p.replyKey, { repo: rec.repo, number: rec.number, address: a });
+      await this.store.saveReplyKey(p.replyKey, {
+        repo: rec.repo,
+        number: rec.number,
+        ...(record.nodeId ? { nodeId: record.nodeId } : {}),
+        address: a,
+      });
     }
     if (added.length) await this.store.saveTicket(record);
     this.d.log.info('service desk: reply added', {
@@ -433,7 +516,7 @@ export class ServiceDesk {
   async unsubscribe(replyKey: string): Promise<Outcome> {
     const rec = await this.store.replyKey(replyKey);
     if (!rec) return { action: 'dropped', reason: 'unknown-unsubscribe-key' };
-    const record = await this.store.ticket(rec.repo, rec.number);
+    const record = await this.store.ticket(rec.repo, rec.number, rec.nodeId);
     const p = record?.participants.find((x) => x.replyKey === replyKey);
     if (record && p && !p.unsubscribed) {
       p.unsubscribed = true;
@@ -445,9 +528,9 @@ export class ServiceDesk {
 
   /** Sends the new-note mail of a team reply to every subscribed participant. */
   async mailNote(repo: string, number: number, note: string): Promise<number> {
-    const record = await this.store.ticket(repo, number);
-    if (!record) return 0;
     const ticket = await this.d.tickets.getIssue(repo, number);
+    const record = await this.store.ticket(repo, number, ticket.nodeId);
+    if (!record) return 0;
     return this.mailParticipants('new_note', record, record.participants, ticket, { NOTE_TEXT: note });
   }
 
@@ -458,9 +541,9 @@ export class ServiceDesk {
   async mailClosed(repo: string, number: number): Promise<number> {
     const project = this.c.projects.find((p) => p.repo === repo);
     if (!project?.closedMail) return 0;
-    const record = await this.store.ticket(repo, number);
-    if (!record) return 0;
     const ticket = await this.d.tickets.getIssue(repo, number);
+    const record = await this.store.ticket(repo, number, ticket.nodeId);
+    if (!record) return 0;
     return this.mailParticipants('closed', record, record.participants, ticket, {});
   }
 
@@ -487,7 +570,7 @@ export class ServiceDesk {
       addresses,
       ticket: `${original.repo}#${original.number}`,
     });
-    const record = await this.store.ticket(original.repo, original.number);
+    const record = await this.store.ticket(original.repo, original.number, original.nodeId);
     if (record) {
       for (const p of record.participants) if (addresses.includes(p.address)) p.undeliverableUntil = until;
       await this.store.saveTicket(record);
@@ -622,6 +705,7 @@ export class ServiceDesk {
         .saveSent(sentId, {
           repo: record.repo,
           number: record.number,
+          ...(record.nodeId ? { nodeId: record.nodeId } : {}),
           address: p.address,
           replyKey: p.replyKey,
         })

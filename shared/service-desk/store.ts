@@ -24,6 +24,8 @@ export interface Participant {
 export interface TicketRecord {
   repo: string;
   number: number;
+  /** The issue's node id (immutable): the record is keyed by it when known. */
+  nodeId?: string;
   title: string;
   project: string;
   /** The customer's original Message-ID (threading root). */
@@ -34,6 +36,8 @@ export interface TicketRecord {
 export interface ReplyKeyRecord {
   repo: string;
   number: number;
+  /** The issue's node id when the ticket was made: a reply only lands on that very issue. */
+  nodeId?: string;
   address: string;
 }
 
@@ -52,6 +56,7 @@ export const UNDELIVERABLE_DAYS = 60;
 export interface SentRecord {
   repo: string;
   number: number;
+  nodeId?: string;
   address: string;
   replyKey: string;
 }
@@ -122,12 +127,37 @@ export class DeskStore {
     return this.records.delete(this.key('msg', hash(messageKey)));
   }
 
-  ticket(repo: string, number: number): Promise<TicketRecord | undefined> {
-    return this.read(this.key('ticket', repo.replace('/', '.'), String(number)));
+  /**
+   * The record of the ticket whose issue has node id `nodeId` (records are keyed by it), else a
+   * record kept by name and number from before node ids were recorded, only if it names no other
+   * issue. Never the record of another issue that now has the same name and number.
+   */
+  async ticket(repo: string, number: number, nodeId?: string): Promise<TicketRecord | undefined> {
+    if (nodeId) {
+      const byId = await this.read<TicketRecord>(this.key('ticket-id', hash(nodeId)));
+      if (byId) return byId;
+    }
+    const legacy = await this.read<TicketRecord>(this.key('ticket', repo.replace('/', '.'), String(number)));
+    return legacy && (!legacy.nodeId || legacy.nodeId === nodeId) ? legacy : undefined;
   }
 
   saveTicket(t: TicketRecord): Promise<void> {
-    return this.write(this.key('ticket', t.repo.replace('/', '.'), String(t.number)), t);
+    return t.nodeId
+      ? this.write(this.key('ticket-id', hash(t.nodeId)), t)
+      : this.write(this.key('ticket', t.repo.replace('/', '.'), String(t.number)), t);
+  }
+
+  /** A burst-limited mail released by an operator (`ghes-ops desk replay --held`): ingested once without the limit. */
+  releaseHeld(messageKey: string): Promise<void> {
+    return this.write(
+      this.key('held-release', hash(messageKey)),
+      { at: Date.now() },
+      RECORD_TTL_SECONDS.message,
+    );
+  }
+
+  async heldReleased(messageKey: string): Promise<boolean> {
+    return (await this.read(this.key('held-release', hash(messageKey)))) !== undefined;
   }
 
   replyKey(key: string): Promise<ReplyKeyRecord | undefined> {

@@ -13,6 +13,11 @@ import { GhesOpsError } from '../errors.js';
 export interface Ticket {
   repo: string;
   number: number;
+  /**
+   * The issue's global node id: immutable, never reused. A repository deleted and created again,
+   * or an issue transferred, gives the same name and number another node id.
+   */
+  nodeId?: string;
   title: string;
   state: 'open' | 'closed';
   url: string;
@@ -41,6 +46,7 @@ export type TokenProvider = () => Promise<string>;
 
 interface IssueJson {
   number: number;
+  node_id?: string;
   title: string;
   state: string;
   html_url: string;
@@ -209,6 +215,7 @@ function toTicket(repo: string, j: IssueJson): Ticket {
   return {
     repo,
     number: j.number,
+    ...(typeof j.node_id === 'string' && j.node_id ? { nodeId: j.node_id } : {}),
     title: j.title,
     state: j.state === 'closed' ? 'closed' : 'open',
     url: j.html_url,
