@@ -62,6 +62,7 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   slow: { durationFactor: 100 },
   'dns-fails': {},
   'lb-fails': {},
+  'dns-stale-record': {},
   'actions-sync-no-workflow-scope': {},
   'actions-sync-not-owner': {},
   'actions-sync-386-binary': {},

@@ -174,7 +174,7 @@ function timeline(state: FailoverState): TimelineEntry[] {
       'preflight',
       s.preflight?.at,
       s.preflight
-        ? `${s.preflight.command} on ${s.request.replica.target}: exit ${s.preflight.exitCode}, ${s.preflight.channels.filter((c) => c.status === 'OK').length}/${s.preflight.channels.length} channels OK${s.preflight.forced ? `; FORCED: ${s.preflight.forced}` : ''}`
+        ? `${s.preflight.command} on ${s.request.replica.target}: exit ${s.preflight.exitCode}, ${s.preflight.channels.filter((c) => c.status === 'OK').length}/${s.preflight.channels.length} channels OK${s.preflight.accepted ? `; ${s.preflight.accepted}` : ''}${s.preflight.forced ? `; FORCED: ${s.preflight.forced}` : ''}; traffic: ${s.preflight.traffic?.detail ?? 'not checked'}`
         : '',
       s.preflight?.channels.map((c) => c.line).join('\n'),
     ],
@@ -208,7 +208,7 @@ function timeline(state: FailoverState): TimelineEntry[] {
       'drain',
       s.drain?.at,
       s.drain
-        ? `${s.drain.state}${s.drain.measured ? '' : ' (counters unreadable: fixed wait)'}, ${s.drain.polls} polls${s.drain.forced ? `; FORCED: ${s.drain.forced}` : ''}`
+        ? `${s.drain.state}${s.drain.measured ? '' : ' (counters unreadable: fixed wait)'}, ${s.drain.polls} polls; waiting for ${s.drain.waitingFor ?? '?'}${s.drain.forced ? `; FORCED: ${s.drain.forced}` : ''}`
         : '',
       s.drain?.replication?.lines.join('\n'),
     ],

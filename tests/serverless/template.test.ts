@@ -66,6 +66,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverValidate: [],
   failoverLock: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'states:DescribeExecution'],
   failoverGuard: ['ssm:GetParameter'],
+  // With a hosted zone / target group configured also route53:ListResourceRecordSets and
+  // elasticloadbalancing:DescribeTargetHealth (read only; see the Route 53 test below).
   failoverPreflight: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverObserve: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverRequestApproval: ['ssm:PutParameter', 'ses:SendEmail'],
@@ -816,6 +818,30 @@ describe('failover', () => {
         (a) => !a.startsWith('xray:'),
       ),
     ).toEqual([...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort());
+    // Preflight reads the same record and target group before anything changes: read actions only.
+    expect(statementsWith(variantTemplate, 'failoverPreflight', 'route53:ListResourceRecordSets')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['route53:ListResourceRecordSets'],
+        Resource: [
+          { 'Fn::Sub': `arn:\${AWS::Partition}:route53:::hostedzone/${VARIANT.failoverHostedZoneId}` },
+        ],
+      },
+    ]);
+    expect(
+      actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverPreflight'))).filter(
+        (a) => !a.startsWith('xray:') && !a.startsWith('ec2:') && !a.startsWith('kms:'),
+      ),
+    ).toEqual(
+      [
+        ...LOG_ACTIONS,
+        'ssm:SendCommand',
+        'ssm:GetCommandInvocation',
+        'ssm:CancelCommand',
+        'route53:ListResourceRecordSets',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ].sort(),
+    );
   });
 
   it('keeps the lock, anti-flapping and approval parameters to the steps that need them', () => {

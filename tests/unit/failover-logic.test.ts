@@ -29,7 +29,7 @@ describe('ghe-repl-status parser', () => {
       'consul',
     ]);
     expect(s.channels.every((c) => c.status === 'OK')).toBe(true);
-    expect(judgeReplication(s, 30, true).healthy).toBe(true);
+    expect(judgeReplication(s, 30)).toEqual({ healthy: true, problems: [], accepted: [] });
   });
 
   it('reads lag from the lagging output: mysql seconds, git pending items and DELAY', () => {
@@ -40,6 +40,14 @@ describe('ghe-repl-status parser', () => {
     expect(git).toMatchObject({ status: 'CRITICAL', pendingItems: 150, lagSeconds: 412.7 });
     const v = judgeReplication(s, 30);
     expect(v.problems.map((p) => p.channel)).toEqual(['git']);
+    // The same policy before and after the drain: a WARNING within the limit passes, and says so.
+    expect(v.accepted).toEqual([
+      {
+        channel: 'mysql',
+        line: 'WARNING: mysql replication delay is 29s',
+        why: 'WARNING accepted: lag 29s is within the limit of 30s (maxReplicationLagSeconds)',
+      },
+    ]);
     expect(judgeReplication(s, 10).problems.map((p) => p.channel)).toEqual(['mysql', 'git']);
   });
 

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   SANDBOX_INSTANCES,
   SANDBOX_LB_NAME,
+  SANDBOX_PUBLIC_NAME,
+  SANDBOX_STALE_TARGET,
   SANDBOX_TARGET_GROUP,
 } from '../../local/sandbox/cloud/sandbox-cloud.js';
 import type { LocalWorld } from '../../local/world.js';
@@ -426,6 +428,103 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     expect(failed.result.error).toBe('HookFailed');
     expect(lines(down, R)).not.toContain('ghe-repl-promote -y');
     await expectLockReleased(down);
+  });
+
+  describe('prove before you act: the traffic target is read before anything changes', () => {
+    /** Refused in Preflight: no appliance command but reads, no DNS change, lock released, mail sent. */
+    async function expectRefusedInPreflight(world: LocalWorld, input: Record<string, unknown>) {
+      const run = await runWorkflow(world, 'failover', input);
+      expect(run.result.status).toBe('FAILED');
+      const states = statesEntered(run.history);
+      expect(states).not.toContain('FencePrimary');
+      expect(states).not.toContain('StartPromotion');
+      if (world.sandbox) {
+        untouched(world);
+        expect(world.sandbox.appliance(R).role).toBe('replica');
+        expect(world.cloud!.dnsChanges).toHaveLength(1);
+      }
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toContain('nothing changed');
+      expect(mail.text).toContain('Failed step: Preflight');
+      await expectLockReleased(world);
+      return { ...run, cause: causeMessage(run.result.cause), mail };
+    }
+
+    it('a hosted zone id typo (Z0SANDBOX0000000000O) is refused in preflight, naming the field to fix', async () => {
+      const world = testWorld();
+      const { result, cause } = await expectRefusedInPreflight(
+        world,
+        failoverInput({
+          traffic: {
+            route53: { hostedZoneId: 'Z0SANDBOX0000000000O', recordName: SANDBOX_PUBLIC_NAME, ttl: 60 },
+          },
+        }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain('NoSuchHostedZone: No hosted zone found with ID: Z0SANDBOX0000000000O');
+      expect(cause).toContain('check traffic.route53.hostedZoneId (Z0SANDBOX0000000000O)');
+      expect(cause).toContain('Nothing was changed.');
+      // Not even ghe-repl-status: the zone is read first.
+      expect(world.sandbox!.commandLog).toHaveLength(0);
+    });
+
+    it('a record that does not point at the primary (scenario dns-stale-record) is refused', async () => {
+      const world = testWorld({ scenario: 'dns-stale-record' });
+      const { result, cause } = await expectRefusedInPreflight(world, failoverInput());
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain(`points at ${SANDBOX_STALE_TARGET}, not at the primary's address ghe-primary`);
+      expect(cause).toContain('Fix primary.address');
+    });
+
+    it('a record name that is not in the zone, and a record type the replica address cannot replace, are refused', async () => {
+      const missing = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({
+          traffic: { route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'gthub.sandbox.test' } },
+        }),
+      );
+      expect(missing.cause).toContain('has no A or CNAME record gthub.sandbox.test');
+      const wrongType = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({ replica: { target: R, address: SANDBOX_INSTANCES[R]!.ip } }),
+      );
+      expect(wrongType.cause).toContain(
+        `is a CNAME record, but replica.address ${SANDBOX_INSTANCES[R]!.ip} needs a A record`,
+      );
+    });
+
+    it('a target group that does not hold the primary is refused', async () => {
+      const { result, cause } = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({
+          primary: { target: P, instanceId: SANDBOX_INSTANCES[R]!.instanceId },
+          replica: { target: R, instanceId: SANDBOX_INSTANCES[P]!.instanceId },
+          traffic: { loadBalancer: { targetGroupArn: SANDBOX_TARGET_GROUP, publicName: SANDBOX_LB_NAME } },
+        }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain(`does not hold the primary ${SANDBOX_INSTANCES[R]!.instanceId} on port 443`);
+    });
+
+    it('with real appliances over SSH and no traffic adapter, refuses in preflight before any SSH command', async () => {
+      const world = testWorld({
+        config: (c) => {
+          c.appliance = {
+            runner: 'ssh',
+            primary: 'ghes-1.example.com',
+            replica: 'ghes-2.example.com',
+            ssh: { user: 'admin', port: 122 },
+          };
+        },
+      });
+      const { result, cause } = await expectRefusedInPreflight(
+        world,
+        failoverInput({ primary: 'ghes-1.example.com', replica: 'ghes-2.example.com' }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain('Route 53 is not available locally with a real appliance');
+      expect(cause).toContain('run the failover in AWS');
+    });
   });
 
   it.each([
