@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import type { DrainCounters } from '../http/appliance-http.js';
 import { outputTail } from '../support-bundle/output.js';
 import { FenceFailed } from './errors.js';
+import { markLockPhase } from './lock.js';
 import { iso } from './names.js';
 import { describeAccepted, describeProblems, judgeReplication, parseReplStatus } from './repl-status.js';
 import type { FailoverState } from './state.js';
@@ -72,16 +73,18 @@ async function setMaintenance(target: string, deps: Pick<Deps, 'runner'>): Promi
 
 export async function fencePrimary(
   state: FailoverState,
-  deps: Pick<Deps, 'clock' | 'instances' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'config' | 'instances' | 'params' | 'runner'>,
 ): Promise<FenceResult> {
   const { request } = state;
   const at = iso(deps.clock.now());
+  // Before acting: a stop from here on takes maintenance mode off again (restore.ts).
+  await markLockPhase(request.execution.id, 'fencing', deps);
   const maintenance = await setMaintenance(request.primary.target, deps);
   if (request.mode === 'planned') {
     if (!maintenance.ok) {
       throw new FenceFailed(
         `Could not put the primary ${request.primary.target} in maintenance mode (${maintenance.detail}). Nothing was promoted; ` +
-          'the primary may or may not be in maintenance mode: check with `ghe-maintenance -q` and unset it with `ghe-maintenance -u` if needed.',
+          'the failure path runs `ghe-maintenance -u` on it in case it was set (unless "stayInMaintenance": true).',
         { action: maintenance },
       );
     }

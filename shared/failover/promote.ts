@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import { outputTail } from '../support-bundle/output.js';
 import { recordFailover } from './anti-flap.js';
 import { PromotionFailed, PromotionTimeout } from './errors.js';
+import { markLockPhase } from './lock.js';
 import { iso } from './names.js';
 import type { FailoverState } from './state.js';
 
@@ -35,10 +36,12 @@ export async function startPromotion(
 ): Promise<PromotionStart> {
   const { request } = state;
   const target = request.replica.target;
+  await markLockPhase(request.execution.id, 'replica-maintenance', deps);
   const maint = await deps.runner.run(target, command('ghe-maintenance', '-s'), { timeoutSeconds: 120 });
   if (maint.exitCode !== 0) {
     throw new PromotionFailed(
-      `Could not put the replica ${target} in maintenance mode before promoting it (exit code ${maint.exitCode}). Nothing was promoted.\n` +
+      `Could not put the replica ${target} in maintenance mode before promoting it (exit code ${maint.exitCode}). Nothing was promoted; ` +
+        'the failure path takes maintenance mode off both appliances again (unless "stayInMaintenance": true).\n' +
         outputTail([maint.stdout, maint.stderr].filter(Boolean).join('\n'), 10),
     );
   }
@@ -46,6 +49,8 @@ export async function startPromotion(
   const cmd = command('ghe-repl-promote', '-y');
   const startedMs = deps.clock.now();
   const timeoutSeconds = request.promotionTimeoutMinutes * 60;
+  // From here nothing is undone on a stop: the promotion may be running.
+  await markLockPhase(request.execution.id, 'promoting', deps);
   const handle = await deps.runner.start(target, cmd, { timeoutSeconds: timeoutSeconds + 600 });
   // From here on the cluster is changing: this counts as a failover for the anti-flapping window.
   await recordFailover(request, 'promoting', deps, startedMs);

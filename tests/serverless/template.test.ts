@@ -78,7 +78,15 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'states:SendTaskFailure',
   ],
   failoverHooks: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
-  failoverFence: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ec2:StopInstances'],
+  failoverFence: [
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+    'ec2:StopInstances',
+    // The lock's phase (restore.ts).
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+  ],
   failoverCheckDrain: [
     'ssm:SendCommand',
     'ssm:GetCommandInvocation',
@@ -90,6 +98,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ssm:GetCommandInvocation',
     'ssm:CancelCommand',
     'ssm:PutParameter',
+    'ssm:GetParameter',
   ],
   failoverPromoteCheck: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   // No hosted zone and no target group by default: the traffic steps may change nothing.
@@ -97,10 +106,21 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverCheckTraffic: [],
   failoverVerify: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverTeardown: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  // A stop before promotion: ghe-maintenance -u, from the lock's phase.
+  failoverRestore: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ssm:GetParameter'],
   failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   failoverNotify: ['ses:SendEmail'],
   // Invoked asynchronously (EventBridge): its dead-letter queue.
-  failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail', 'sqs:SendMessage'],
+  failoverExecutionEnded: [
+    'ssm:GetParameter',
+    'ssm:DeleteParameter',
+    'ses:SendEmail',
+    'sqs:SendMessage',
+    // Restores service after a stop before promotion (ghe-maintenance -u).
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+  ],
   githubAppSetup: ['dynamodb:PutItem'],
   githubAppRedirect: ['dynamodb:DeleteItem', 'ssm:PutParameter'],
   githubAppWebhook: ['ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -771,6 +791,8 @@ describe('failover', () => {
       'failoverPromoteStart',
       'failoverVerify',
       'failoverTeardown',
+      'failoverRestore',
+      'failoverExecutionEnded',
     ]) {
       const resources = statementsWith(variantTemplate, key, 'ssm:SendCommand').flatMap((s) =>
         asArray(s.Resource as Json | Json[]),

@@ -11,6 +11,8 @@ import { causeMessage } from '../../shared/errors.js';
 import { approvalLink, decideApproval } from '../../shared/failover/approval.js';
 import { failoverParams } from '../../shared/failover/names.js';
 import { failoverInput, lockValue, statesEntered, until } from '../helpers/failover.js';
+import { gitChannel } from '../../local/sandbox/replication-channels.js';
+import { handler as executionEnded } from '../../functions/failover/execution-ended.js';
 import { runWorkflow, testWorld } from '../helpers/local-world.js';
 
 const P = 'ghe-primary';
@@ -362,7 +364,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await world.engine.stopExecution(executionArn, 'Stopped', 'operator');
     await expectLockReleased(world);
     const mail = world.outbox!.sent.at(-1)!;
-    expect(mail.subject).toContain('ABORTED: lock released');
+    expect(mail.subject).toContain('ABORTED: nothing changed; lock released');
     expect(mail.text).toContain('promotion had not started');
   });
 
@@ -428,6 +430,123 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     expect(failed.result.error).toBe('HookFailed');
     expect(lines(down, R)).not.toContain('ghe-repl-promote -y');
     await expectLockReleased(down);
+  });
+
+  describe('every way out before promotion leaves service running', () => {
+    const RESTORED = /nothing changed, service restored at \d\d:\d\d UTC/;
+
+    /** Starts a planned failover and waits until the primary is in maintenance mode (fenced, draining). */
+    async function fenced(world: LocalWorld, extra: Record<string, unknown> = {}, name = 'fenced') {
+      const { executionArn } = await world.engine.startExecution('failover', failoverInput(extra), name);
+      await until(() => world.sandbox!.appliance(P).maintenance.enabled);
+      return executionArn;
+    }
+
+    /** Git replication falls behind once the primary is fenced: the gate after the drain cannot pass. */
+    const gitFallsBehind = (world: LocalWorld): void =>
+      world.sandbox!.setChannel(R, gitChannel({ pendingRepos: 120, pendingGists: 30, delaySeconds: 412.7 }));
+
+    it('a WARNING within the lag limit passes preflight and the post-drain gate alike, and is said so', async () => {
+      const world = testWorld({ scenario: 'replica-warning' });
+      const { result } = await runWorkflow(world, 'failover', failoverInput());
+      expect(result.status).toBe('SUCCEEDED');
+      const out = result.output as {
+        preflight: { accepted: string };
+        drain: { replication: { accepted: string }; waitingFor: string };
+      };
+      const said = 'mysql: WARNING accepted: lag 29s is within the limit of 30s (maxReplicationLagSeconds)';
+      expect(out.preflight.accepted).toContain(said);
+      expect(out.drain.replication.accepted).toContain(said);
+      expect(out.drain.waitingFor).toContain('nothing: drained and replication passes');
+      expect(world.outbox!.sent.at(-1)!.text).toContain(said);
+    });
+
+    it('post-drain gate fails: FenceFailed, the primary out of maintenance mode again, lock released, "service restored" mail', async () => {
+      const world = testWorld();
+      const arn = await fenced(world);
+      gitFallsBehind(world);
+      const result = await world.engine.waitForExecution(arn);
+      expect(result.error).toBe('FenceFailed');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.sandbox!.appliance(R).role).toBe('replica');
+      expect(lines(world, P)).toEqual([
+        'cat /data/user/common/uuid',
+        'ghe-maintenance -s',
+        'ghe-maintenance -u',
+      ]);
+      expect(lines(world, R)).not.toContain('ghe-repl-promote -y');
+      // Every poll said what it waited for; the last one names the channel and its line.
+      const drains = world.engine
+        .getExecutionHistory(arn)
+        .filter((e) => e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded')
+        .map((e) => JSON.stringify(e))
+        .filter((e) => e.includes('waitingFor'));
+      expect(drains.length).toBeGreaterThan(0);
+      expect(causeMessage(result.cause)).toContain('git: CRITICAL');
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toMatch(RESTORED);
+      expect(mail.text).toContain('out of maintenance mode again since');
+      expect(mail.text).toContain('ghe-maintenance -u on ghe-primary');
+      await expectLockReleased(world);
+    });
+
+    it('"stayInMaintenance": true leaves the primary in maintenance mode and says so', async () => {
+      const world = testWorld();
+      const arn = await fenced(world, { stayInMaintenance: true });
+      gitFallsBehind(world);
+      const result = await world.engine.waitForExecution(arn);
+      expect(result.error).toBe('FenceFailed');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(true);
+      expect(world.outbox!.sent.at(-1)!.subject).toContain(
+        'nothing promoted, ghe-primary left in maintenance mode as requested',
+      );
+      await expectLockReleased(world);
+    });
+
+    it('StopExecution while draining: the execution-ended handler takes maintenance mode off, releases the lock and mails it', async () => {
+      const world = testWorld();
+      const arn = await fenced(world);
+      await world.engine.stopExecution(arn, 'Stopped', 'operator');
+      await expectLockReleased(world);
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.sandbox!.appliance(R).role).toBe('replica');
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toMatch(
+        /ABORTED: nothing changed, service restored at \d\d:\d\d UTC; lock released/,
+      );
+      expect(mail.text).toContain('ghe-maintenance -u on ghe-primary: ok');
+    });
+
+    it('execution timeout while fenced: the same handler (TIMED_OUT) restores service', async () => {
+      const world = testWorld();
+      const arn = await fenced(world, {}, 'timed-out');
+      // What Step Functions does at TimeoutSeconds: the execution stops, the rule gets TIMED_OUT.
+      // Here the engine's execution is stopped first, and the handler is invoked as the rule would.
+      const lock = JSON.parse((await lockValue(world))!) as { phase: string };
+      expect(lock.phase).toBe('fencing');
+      const out = await executionEnded(
+        {
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          detail: { executionArn: arn, status: 'TIMED_OUT' },
+        },
+        {} as never,
+      );
+      expect(out).toMatchObject({ released: true, restore: { state: 'restored' } });
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.outbox!.sent.at(-1)!.subject).toMatch(/TIMED_OUT: nothing changed, service restored at/);
+      await world.engine.stopExecution(arn);
+      await expectLockReleased(world);
+    });
+
+    it('approval timed out: nothing was fenced, so nothing to restore, and the mail says nothing changed', async () => {
+      const world = testWorld();
+      const { result } = await runWorkflow(world, 'failover', failoverInput({ requireApproval: true }));
+      expect(result.error).toBe('ApprovalTimedOut');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.outbox!.sent.at(-1)!.subject).toContain('not done (ApprovalTimedOut): nothing changed');
+      await expectLockReleased(world);
+    });
   });
 
   describe('prove before you act: the traffic target is read before anything changes', () => {
