@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultConfig } from '../../local/config.js';
 import { judgeReplication, parseReplStatus } from '../../shared/failover/repl-status.js';
-import { explainPromotionFailure, PROMOTE_JQ_BUG, PROMOTE_SUCCESS } from '../../shared/failover/promote.js';
+import {
+  explainPromotionFailure,
+  PROMOTE_JQ_BUG,
+  PROMOTE_SUCCESS,
+  promotionProgress,
+} from '../../shared/failover/promote.js';
 import { parseFailoverRequest, recordType } from '../../shared/failover/request.js';
 import { ROOT } from '../helpers/local-world.js';
 
@@ -81,6 +86,40 @@ describe('promotion output', () => {
     expect(PROMOTE_JQ_BUG.test(failed)).toBe(true);
     expect(explainPromotionFailure(failed, 5, 'ghe-replica')).toContain('KNOWN GHES BUG');
     expect(explainPromotionFailure('boom', 1, 'ghe-replica')).not.toContain('KNOWN GHES BUG');
+  });
+
+  it('says which phase failed and what the output confirmed, not a fixed story', () => {
+    const failed = `${fixture('promote-fails.stdout.txt')}\n${fixture('promote-fails.stderr.txt')}`;
+    expect(promotionProgress(failed)).toEqual({
+      phase: 'stopping replication',
+      step: 2,
+      replicationStopped: true,
+      replicaModeRemoved: false,
+      primaryUnreachable: true,
+    });
+    const jq = explainPromotionFailure(failed, 5, 'ghe-replica');
+    expect(jq).toContain('failed while stopping replication (phase 2 of 4) with the KNOWN GHES BUG');
+    expect(jq).toContain('which happens when the old primary is unreachable, as it was here');
+    expect(jq).toContain('ghe-replica no longer replicates but is NOT a primary yet');
+    expect(promotionProgress(fixture('promote-success.txt'))).toMatchObject({
+      step: 4,
+      replicationStopped: true,
+      replicaModeRemoved: true,
+      primaryUnreachable: false,
+    });
+    // Failed in the first phase with the primary answering: no claim that replication stopped.
+    const early = explainPromotionFailure(
+      'Enabling maintenance mode on the primary to prevent writes ...\nError: ghe-maintenance -s failed on the primary (exit 1)',
+      1,
+      'ghe-replica',
+    );
+    expect(early).toContain(
+      'failed while enabling maintenance mode on the primary (phase 1 of 4) (exit code 1)',
+    );
+    expect(early).toContain('replication was NOT confirmed stopped');
+    expect(early).toContain('the output does not say the old primary was unreachable');
+    expect(early).not.toContain('STOPPED');
+    expect(explainPromotionFailure('', 2, 'ghe-replica')).toContain('before it announced any phase');
   });
 });
 

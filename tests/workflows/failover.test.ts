@@ -150,6 +150,19 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await expectLockReleased(world);
   });
 
+  it('planned with the primary down: refused in preflight (PrimaryUnreachable), suggesting "mode": "unplanned", nothing changed', async () => {
+    const world = testWorld({ scenario: 'primary-down' });
+    const { result, history } = await runWorkflow(world, 'failover', failoverInput());
+    expect(result.error).toBe('PrimaryUnreachable');
+    const cause = causeMessage(result.cause);
+    expect(cause).toContain('Planned failover refused: the primary ghe-primary does not answer');
+    expect(cause).toContain('"mode": "unplanned"');
+    expect(statesEntered(history)).not.toContain('FencePrimary');
+    expect(lines(world, R)).toEqual(['ghe-repl-status -vv']);
+    expect(world.outbox!.sent.at(-1)!.subject).toContain('not done (PrimaryUnreachable): nothing changed');
+    await expectLockReleased(world);
+  });
+
   it('unplanned but the primary answers: PrimaryNotConfirmedDown, nothing changed', async () => {
     const world = testWorld();
     const { result } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
@@ -185,7 +198,9 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const { result, history } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('PromotionFailed');
-    expect(causeMessage(result.cause)).toContain('KNOWN GHES BUG');
+    expect(causeMessage(result.cause)).toContain(
+      'failed while stopping replication (phase 2 of 4) with the KNOWN GHES BUG',
+    );
     expect(causeMessage(result.cause)).toContain('Cannot index string with string "node"');
     expect(statesEntered(history)).not.toContain('SwitchTraffic');
     expect(world.cloud!.dnsChanges).toHaveLength(1); // only the initial record
