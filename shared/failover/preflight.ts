@@ -5,6 +5,7 @@ import { outputTail } from '../support-bundle/output.js';
 import { PrimaryUnreachable, ReplicationNotHealthy } from './errors.js';
 import { iso } from './names.js';
 import { proveTrafficTarget, type TrafficProof } from './traffic-check.js';
+import { readGhesVersion, type GhesVersion } from './version.js';
 import {
   describeAccepted,
   describeProblems,
@@ -37,6 +38,8 @@ export interface Preflight {
   accepted?: string;
   /** The traffic target as read before anything changed (see traffic-check.ts). */
   traffic: TrafficProof;
+  /** The replica's GHES release (`ghe-version`), which picks the teardown command. */
+  replicaVersion?: GhesVersion;
   /** The old primary's node UUID, when it answered (for teardown after the failover). */
   oldPrimaryUuid?: string;
   at: string;
@@ -90,6 +93,7 @@ export async function preflight(
     seen.accepted = describeAccepted(verdict);
     deps.log.info('replication warnings within the lag limit accepted', { accepted: seen.accepted });
   }
+  const replicaVersion = await readGhesVersion(request.replica.target, deps);
   const primary = await probeUuid(request.primary.target, deps);
   if (request.mode === 'planned' && !primary.reached) {
     throw new PrimaryUnreachable(
@@ -99,7 +103,7 @@ export async function preflight(
       { primary: request.primary.target, detail: primary.detail },
     );
   }
-  return { ...seen, traffic, ...(primary.uuid ? { oldPrimaryUuid: primary.uuid } : {}) };
+  return { ...seen, traffic, replicaVersion, ...(primary.uuid ? { oldPrimaryUuid: primary.uuid } : {}) };
 }
 
 /** `cat /data/user/common/uuid`: whether the appliance answered, and its UUID when it did. */

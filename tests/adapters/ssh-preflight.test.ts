@@ -34,6 +34,7 @@ case "$host" in *"$FAKE_DOWN"*) if [ -n "$FAKE_DOWN" ]; then
 case "$last" in
   "ghe-repl-status -vv") cat "$FAKE_REPL_FILE"; exit "$FAKE_REPL_EXIT";;
   "cat /data/user/common/uuid") printf '%s\\n' "${UUID}";;
+  "ghe-version") printf 'GitHub Enterprise Server 3.18.1\\n';;
   "ghe-maintenance -u") if [ -n "$FAKE_MAINT_FAILS" ]; then echo "Error: could not reach the Manage API" >&2; exit 1; fi;;
   *) echo "unexpected: $last" >&2; exit 127;;
 esac
@@ -125,7 +126,12 @@ describe('failover preflight over SSH against an appliance printing the document
     ]);
     expect(seen.oldPrimaryUuid).toBe(UUID);
     expect(seen.traffic.detail).toContain('points at the primary');
-    expect(commands()).toEqual([`${REPLICA}\tghe-repl-status -vv`, `${PRIMARY}\tcat /data/user/common/uuid`]);
+    expect(seen.replicaVersion).toEqual({ version: '3.18.1', seen: 'GitHub Enterprise Server 3.18.1' });
+    expect(commands()).toEqual([
+      `${REPLICA}\tghe-repl-status -vv`,
+      `${REPLICA}\tghe-version`,
+      `${PRIMARY}\tcat /data/user/common/uuid`,
+    ]);
   });
 
   it('lagging (exit 2): ReplicationNotHealthy with each channel line, the primary not contacted', async () => {

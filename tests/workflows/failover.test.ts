@@ -38,7 +38,7 @@ async function waitingApproval(world: LocalWorld, executionArn: string): Promise
 /** Nothing that changes an appliance was run. */
 const untouched = (world: LocalWorld): void => {
   for (const t of [P, R])
-    expect(lines(world, t).filter((l) => !/^(ghe-repl-status|cat )/.test(l))).toEqual([]);
+    expect(lines(world, t).filter((l) => !/^(ghe-repl-status|ghe-version$|cat )/.test(l))).toEqual([]);
 };
 
 describe('failover workflow (real ASL, local engine, sandbox appliances and cloud)', () => {
@@ -67,7 +67,13 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const replica = lines(world, R);
     expect(replica.indexOf('ghe-maintenance -s')).toBeLessThan(replica.indexOf('ghe-repl-promote -y'));
     const uuid = sbx.appliance(P).uuid;
-    expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`); // 3.17: ghe-repl-decommission is not found
+    // 3.17 (read with ghe-version in preflight): ghe-repl-teardown, without trying ghe-repl-decommission.
+    expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`);
+    expect(replica.some((l) => l.startsWith('ghe-repl-decommission'))).toBe(false);
+    expect((result.output as { preflight: { replicaVersion: unknown } }).preflight.replicaVersion).toEqual({
+      version: '3.17.2',
+      seen: 'GitHub Enterprise Server 3.17.2',
+    });
     expect(sbx.appliance(R).clusterNodes.map((n) => n.uuid)).not.toContain(uuid);
     const states = statesEntered(history);
     expect(states.filter((s) => s === 'CheckPromotion').length).toBeGreaterThan(1);
@@ -100,6 +106,16 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
       outcome: string;
     };
     expect(last).toMatchObject({ from: P, to: R, outcome: 'failed over' });
+  });
+
+  it('GHES 3.18: the old primary is removed with ghe-repl-decommission, by the version read in preflight', async () => {
+    const world = testWorld({ sandbox: { version: '3.18.1' } });
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ teardownOldPrimary: true }));
+    expect(result.status).toBe('SUCCEEDED');
+    const uuid = world.sandbox!.appliance(P).uuid;
+    expect(lines(world, R)).toContain(`ghe-repl-decommission ${uuid}`);
+    expect(lines(world, R).some((l) => l.startsWith('ghe-repl-teardown'))).toBe(false);
+    expect((result.output as { teardown: { state: string } }).teardown.state).toBe('done');
   });
 
   it('replica lagging: refused with ReplicationNotHealthy naming each channel, nothing changed; force goes on', async () => {
@@ -158,7 +174,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     expect(cause).toContain('Planned failover refused: the primary ghe-primary does not answer');
     expect(cause).toContain('"mode": "unplanned"');
     expect(statesEntered(history)).not.toContain('FencePrimary');
-    expect(lines(world, R)).toEqual(['ghe-repl-status -vv']);
+    expect(lines(world, R)).toEqual(['ghe-repl-status -vv', 'ghe-version']);
     expect(world.outbox!.sent.at(-1)!.subject).toContain('not done (PrimaryUnreachable): nothing changed');
     await expectLockReleased(world);
   });
