@@ -11,6 +11,11 @@ import {
 } from '../../shared/failover/promote.js';
 import { parseFailoverRequest, recordType } from '../../shared/failover/request.js';
 import { ROOT } from '../helpers/local-world.js';
+import { renderShell, type ApplianceCommand } from '../../shared/appliance/command.js';
+import type { CommandRunner } from '../../shared/appliance/runner.js';
+import type { ApplianceHttp } from '../../shared/http/appliance-http.js';
+import { realClock } from '../../shared/clock.js';
+import { verifyFailover } from '../../shared/failover/verify.js';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(ROOT, 'tests', 'fixtures', 'appliance', name), 'utf8');
@@ -120,6 +125,57 @@ describe('promotion output', () => {
     expect(early).toContain('the output does not say the old primary was unreachable');
     expect(early).not.toContain('STOPPED');
     expect(explainPromotionFailure('', 2, 'ghe-replica')).toContain('before it announced any phase');
+  });
+});
+
+describe('verification after promotion', () => {
+  it('takes a promoted node that is still in maintenance mode out of it, once, and then passes', async () => {
+    const request = parseFailoverRequest(
+      {
+        mode: 'planned',
+        traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'github.example.com' } },
+        reason: 'maintenance',
+      },
+      defaultConfig(ROOT),
+      EXEC,
+    );
+    let maintenance = true;
+    const ran: string[] = [];
+    const result = (exitCode: number, stdout = '', stderr = '') => ({
+      status: exitCode === 0 ? ('Success' as const) : ('Failed' as const),
+      exitCode,
+      stdout,
+      stderr,
+    });
+    const runner = {
+      run: async (target: string, cmd: ApplianceCommand) => {
+        const line = renderShell(cmd);
+        ran.push(`${target}: ${line}`);
+        if (line === 'ghe-repl-status')
+          return result(
+            1,
+            '',
+            'Error: replica mode is not configured on this appliance (ghe-replica is the primary).',
+          );
+        if (line === 'ghe-maintenance -q')
+          return result(0, maintenance ? 'maintenance mode set\n' : 'maintenance mode not set\n');
+        maintenance = false;
+        return result(0);
+      },
+    } as unknown as CommandRunner;
+    const http = {
+      status: async () => ({ code: maintenance ? 503 : 200 }),
+    } as unknown as ApplianceHttp;
+    const deps = { clock: realClock, http, runner };
+    const first = await verifyFailover({ request }, deps);
+    expect(first).toMatchObject({
+      state: 'pending',
+      noLongerReplica: true,
+      maintenanceUnset: 'ghe-maintenance -q said "maintenance mode set"; ghe-maintenance -u: exit 0',
+    });
+    const second = await verifyFailover({ request, verify: first }, deps);
+    expect(second.state).toBe('done');
+    expect(ran.filter((l) => l.endsWith('ghe-maintenance -u'))).toEqual(['ghe-replica: ghe-maintenance -u']);
   });
 });
 
