@@ -172,14 +172,12 @@ describe('Route53Dns.records (read only, before anything changes)', () => {
   });
 
   it('turns an unknown zone into TrafficCheckFailed naming NoSuchHostedZone', async () => {
-    r53
-      .on(ListResourceRecordSetsCommand)
-      .rejects(
-        new NoSuchHostedZone({
-          message: 'No hosted zone found with ID: Z0SANDBOX0000000000O',
-          $metadata: {},
-        }),
-      );
+    r53.on(ListResourceRecordSetsCommand).rejects(
+      new NoSuchHostedZone({
+        message: 'No hosted zone found with ID: Z0SANDBOX0000000000O',
+        $metadata: {},
+      }),
+    );
     const dns = new Route53Dns(new Route53Client({}));
     await expect(dns.records('Z0SANDBOX0000000000O', 'ghes.sandbox.test')).rejects.toMatchObject({
       name: 'TrafficCheckFailed',

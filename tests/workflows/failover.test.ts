@@ -710,5 +710,8 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     expect(world.sandbox!.commandLog).toHaveLength(0);
     expect(world.outbox!.sent).toHaveLength(0);
     expect(await lockValue(world)).toBeUndefined();
+    // The FAILED status still goes to the execution-ended rule: let its handler finish in the test.
+    await world.failoverSettled();
+    expect(world.outbox!.sent).toHaveLength(0);
   });
 });
