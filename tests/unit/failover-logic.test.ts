@@ -16,6 +16,10 @@ import type { CommandRunner } from '../../shared/appliance/runner.js';
 import type { ApplianceHttp } from '../../shared/http/appliance-http.js';
 import { realClock } from '../../shared/clock.js';
 import { verifyFailover } from '../../shared/failover/verify.js';
+import { restoreService } from '../../shared/failover/restore.js';
+import { markLockPhase } from '../../shared/failover/lock.js';
+import { failoverParams } from '../../shared/failover/names.js';
+import { createLogger } from '../../shared/logger.js';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(ROOT, 'tests', 'fixtures', 'appliance', name), 'utf8');
@@ -125,6 +129,69 @@ describe('promotion output', () => {
     expect(early).toContain('the output does not say the old primary was unreachable');
     expect(early).not.toContain('STOPPED');
     expect(explainPromotionFailure('', 2, 'ghe-replica')).toContain('before it announced any phase');
+  });
+});
+
+describe('restore after a stop before promotion (the decision, from the lock)', () => {
+  const ran: string[] = [];
+  const deps = {
+    clock: realClock,
+    log: createLogger({ level: 'error', write: () => undefined }),
+    runner: {
+      run: async (target: string, cmd: ApplianceCommand) => {
+        ran.push(`${target}: ${renderShell(cmd)}`);
+        return { status: 'Success' as const, exitCode: 0, stdout: '', stderr: '' };
+      },
+    } as unknown as CommandRunner,
+  };
+  const lock = {
+    mode: 'planned' as const,
+    restoreOnAbort: true,
+    primary: 'ghe-primary',
+    replica: 'ghe-replica',
+  };
+
+  it.each([
+    ['no phase: stopped before fencing', { ...lock }, 'not-needed', []],
+    ['fencing', { ...lock, phase: 'fencing' as const }, 'restored', ['ghe-primary: ghe-maintenance -u']],
+    [
+      'replica maintenance',
+      { ...lock, phase: 'replica-maintenance' as const },
+      'restored',
+      ['ghe-primary: ghe-maintenance -u', 'ghe-replica: ghe-maintenance -u'],
+    ],
+    ['promotion may be running: never undone', { ...lock, phase: 'promoting' as const }, 'kept', []],
+    ['stayInMaintenance', { ...lock, phase: 'fencing' as const, restoreOnAbort: false }, 'kept', []],
+    ['unplanned', { ...lock, mode: 'unplanned' as const, phase: 'fencing' as const }, 'not-needed', []],
+  ] as const)('%s', async (_label, facts, state, commands) => {
+    ran.length = 0;
+    const r = await restoreService(facts, deps);
+    expect(r.state).toBe(state);
+    expect(ran).toEqual(commands);
+    if (state === 'restored') expect(r.note).toMatch(/service restored$/);
+  });
+});
+
+describe('the lock phase', () => {
+  it('is written only by the execution that holds the lock; otherwise nothing goes on', async () => {
+    const config = defaultConfig(ROOT);
+    const name = failoverParams(config).lock;
+    const store = new Map<string, string>([[name, JSON.stringify({ owner: 'arn:a', mode: 'planned' })]]);
+    const params = {
+      get: async (n: string) => store.get(n),
+      put: async (n: string, v: string) => void store.set(n, v),
+      delete: async (n: string) => void store.delete(n),
+    };
+    await markLockPhase('arn:a', 'fencing', { config, params });
+    expect(JSON.parse(store.get(name)!)).toEqual({ owner: 'arn:a', mode: 'planned', phase: 'fencing' });
+    await expect(markLockPhase('arn:b', 'promoting', { config, params })).rejects.toMatchObject({
+      name: 'FailoverInProgress',
+      message: expect.stringContaining('held by arn:a'),
+    });
+    store.clear();
+    await expect(markLockPhase('arn:a', 'promoting', { config, params })).rejects.toMatchObject({
+      name: 'FailoverInProgress',
+    });
   });
 });
 
