@@ -26,14 +26,22 @@ export function localFailoverDeps(
       http: cloud.http,
     };
   }
+  // Refused on the first call, which is preflight's read-only check: a failover over SSH stops
+  // there, before maintenance mode or promotion, with this message.
   const refuse = (what: string) => (): never => {
     throw new ConfigError(
-      `${what} is not available locally with a real appliance: run the failover in AWS, or locally against the sandbox.`,
+      `${what} is not available locally with a real appliance, so the failover could neither check nor switch traffic: ` +
+        'run the failover in AWS (its steps have the Route 53 / ELBv2 roles), or locally against the sandbox.',
     );
   };
   return {
-    dns: { upsert: refuse('Route 53'), changeStatus: refuse('Route 53') },
-    loadBalancer: { register: refuse('ELBv2'), deregister: refuse('ELBv2'), health: refuse('ELBv2') },
+    dns: { records: refuse('Route 53'), upsert: refuse('Route 53'), changeStatus: refuse('Route 53') },
+    loadBalancer: {
+      targets: refuse('ELBv2'),
+      register: refuse('ELBv2'),
+      deregister: refuse('ELBv2'),
+      health: refuse('ELBv2'),
+    },
     instances: { stop: refuse('EC2') },
     http: new HttpsApplianceHttp({
       params,

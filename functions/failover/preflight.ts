@@ -1,8 +1,14 @@
 import { failoverStep } from '../../shared/failover/step.js';
-import { ssmRunner } from '../../shared/aws/wiring.js';
+import { elbv2LoadBalancer, route53Dns, ssmRunner } from '../../shared/aws/wiring.js';
 import { preflight } from '../../shared/failover/preflight.js';
 
-/** ghe-repl-status -vv on the replica: every channel parsed; ReplicationNotHealthy unless force. */
+/**
+ * Read-only, before anything changes: ghe-repl-status -vv on the replica (ReplicationNotHealthy
+ * unless force), the Route 53 record or target group (TrafficCheckFailed), the primary answering
+ * in planned mode (PrimaryUnreachable).
+ */
 export const handler = failoverStep('failoverPreflight', (state, deps) => preflight(state.request, deps), {
   runner: ssmRunner,
+  dns: route53Dns,
+  loadBalancer: elbv2LoadBalancer,
 });

@@ -29,7 +29,8 @@ export interface SshRunnerOptions {
   identityFile?: string;
   /**
    * `-o` options, e.g. `StrictHostKeyChecking=accept-new`. Given options win over the defaults
-   * (`BatchMode=yes`, `ConnectTimeout=15`): ssh keeps the first value it reads for a keyword.
+   * (`BatchMode=yes`, `ConnectTimeout=15`, `ServerAliveInterval=15`, `ServerAliveCountMax=4`): ssh
+   * keeps the first value it reads for a keyword.
    */
   options?: string[];
   /** The ssh client. Default `ssh`, looked up on PATH. */
@@ -44,7 +45,18 @@ export interface SshRunnerOptions {
   retainFinishedMs?: number;
 }
 
-const DEFAULT_SSH_OPTIONS = ['BatchMode=yes', 'ConnectTimeout=15'];
+/**
+ * Keepalives: a long command that prints nothing for minutes (a promotion, a support bundle) keeps
+ * its session through idle-timeout firewalls and NAT, and a session whose network path died is
+ * noticed after about a minute (4 unanswered probes 15 s apart: ssh exits 255, reported as
+ * ApplianceUnreachable) instead of hanging until the command's own time limit.
+ */
+const DEFAULT_SSH_OPTIONS = [
+  'BatchMode=yes',
+  'ConnectTimeout=15',
+  'ServerAliveInterval=15',
+  'ServerAliveCountMax=4',
+];
 const DEFAULT_TIMEOUT_SECONDS = 3600;
 const MAX_TIMEOUT_SECONDS = 172800;
 /** Exit code reported for a command killed at its time limit (as coreutils `timeout`). */

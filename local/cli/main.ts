@@ -12,6 +12,7 @@ import { progressPrinter } from './progress.js';
 import { startStack } from '../start.js';
 import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
+import { stopOnSignal } from './interrupt.js';
 import { APP_USAGE, appCommand } from './app.js';
 import { DESK_USAGE, deskCommand } from './desk.js';
 import { AWS_USAGE, awsCommand } from './aws.js';
@@ -36,7 +37,9 @@ ${AWS_USAGE}
                                      answer the failover's approval gate in this run
 
 run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
-final output (JSON) to stdout.`;
+final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution safely, as StopExecution: a
+failover stopped before promotion takes maintenance mode off again, releases its lock and mails
+what happened; a second Ctrl-C exits at once, saying what was left.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -133,7 +136,15 @@ async function runIn(
       { approve: values.approve, reject: values.reject, reason: values.reason },
       write,
     );
-  const result = await world.engine.waitForExecution(started.executionArn);
+  const interrupt = stopOnSignal(world, started.executionArn, write);
+  let result;
+  try {
+    result = await world.engine.waitForExecution(started.executionArn);
+    // The execution-ended rule's handler (restore, lock, mail) runs after the end: wait for it.
+    await world.failoverSettled();
+  } finally {
+    interrupt.dispose();
+  }
   await customEmail?.settled();
   for (const mail of world.outbox?.sent ?? [])
     write(
@@ -144,6 +155,10 @@ async function runIn(
     process.stdout.write(JSON.stringify(result.output ?? null, null, 2) + '\n');
     return 0;
   }
+  if (interrupt.stopped())
+    write(
+      `\nstopped by ${interrupt.stopped()}: ${world.outbox?.sent.at(-1)?.subject ?? 'see the log for what was restored'}`,
+    );
   write(`\n${result.status}: ${result.error ?? ''}`);
   if (result.cause) write(causeMessage(result.cause));
   process.stdout.write(

@@ -9,6 +9,11 @@ const CALLBACK_HINTS: Record<string, string> = {
   SendAndWaitForForwardedMail: 'the forwarded verification email reaching the service desk',
 };
 
+/** What a polling state says it waits for, read from its output (one line per poll). */
+const POLL_NOTES: Record<string, (output: unknown) => unknown> = {
+  CheckDrain: (o) => (o as { drain?: { waitingFor?: unknown } } | undefined)?.drain?.waitingFor,
+};
+
 export interface ProgressEvent {
   type: string;
   timestamp: number;
@@ -19,6 +24,7 @@ export interface ProgressEvent {
   attempt?: number;
   waitSeconds?: number;
   index?: number;
+  output?: unknown;
 }
 
 export function progressPrinter(
@@ -47,6 +53,8 @@ export function progressPrinter(
         write(
           `${at} + ${name}${where}${since !== undefined ? ` (${Math.max(0, e.timestamp - since)} ms)` : ''}`,
         );
+        const note = POLL_NOTES[name]?.(e.output);
+        if (typeof note === 'string' && note) write(`         waiting for ${note}`);
         break;
       }
       case 'StateFailed':

@@ -212,6 +212,13 @@ export function laggingChannels(primary: string): ReplicationChannel[] {
   );
 }
 
+/** The `replica-warning` scenario: only MySQL warns, 29 s behind (within the default 30 s limit). */
+export function warningChannels(primary: string): ReplicationChannel[] {
+  return healthyChannels(primary).map((c) =>
+    c.name === 'mysql' ? mysqlChannel({ primary, delaySeconds: 29 }) : c,
+  );
+}
+
 /** `ghe-repl-status` exit status: 2 when any channel is CRITICAL, 1 when any is WARNING, else 0. */
 export function replStatusExitCode(channels: readonly ReplicationChannel[]): number {
   if (channels.some((c) => c.status === 'CRITICAL')) return 2;

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../shared/errors.js';
 import type { ApplianceState } from './appliance-state.js';
 import type { Faults } from './faults.js';
-import { laggingChannels } from './replication-channels.js';
+import { laggingChannels, warningChannels } from './replication-channels.js';
 import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
 import { ACTIONS_SYNC_SCENARIOS } from './actions-sync/scenarios.js';
 import { MAIL_PROVIDER_SCENARIOS, type MailProviderScenario } from './mail-provider/scenarios.js';
@@ -12,6 +12,8 @@ export const SCENARIOS = {
   healthy: 'Primary and replica up, every replication channel OK, uploads to GitHub Support succeed.',
   'replica-lagging':
     'The replica lags: mysql replication delay 29s (WARNING) and git 150 repositories and/or gists behind (CRITICAL); ghe-repl-status exits 2.',
+  'replica-warning':
+    'The replica warns within the limit: only `WARNING: mysql replication delay is 29s`, every other channel OK (ghe-repl-status exits 1); a failover with the default 30 s limit passes and says so.',
   'primary-down':
     'The primary is down: commands to it fail with ApplianceUnreachable and its /status is unreachable; the replica is healthy otherwise.',
   'promote-fails':
@@ -50,6 +52,11 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
       if (replica.replication) replica.replication.channels = laggingChannels(primary.name);
     },
   },
+  'replica-warning': {
+    setup({ primary, replica }) {
+      if (replica.replication) replica.replication.channels = warningChannels(primary.name);
+    },
+  },
   'primary-down': {
     setup({ primary }) {
       primary.up = false;
@@ -65,6 +72,7 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   slow: { durationFactor: 100 },
   'dns-fails': {},
   'lb-fails': {},
+  'dns-stale-record': {},
   'actions-sync-no-workflow-scope': {},
   'actions-sync-not-owner': {},
   'actions-sync-386-binary': {},

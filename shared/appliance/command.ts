@@ -11,6 +11,8 @@ const ALLOWED_PROGRAMS = new Set([
   'ghe-repl-promote',
   'ghe-repl-teardown',
   'ghe-repl-decommission',
+  // Read only: the installed release (preflight).
+  'ghe-version',
   'ghe-support-bundle',
   'ghe-cluster-support-bundle',
   'ghe-support-upload',

@@ -1,6 +1,6 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { LbTarget, LoadBalancer, TargetHealthState } from '../traffic/load-balancer.js';
-import { TrafficSwitchFailed } from '../failover/errors.js';
+import type { LbTarget, LbTargetHealth, LoadBalancer, TargetHealthState } from '../traffic/load-balancer.js';
+import { TrafficCheckFailed, TrafficSwitchFailed } from '../failover/errors.js';
 import { awsErrorName, errorMessage } from './aws-error.js';
 
 /** The SDK module, loaded on the first call: never at import, so a cold start stays small (shared/aws/wiring.ts). */
@@ -9,6 +9,26 @@ const sdk = () => import('@aws-sdk/client-elastic-load-balancing-v2');
 /** ELBv2 target groups (ALB or NLB): register the new primary, deregister the old one. */
 export class Elbv2LoadBalancer implements LoadBalancer {
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
+
+  /** DescribeTargetHealth without targets: every registered target of the group. */
+  async targets(targetGroupArn: string): Promise<LbTargetHealth[]> {
+    try {
+      const out = await this.client.send(
+        new (await sdk()).DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
+      );
+      return (out.TargetHealthDescriptions ?? []).map((d) => ({
+        id: d.Target?.Id ?? '',
+        port: d.Target?.Port ?? 0,
+        state: d.TargetHealth?.State ?? 'unavailable',
+        ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}),
+      }));
+    } catch (err) {
+      throw new TrafficCheckFailed(
+        `ELBv2 could not describe the targets of ${targetGroupArn}: ${awsErrorName(err) ?? 'Error'}: ${errorMessage(err)}`,
+        { awsError: awsErrorName(err) },
+      );
+    }
+  }
 
   async register(targetGroupArn: string, targets: LbTarget[]): Promise<void> {
     await this.call(`registering ${targets.map((t) => t.id).join(', ')}`, async () =>

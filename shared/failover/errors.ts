@@ -60,6 +60,20 @@ export class PromotionTimeout extends GhesOpsError {
   readonly name = 'PromotionTimeout';
 }
 
+/**
+ * A read-only check of a later step's target failed or disproved it (the Route 53 record is not in
+ * the zone or does not point at the primary, the target group does not hold the primary, the read
+ * itself was refused): the failover is refused before anything changed.
+ */
+export class TrafficCheckFailed extends GhesOpsError {
+  readonly name = 'TrafficCheckFailed';
+}
+
+/** Planned mode, but the primary does not answer: it cannot be fenced and drained. */
+export class PrimaryUnreachable extends GhesOpsError {
+  readonly name = 'PrimaryUnreachable';
+}
+
 /** The DNS change or load balancer move failed or did not settle in time. */
 export class TrafficSwitchFailed extends GhesOpsError {
   readonly name = 'TrafficSwitchFailed';

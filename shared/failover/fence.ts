@@ -4,8 +4,9 @@ import type { Deps } from '../runtime/deps.js';
 import type { DrainCounters } from '../http/appliance-http.js';
 import { outputTail } from '../support-bundle/output.js';
 import { FenceFailed } from './errors.js';
+import { markLockPhase } from './lock.js';
 import { iso } from './names.js';
-import { describeProblems, judgeReplication, parseReplStatus } from './repl-status.js';
+import { describeAccepted, describeProblems, judgeReplication, parseReplStatus } from './repl-status.js';
 import type { FailoverState } from './state.js';
 
 /**
@@ -42,8 +43,10 @@ export interface DrainCheck {
   /** False when the counters could not be read and the fixed fallback time was used. */
   measured: boolean;
   drainedAt?: string;
-  replication?: { exitCode: number; lines: string[]; problems?: string };
+  replication?: { exitCode: number; lines: string[]; problems?: string; accepted?: string };
   forced?: string;
+  /** What this poll is waiting for (shown on every poll: log, history, progress). */
+  waitingFor: string;
   polls: number;
   at: string;
 }
@@ -70,16 +73,18 @@ async function setMaintenance(target: string, deps: Pick<Deps, 'runner'>): Promi
 
 export async function fencePrimary(
   state: FailoverState,
-  deps: Pick<Deps, 'clock' | 'instances' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'config' | 'instances' | 'params' | 'runner'>,
 ): Promise<FenceResult> {
   const { request } = state;
   const at = iso(deps.clock.now());
+  // Before acting: a stop from here on takes maintenance mode off again (restore.ts).
+  await markLockPhase(request.execution.id, 'fencing', deps);
   const maintenance = await setMaintenance(request.primary.target, deps);
   if (request.mode === 'planned') {
     if (!maintenance.ok) {
       throw new FenceFailed(
         `Could not put the primary ${request.primary.target} in maintenance mode (${maintenance.detail}). Nothing was promoted; ` +
-          'the primary may or may not be in maintenance mode: check with `ghe-maintenance -q` and unset it with `ghe-maintenance -u` if needed.',
+          'the failure path runs `ghe-maintenance -u` on it in case it was set (unless "stayInMaintenance": true).',
         { action: maintenance },
       );
     }
@@ -114,13 +119,41 @@ export async function fencePrimary(
   return { mode: 'unplanned', actions, notFenced, at };
 }
 
+/** One line: what the drain waits for now, with the figures it waits on. */
+function waitingFor(check: DrainCheck, startedMs: number, nowMs: number): string {
+  const c = check.counters;
+  const counters = c
+    ? `git operations ${c.gitOperations}, mysql queries ${c.mysqlQueries}, resque jobs ${c.resqueJobs}`
+    : undefined;
+  switch (check.state) {
+    case 'draining':
+      return counters
+        ? `active work to reach zero: ${counters}`
+        : `a fixed ${DRAIN_FALLBACK_SECONDS}s (counters unreadable: no Manage API access), ${Math.max(0, DRAIN_FALLBACK_SECONDS - Math.round((nowMs - startedMs) / 1000))}s left`;
+    case 'settling':
+      return `the ${DRAIN_SETTLE_SECONDS}s settle time after the drain (drained at ${check.drainedAt})`;
+    case 'replication':
+      return `every replication channel within the policy: ${(check.replication?.problems ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('- '))
+        .map((l) => l.slice(2))
+        .join('; ')} | ${check.replication?.lines.filter((l) => !l.startsWith('OK')).join(' | ')}`;
+    default:
+      return check.replication?.accepted
+        ? `nothing: drained and replication passes (${check.replication.accepted})`
+        : check.forced
+          ? `nothing: drained; replication problems FORCED (${check.forced})`
+          : 'nothing: drained and every replication channel OK';
+  }
+}
+
 const zero = (c: DrainCounters): boolean =>
   c.gitOperations === 0 && c.mysqlQueries === 0 && c.resqueJobs === 0;
 
 /** One drain poll (planned mode). Throws `FenceFailed` past the drain timeout. */
 export async function checkDrain(
   state: FailoverState,
-  deps: Pick<Deps, 'clock' | 'http' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'http' | 'log' | 'runner'>,
 ): Promise<DrainCheck> {
   const { request, fence } = state;
   const prev = state.drain;
@@ -137,14 +170,17 @@ export async function checkDrain(
     ...(counters ? { counters } : {}),
     measured,
     ...(drainedAt ? { drainedAt } : {}),
+    waitingFor: '',
     polls: (prev?.polls ?? 0) + 1,
     at: iso(now),
   };
   if (drainedAt && now >= Date.parse(drainedAt) + DRAIN_SETTLE_SECONDS * 1000) {
     const r = await deps.runner.run(request.replica.target, replStatus(2), { timeoutSeconds: 120 });
     const parsed = parseReplStatus([r.stdout, r.stderr].filter(Boolean).join('\n'));
-    const verdict = judgeReplication(parsed, request.maxReplicationLagSeconds, true);
+    // The same policy as preflight: a WARNING with a lag within the limit passes, and is said so.
+    const verdict = judgeReplication(parsed, request.maxReplicationLagSeconds);
     check.replication = { exitCode: r.exitCode, lines: parsed.channels.map((c) => c.line) };
+    if (verdict.accepted.length) check.replication.accepted = describeAccepted(verdict);
     if (verdict.healthy) check.state = 'done';
     else if (request.force) {
       check.state = 'done';
@@ -155,11 +191,13 @@ export async function checkDrain(
       check.replication.problems = describeProblems(verdict);
     }
   }
+  check.waitingFor = waitingFor(check, started, now);
+  deps.log.info('drain poll', { state: check.state, waitingFor: check.waitingFor, polls: check.polls });
   if (check.state !== 'done' && now - started > DRAIN_TIMEOUT_SECONDS * 1000) {
     throw new FenceFailed(
       `The primary ${request.primary.target} did not drain, or replication did not reach all OK, within ${DRAIN_TIMEOUT_SECONDS / 60} minutes of maintenance mode ` +
         `(${check.counters ? `git ${check.counters.gitOperations}, mysql ${check.counters.mysqlQueries}, resque ${check.counters.resqueJobs}` : 'counters unreadable'}). ` +
-        `Nothing was promoted. The primary IS STILL IN MAINTENANCE MODE: users see the maintenance page. Run \`ghe-maintenance -u\` on it to end the outage, or start again.` +
+        `Nothing was promoted; the failure path takes ${request.primary.target} out of maintenance mode again (unless the request said "stayInMaintenance": true).` +
         (check.replication?.problems ? `\nReplication:\n${check.replication.problems}` : ''),
       { drain: check },
     );

@@ -17,6 +17,14 @@ import type { FailoverRequest } from './request.js';
  *   execution take the lock over when its owner is no longer RUNNING or is past its expiry.
  * Only the owner's ARN may release: a release never removes another execution's lock.
  */
+/**
+ * How far the owner got, written to the lock before each irreversible step, so that whoever ends
+ * an execution (the failure path, or the execution-ended handler after an abort or a timeout)
+ * knows what to restore: `fencing` (the primary may be in maintenance mode), `replica-maintenance`
+ * (the replica may be too), `promoting` (ghe-repl-promote may be running: restore nothing).
+ */
+export type LockPhase = 'fencing' | 'replica-maintenance' | 'promoting';
+
 export interface LockValue {
   owner: string;
   acquiredAt: string;
@@ -26,6 +34,9 @@ export interface LockValue {
   primary: string;
   replica: string;
   notify: string[];
+  phase?: LockPhase;
+  /** Planned, without stayInMaintenance: a stop before promotion takes maintenance mode off again. */
+  restoreOnAbort?: boolean;
 }
 
 export interface LockInfo {
@@ -74,6 +85,7 @@ export async function acquireLock(
     primary: request.primary.target,
     replica: request.replica.target,
     notify: request.notify,
+    restoreOnAbort: request.mode === 'planned' && !request.stayInMaintenance,
   };
   const text = JSON.stringify(mine);
   try {
@@ -158,4 +170,24 @@ export async function releaseLock(
   await deps.params.delete(name);
   deps.log.info('failover lock released', { owner });
   return { released: true, note: `released ${name}` };
+}
+
+/**
+ * Records the phase this execution enters, before it acts. Refuses (FailoverInProgress) when the
+ * execution no longer holds the lock: nothing irreversible without it.
+ */
+export async function markLockPhase(
+  owner: string,
+  phase: LockPhase,
+  deps: Pick<Deps, 'config' | 'params'>,
+): Promise<void> {
+  const name = failoverParams(deps.config).lock;
+  const current = parse(await deps.params.get(name));
+  if (current?.owner !== owner) {
+    throw new FailoverInProgress(
+      `This execution no longer holds the failover lock ${name} (${current ? `held by ${current.owner}` : 'free'}): refusing to go on to ${phase}. ` +
+        'Nothing more was changed; check the state of both appliances before starting again.',
+    );
+  }
+  await deps.params.put(name, JSON.stringify({ ...current, phase }), { secure: false, overwrite: true });
 }

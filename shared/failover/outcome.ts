@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import { describeProbe } from '../http/appliance-http.js';
 import { iso } from './names.js';
 import type { FailoverState } from './state.js';
+import { clockTime } from './restore.js';
 
 /**
  * The end of an execution: which step failed, what kind of outcome it is, the state things were
@@ -112,11 +113,19 @@ function stateLeft(state: FailoverState, kind: OutcomeKind): string[] {
         `Nothing was changed: ${p} is still the primary${request.mode === 'unplanned' ? ' (reported down)' : ''}, ${r} is still its replica, ${traffic} untouched.`,
       );
       break;
-    case 'fence-failed':
-      lines.push(
-        `Nothing was promoted. ${p} MAY BE IN MAINTENANCE MODE (users see the maintenance page): check \`ghe-maintenance -q\` on it and run \`ghe-maintenance -u\` to end the outage, or retry the failover.`,
-      );
+    case 'fence-failed': {
+      const rs = state.restore;
+      if (rs?.state === 'restored')
+        lines.push(
+          `Nothing changed: ${p} is still the primary and out of maintenance mode again since ${clockTime(rs.restoredAt!)} (service restored: ${rs.actions.map((a) => a.action).join('; ')}); ${r} is still its replica, ${traffic} untouched.`,
+        );
+      else if (rs?.state === 'kept') lines.push(`Nothing was promoted; ${rs.note}.`);
+      else
+        lines.push(
+          `Nothing was promoted. ${p} MAY STILL BE IN MAINTENANCE MODE (users see the maintenance page): ${rs ? rs.note : 'the restore step did not run'}${state.restoreError ? ` (${state.restoreError.Error})` : ''}. Run \`ghe-maintenance -u\` on it to end the outage, or retry the failover.`,
+        );
       break;
+    }
     case 'promotion-failed':
       lines.push(
         `Promotion of ${r} did not succeed: it is in maintenance mode and its replication may be stopped. ${p} is ${fenced.length ? 'fenced (maintenance mode)' : 'down'}.`,
@@ -174,7 +183,7 @@ function timeline(state: FailoverState): TimelineEntry[] {
       'preflight',
       s.preflight?.at,
       s.preflight
-        ? `${s.preflight.command} on ${s.request.replica.target}: exit ${s.preflight.exitCode}, ${s.preflight.channels.filter((c) => c.status === 'OK').length}/${s.preflight.channels.length} channels OK${s.preflight.forced ? `; FORCED: ${s.preflight.forced}` : ''}`
+        ? `${s.preflight.command} on ${s.request.replica.target}: exit ${s.preflight.exitCode}, ${s.preflight.channels.filter((c) => c.status === 'OK').length}/${s.preflight.channels.length} channels OK${s.preflight.accepted ? `; ${s.preflight.accepted}` : ''}${s.preflight.forced ? `; FORCED: ${s.preflight.forced}` : ''}; traffic: ${s.preflight.traffic?.detail ?? 'not checked'}`
         : '',
       s.preflight?.channels.map((c) => c.line).join('\n'),
     ],
@@ -208,7 +217,7 @@ function timeline(state: FailoverState): TimelineEntry[] {
       'drain',
       s.drain?.at,
       s.drain
-        ? `${s.drain.state}${s.drain.measured ? '' : ' (counters unreadable: fixed wait)'}, ${s.drain.polls} polls${s.drain.forced ? `; FORCED: ${s.drain.forced}` : ''}`
+        ? `${s.drain.state}${s.drain.measured ? '' : ' (counters unreadable: fixed wait)'}, ${s.drain.polls} polls; waiting for ${s.drain.waitingFor ?? '?'}${s.drain.forced ? `; FORCED: ${s.drain.forced}` : ''}`
         : '',
       s.drain?.replication?.lines.join('\n'),
     ],
@@ -257,6 +266,13 @@ function timeline(state: FailoverState): TimelineEntry[] {
       s.postHooks?.map((h) => `${h.command}: ${h.ok ? 'ok' : 'FAILED'}`).join('; ') ?? '',
     ],
     [
+      'restore',
+      s.restore?.state === 'not-needed' ? undefined : s.restore?.at,
+      s.restore
+        ? `${s.restore.state}: ${s.restore.note}${s.restore.actions.length ? ` (${s.restore.actions.map((a) => `${a.action}: ${a.ok ? 'ok' : 'FAILED'}`).join('; ')})` : ''}`
+        : '',
+    ],
+    [
       'teardown',
       s.teardown?.at,
       s.teardown ? `${s.teardown.state}: ${s.teardown.command ?? ''} ${s.teardown.note}` : '',
@@ -292,6 +308,12 @@ function subject(
     case 'rejected':
     case 'approval-timeout':
       return `[ghes-ops] Failover ${pair} not done (${error}): nothing changed`;
+    case 'fence-failed':
+      if (state.restore?.state === 'restored')
+        return `[ghes-ops] Failover ${pair} not done (${error}): nothing changed, service restored at ${clockTime(state.restore.restoredAt!)}`;
+      if (state.restore?.state === 'kept')
+        return `[ghes-ops] Failover ${pair} not done (${error}): nothing promoted, ${primary.target} left in maintenance mode as requested`;
+      return `[ghes-ops] Failover ${pair} FAILED at ${step ?? 'a step'} (${error}): ${primary.target} MAY STILL BE IN MAINTENANCE MODE`;
     default:
       return `[ghes-ops] Failover ${pair} FAILED at ${step ?? 'a step'} (${error})`;
   }

@@ -2,9 +2,12 @@ import { readFile, replStatus } from '../appliance/ghe.js';
 import { renderShell } from '../appliance/command.js';
 import type { Deps } from '../runtime/deps.js';
 import { outputTail } from '../support-bundle/output.js';
-import { ReplicationNotHealthy } from './errors.js';
+import { PrimaryUnreachable, ReplicationNotHealthy } from './errors.js';
 import { iso } from './names.js';
+import { proveTrafficTarget, type TrafficProof } from './traffic-check.js';
+import { readGhesVersion, type GhesVersion } from './version.js';
 import {
+  describeAccepted,
   describeProblems,
   judgeReplication,
   parseReplStatus,
@@ -31,22 +34,35 @@ export interface Preflight {
   output: string;
   /** Replication was unhealthy but `force` was given: its reason. */
   forced?: string;
+  /** WARNING channels within the lag limit that passed, said so. */
+  accepted?: string;
+  /** The traffic target as read before anything changed (see traffic-check.ts). */
+  traffic: TrafficProof;
+  /** The replica's GHES release (`ghe-version`), which picks the teardown command. */
+  replicaVersion?: GhesVersion;
   /** The old primary's node UUID, when it answered (for teardown after the failover). */
   oldPrimaryUuid?: string;
   at: string;
 }
 
-/** `ghe-repl-status -vv` on the replica, every channel parsed, and the health gate. */
+/**
+ * Every check before anything irreversible, read-only, in this order: the traffic target
+ * SwitchTraffic will change (traffic-check.ts, no appliance touched), `ghe-repl-status -vv` on the
+ * replica (every channel parsed, the health gate), and the primary (planned: it must answer, or it cannot be fenced and
+ * drained; its UUID is kept for the teardown).
+ */
 export async function preflight(
   request: FailoverRequest,
-  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer' | 'log' | 'runner'>,
 ): Promise<Preflight> {
+  // First, without touching an appliance: the target SwitchTraffic will change.
+  const traffic = await proveTrafficTarget(request, deps);
   const cmd = replStatus(2);
   const result = await deps.runner.run(request.replica.target, cmd, { timeoutSeconds: 120 });
   const text = [result.stdout, result.stderr].filter(Boolean).join('\n');
   const parsed = parseReplStatus(text);
   const verdict = judgeReplication(parsed, request.maxReplicationLagSeconds);
-  const seen: Preflight = {
+  const seen: Omit<Preflight, 'traffic'> = {
     command: renderShell(cmd),
     exitCode: result.exitCode,
     channels: parsed.channels.map((c) => ({
@@ -73,18 +89,40 @@ export async function preflight(
       problems: verdict.problems.map((p) => p.channel),
     });
   }
-  const uuid = await readUuid(request.primary.target, deps);
-  if (uuid) seen.oldPrimaryUuid = uuid;
-  return seen;
+  if (verdict.accepted.length) {
+    seen.accepted = describeAccepted(verdict);
+    deps.log.info('replication warnings within the lag limit accepted', { accepted: seen.accepted });
+  }
+  const replicaVersion = await readGhesVersion(request.replica.target, deps);
+  const primary = await probeUuid(request.primary.target, deps);
+  if (request.mode === 'planned' && !primary.reached) {
+    throw new PrimaryUnreachable(
+      `Planned failover refused: the primary ${request.primary.target} does not answer (${primary.detail}), so it can neither be put in maintenance mode nor drained. Nothing was changed. ` +
+        'If it is down, start an unplanned failover instead: "mode": "unplanned" (two observers confirm it is down, then the replica is promoted without a drain; add "stopOldPrimary": true to fence its instance). ' +
+        'If it is up, check the path from the runner to it (SSM agent, or SSH on port 122) and start again.',
+      { primary: request.primary.target, detail: primary.detail },
+    );
+  }
+  return { ...seen, traffic, replicaVersion, ...(primary.uuid ? { oldPrimaryUuid: primary.uuid } : {}) };
+}
+
+/** `cat /data/user/common/uuid`: whether the appliance answered, and its UUID when it did. */
+async function probeUuid(
+  target: string,
+  deps: Pick<Deps, 'runner'>,
+): Promise<{ reached: boolean; uuid?: string; detail: string }> {
+  try {
+    const r = await deps.runner.run(target, readFile(UUID_FILE), { timeoutSeconds: 30 });
+    const v = r.stdout.trim();
+    const uuid = r.exitCode === 0 && UUID.test(v) ? v.toLowerCase() : undefined;
+    return { reached: true, ...(uuid ? { uuid } : {}), detail: `answered (exit code ${r.exitCode})` };
+  } catch (error) {
+    const e = error as Error;
+    return { reached: false, detail: `${e.name}: ${e.message.split('\n')[0]}` };
+  }
 }
 
 /** `cat /data/user/common/uuid`, or undefined when the appliance does not answer. */
 export async function readUuid(target: string, deps: Pick<Deps, 'runner'>): Promise<string | undefined> {
-  try {
-    const r = await deps.runner.run(target, readFile(UUID_FILE), { timeoutSeconds: 30 });
-    const v = r.stdout.trim();
-    return r.exitCode === 0 && UUID.test(v) ? v.toLowerCase() : undefined;
-  } catch {
-    return undefined;
-  }
+  return (await probeUuid(target, deps)).uuid;
 }

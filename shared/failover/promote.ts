@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import { outputTail } from '../support-bundle/output.js';
 import { recordFailover } from './anti-flap.js';
 import { PromotionFailed, PromotionTimeout } from './errors.js';
+import { markLockPhase } from './lock.js';
 import { iso } from './names.js';
 import type { FailoverState } from './state.js';
 
@@ -35,10 +36,12 @@ export async function startPromotion(
 ): Promise<PromotionStart> {
   const { request } = state;
   const target = request.replica.target;
+  await markLockPhase(request.execution.id, 'replica-maintenance', deps);
   const maint = await deps.runner.run(target, command('ghe-maintenance', '-s'), { timeoutSeconds: 120 });
   if (maint.exitCode !== 0) {
     throw new PromotionFailed(
-      `Could not put the replica ${target} in maintenance mode before promoting it (exit code ${maint.exitCode}). Nothing was promoted.\n` +
+      `Could not put the replica ${target} in maintenance mode before promoting it (exit code ${maint.exitCode}). Nothing was promoted; ` +
+        'the failure path takes maintenance mode off both appliances again (unless "stayInMaintenance": true).\n' +
         outputTail([maint.stdout, maint.stderr].filter(Boolean).join('\n'), 10),
     );
   }
@@ -46,6 +49,8 @@ export async function startPromotion(
   const cmd = command('ghe-repl-promote', '-y');
   const startedMs = deps.clock.now();
   const timeoutSeconds = request.promotionTimeoutMinutes * 60;
+  // From here nothing is undone on a stop: the promotion may be running.
+  await markLockPhase(request.execution.id, 'promoting', deps);
   const handle = await deps.runner.start(target, cmd, { timeoutSeconds: timeoutSeconds + 600 });
   // From here on the cluster is changing: this counts as a failover for the anti-flapping window.
   await recordFailover(request, 'promoting', deps, startedMs);
@@ -59,19 +64,77 @@ export async function startPromotion(
   };
 }
 
-/** Explains a failed promotion, recognising the known jq bug. */
+/** The phases `ghe-repl-promote` announces, in order (GitHub's documented output). */
+const PROMOTE_PHASES = [
+  { line: /^Enabling maintenance mode on the primary/m, name: 'enabling maintenance mode on the primary' },
+  { line: /^Stopping replication \.\.\./m, name: 'stopping replication' },
+  { line: /^Switching out of replica mode/m, name: 'switching out of replica mode' },
+  {
+    line: /^Applying configuration and starting services/m,
+    name: 'applying the configuration and starting services',
+  },
+] as const;
+
+/** What a `ghe-repl-promote` output shows: how far it got, and what it confirmed. */
+export interface PromotionProgress {
+  /** The last phase announced (the one that failed), or undefined when none was. */
+  phase?: string;
+  /** 1-based position of that phase among the 4. */
+  step: number;
+  replicationStopped: boolean;
+  replicaModeRemoved: boolean;
+  /** The old primary could not be reached (ssh timeout, "Primary node is unavailable"). */
+  primaryUnreachable: boolean;
+}
+
+export function promotionProgress(output: string): PromotionProgress {
+  let step = 0;
+  PROMOTE_PHASES.forEach((p, i) => {
+    if (p.line.test(output)) step = i + 1;
+  });
+  return {
+    ...(step ? { phase: PROMOTE_PHASES[step - 1]!.name } : {}),
+    step,
+    replicationStopped: /Success: replication was stopped for all services/.test(output),
+    replicaModeRemoved: /Replication configuration has been removed/.test(output),
+    primaryUnreachable:
+      /Primary node is unavailable|connect to host \S+ port \d+: (Connection timed out|Connection refused|No route to host)/.test(
+        output,
+      ),
+  };
+}
+
+/** Explains a failed promotion from its output: which phase failed, what it had done, the known jq bug. */
 export function explainPromotionFailure(output: string, exitCode: number, target: string): string {
+  const p = promotionProgress(output);
+  const where = p.phase
+    ? `while ${p.phase} (phase ${p.step} of ${PROMOTE_PHASES.length})`
+    : 'before it announced any phase';
+  const facts = [
+    p.replicationStopped
+      ? 'replication was stopped for all services (it no longer follows the old primary)'
+      : 'replication was NOT confirmed stopped',
+    p.replicaModeRemoved ? 'the replica configuration was removed' : 'it is still configured as a replica',
+    p.primaryUnreachable
+      ? 'the old primary could not be reached'
+      : 'the output does not say the old primary was unreachable',
+  ].join('; ');
+  const state = p.replicaModeRemoved
+    ? `${target} is out of replica mode but did not finish starting as a primary, and is in maintenance mode.`
+    : p.replicationStopped
+      ? `${target} no longer replicates but is NOT a primary yet, and is in maintenance mode.`
+      : `${target} is probably still a replica (in maintenance mode); ${p.step <= 1 ? 'the primary may have been put in maintenance mode by the promotion.' : 'check its replication.'}`;
   if (PROMOTE_JQ_BUG.test(output)) {
     return (
-      `ghe-repl-promote on ${target} hit the KNOWN GHES BUG (release note, 2024-11): with the old primary unreachable, promotion fails ` +
-      `while it removes the old nodes through the old primary ("jq: error ... Cannot index string with string \\"node\\"", exit code ${exitCode}). ` +
-      'Replication on the replica has been STOPPED, so it no longer follows the old primary, but it is NOT a primary yet and is in maintenance mode. ' +
+      `ghe-repl-promote on ${target} failed ${where} with the KNOWN GHES BUG (release note, 2024-11): ` +
+      `removing the old nodes through the old primary fails ("jq: error ... Cannot index string with string \\"node\\"", exit code ${exitCode})${p.primaryUnreachable ? ', which happens when the old primary is unreachable, as it was here' : ''}. ` +
+      `Seen in the output: ${facts}. ${state} ` +
       "Follow GitHub's documented workaround for this release note (or upgrade to a release with the fix), then run `ghe-repl-promote` on the replica by hand. " +
       'Traffic was not switched.'
     );
   }
   return (
-    `ghe-repl-promote on ${target} failed (exit code ${exitCode}). The replica may be half promoted: replication may be stopped and maintenance mode set. ` +
+    `ghe-repl-promote on ${target} failed ${where} (exit code ${exitCode}). Seen in the output: ${facts}. ${state} ` +
     'Read the output below, check `ghe-repl-status` and `ghe-maintenance -q` on the replica, and finish or retry the promotion by hand. Traffic was not switched.'
   );
 }

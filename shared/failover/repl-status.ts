@@ -85,20 +85,20 @@ export interface ReplicationVerdict {
   healthy: boolean;
   /** Every channel whose status or lag blocks a failover, with its line and details. */
   problems: { channel: string; line: string; why: string; details: string[] }[];
+  /** WARNING channels that pass because their measured lag is within the limit, said so. */
+  accepted: { channel: string; line: string; why: string }[];
 }
 
 /**
- * The preflight gate: unhealthy when replication is not running, nothing could be parsed, any
- * channel is CRITICAL or UNKNOWN, lags more than `maxLagSeconds`, or warns without a lag figure
- * (a warning we cannot measure is not assumed harmless). `strict` (after the drain) wants every
- * channel OK.
+ * The replication gate, the same documented policy before the failover (preflight) and after the
+ * drain: unhealthy when replication is not running, nothing could be parsed, any channel is
+ * CRITICAL or UNKNOWN, lags more than `maxLagSeconds`, or warns without a lag figure (a warning we
+ * cannot measure is not assumed harmless). A WARNING with a measured lag within the limit passes,
+ * and is listed in `accepted` so that the run says so.
  */
-export function judgeReplication(
-  status: ReplStatus,
-  maxLagSeconds: number,
-  strict = false,
-): ReplicationVerdict {
+export function judgeReplication(status: ReplStatus, maxLagSeconds: number): ReplicationVerdict {
   const problems: ReplicationVerdict['problems'] = [];
+  const accepted: ReplicationVerdict['accepted'] = [];
   if (status.notAReplica)
     problems.push({
       channel: 'replication',
@@ -126,11 +126,21 @@ export function judgeReplication(
     if (c.status === 'CRITICAL' || c.status === 'UNKNOWN') why = c.status;
     else if (c.lagSeconds !== undefined && c.lagSeconds > maxLagSeconds)
       why = `lag ${c.lagSeconds}s exceeds the limit of ${maxLagSeconds}s`;
-    else if (c.status === 'WARNING' && (strict || c.lagSeconds === undefined))
-      why = strict ? 'WARNING (all channels must be OK after the drain)' : 'WARNING without a measurable lag';
+    else if (c.status === 'WARNING' && c.lagSeconds === undefined) why = 'WARNING without a measurable lag';
+    else if (c.status === 'WARNING')
+      accepted.push({
+        channel: c.name,
+        line: c.line,
+        why: `WARNING accepted: lag ${c.lagSeconds}s is within the limit of ${maxLagSeconds}s (maxReplicationLagSeconds)`,
+      });
     if (why) problems.push({ channel: c.name, line: c.line, why, details: c.details.slice(0, 8) });
   }
-  return { healthy: problems.length === 0, problems };
+  return { healthy: problems.length === 0, problems, accepted };
+}
+
+/** The accepted warnings as one line each (for the timeline and the drain's progress). */
+export function describeAccepted(verdict: ReplicationVerdict): string {
+  return verdict.accepted.map((a) => `${a.channel}: ${a.why} (${a.line})`).join('; ');
 }
 
 /** The problems as text for errors and emails: each channel's line and its details. */

@@ -65,6 +65,11 @@ export interface FailoverRequest {
   stopOldPrimary: boolean;
   /** After success: remove the old primary from the HA configuration by its UUID. */
   teardownOldPrimary: boolean;
+  /**
+   * Planned: when the failover stops before promotion, leave the primary in maintenance mode
+   * (default false: it is taken out again, so that service is restored).
+   */
+  stayInMaintenance: boolean;
   promotionTimeoutMinutes: number;
   verifyTimeoutMinutes: number;
   trigger: Trigger;
@@ -87,6 +92,7 @@ const FAILOVER_FIELDS = [
   'hooks',
   'stopOldPrimary',
   'teardownOldPrimary',
+  'stayInMaintenance',
   'promotionTimeoutMinutes',
   'verifyTimeoutMinutes',
   'trigger',
@@ -320,6 +326,7 @@ export function parseFailoverRequest(
   const hooks = parseHooks(f);
   const stopOldPrimary = f.boolean('stopOldPrimary', false);
   const teardownOldPrimary = f.boolean('teardownOldPrimary', false);
+  const stayInMaintenance = f.boolean('stayInMaintenance', false);
   const promotionTimeoutMinutes = f.integer('promotionTimeoutMinutes', {
     min: 5,
     max: 240,
@@ -379,6 +386,7 @@ export function parseFailoverRequest(
     hooks,
     stopOldPrimary,
     teardownOldPrimary,
+    stayInMaintenance,
     promotionTimeoutMinutes,
     verifyTimeoutMinutes,
     trigger,

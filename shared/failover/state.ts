@@ -10,6 +10,7 @@ import type { PromotionCheck, PromotionStart } from './promote.js';
 import type { TrafficCheck, TrafficSwitch } from './traffic.js';
 import type { VerifyCheck } from './verify.js';
 import type { TeardownResult } from './teardown.js';
+import type { RestoreResult } from './restore.js';
 import { HOSTED_ZONE_ID, TARGET_GROUP_ARN, type FailoverRequest } from './request.js';
 import { parseHooks } from './hooks.js';
 import { Fields, isTarget, PATTERNS, TARGET_HINT } from '../validate.js';
@@ -34,8 +35,12 @@ export interface FailoverState {
   teardown?: TeardownResult;
   postHooks?: HookRun[];
   release?: ReleaseResult;
+  /** The failure path: maintenance mode taken off again when the failover stopped before promotion. */
+  restore?: RestoreResult;
   /** Set by a Catch: the error that sent the execution to the failure path. */
   error?: ErrorInfo;
+  /** Set by RestoreService's Catch: the restore step itself failed. */
+  restoreError?: ErrorInfo;
 }
 
 /** Step results and Catch outputs the state machine may add besides `request` (statemachines/failover.asl.json). */
@@ -54,12 +59,15 @@ const STEP_OBJECTS = [
   'verify',
   'teardown',
   'release',
+  'restore',
   'outcome',
 ] as const;
 const STEP_LISTS = ['preHooks', 'postHooks'] as const;
-const CAUGHT_ERRORS = ['error', 'releaseError', 'notifyError'] as const;
+const CAUGHT_ERRORS = ['error', 'releaseError', 'restoreError', 'notifyError'] as const;
 
 const WHAT = 'failover state';
+/** One address, no white space, comma or angle bracket (nothing that could add a mail header or recipient). */
+const NOTIFY_ADDRESS = /^[^\s@<>,]+@[^\s@<>,]+$/;
 const FIX =
   'the state is built by the ValidateInput step; a step that gets it otherwise means the definition and the handler disagree: start a new execution from statemachines/failover.asl.json';
 
@@ -151,6 +159,7 @@ function checkRequest(f: Fields, field: string): void {
       'acknowledgeRecentFailover',
       'stopOldPrimary',
       'teardownOldPrimary',
+      'stayInMaintenance',
     ] as const)
       expect(r, key, isBool, 'true or false');
     expect(
@@ -162,7 +171,8 @@ function checkRequest(f: Fields, field: string): void {
     expect(
       r,
       'notify',
-      (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && PATTERNS.email.test(a)),
+      // What the request may carry: validated input, or the configured list (locally `ops@localhost`).
+      (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && NOTIFY_ADDRESS.test(a)),
       'a list of email addresses',
     );
     if (!isObject(r.raw('hooks'))) expect(r, 'hooks', isObject, '{"pre": [...], "post": [...]}');

@@ -3,11 +3,13 @@ import type { Deps } from '../runtime/deps.js';
 import { outputTail } from '../support-bundle/output.js';
 import { iso } from './names.js';
 import { readUuid } from './preflight.js';
+import { compareGhesVersions, DECOMMISSION_FROM } from './version.js';
 import type { FailoverState } from './state.js';
 
 /**
  * Optional: remove the old primary from the HA configuration, on the new primary:
- * `ghe-repl-decommission UUID` (GHES 3.18+), else `ghe-repl-teardown -u UUID`. The failover has
+ * `ghe-repl-decommission UUID` (GHES 3.18+), else `ghe-repl-teardown -u UUID`, by the release
+ * preflight read (unknown: the newer command, then the older one if not found). The failover has
  * succeeded by then, so a failure here is reported, not fatal.
  */
 export interface TeardownResult {
@@ -43,10 +45,13 @@ export async function teardownOldPrimary(
     };
   }
   const target = request.replica.target;
-  let cmd = command('ghe-repl-decommission', uuid);
+  // By the release read in preflight; unknown: try the newer command, fall back when not found.
+  const version = state.preflight?.replicaVersion?.version;
+  const decommission = version === undefined || compareGhesVersions(version, DECOMMISSION_FROM) >= 0;
+  let cmd = decommission ? command('ghe-repl-decommission', uuid) : command('ghe-repl-teardown', '-u', uuid);
   try {
     let r = await deps.runner.run(target, cmd, { timeoutSeconds: 600 });
-    if (r.exitCode === COMMAND_NOT_FOUND) {
+    if (decommission && version === undefined && r.exitCode === COMMAND_NOT_FOUND) {
       cmd = command('ghe-repl-teardown', '-u', uuid);
       r = await deps.runner.run(target, cmd, { timeoutSeconds: 600 });
     }

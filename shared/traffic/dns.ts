@@ -22,7 +22,26 @@ export interface DnsChange {
   submittedAt: string;
 }
 
+/** One record set as Route 53 lists it (ListResourceRecordSets). */
+export interface DnsRecordSet {
+  /** Lower case, without the trailing dot. */
+  name: string;
+  type: string;
+  ttl?: number;
+  /** The record values (addresses or host names, trailing dot removed). */
+  values: string[];
+  /** Alias records: the DNS name of the alias target (an ELB, CloudFront, another record). */
+  aliasTarget?: string;
+  /** Weighted, latency, failover... routing: the set identifier. */
+  setIdentifier?: string;
+}
+
 export interface Dns {
+  /**
+   * Read only: every record set named `name` in the zone (all types; [] when there is none).
+   * Throws `TrafficCheckFailed` naming the service's error (`NoSuchHostedZone`, `AccessDenied`).
+   */
+  records(hostedZoneId: string, name: string): Promise<DnsRecordSet[]>;
   /** UPSERT of one record. Throws `TrafficSwitchFailed` (with the service's error) when refused. */
   upsert(change: DnsRecordChange): Promise<DnsChange>;
   /** Status of a submitted change. */

@@ -1,10 +1,17 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { ChangeResourceRecordSetsCommand, GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  NoSuchHostedZone,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
+  TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
@@ -101,6 +108,118 @@ describe('Route53Dns', () => {
     ).rejects.toMatchObject({
       name: 'TrafficSwitchFailed',
       message: expect.stringContaining('PriorRequestNotComplete'),
+    });
+  });
+});
+
+describe('Route53Dns.records (read only, before anything changes)', () => {
+  it('lists from the record name and keeps only the sets of that name, as Route 53 spells them', async () => {
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'GitHub.example.com.',
+          Type: 'CNAME',
+          TTL: 300,
+          ResourceRecords: [{ Value: 'ghe-1.example.com.' }],
+        },
+        { Name: 'github.example.com.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"v=spf1 -all"' }] },
+        // The page goes on with the next names in order: not this record.
+        { Name: 'github2.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '10.0.0.9' }] },
+      ],
+      IsTruncated: true,
+      NextRecordName: 'www.example.com.',
+      MaxItems: 100,
+    });
+    const dns = new Route53Dns(new Route53Client({}));
+    expect(await dns.records('Z0123456789ABC', 'github.example.com')).toEqual([
+      { name: 'github.example.com', type: 'CNAME', ttl: 300, values: ['ghe-1.example.com'] },
+      { name: 'github.example.com', type: 'TXT', ttl: 300, values: ['"v=spf1 -all"'] },
+    ]);
+    expect(r53.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input)).toEqual([
+      { HostedZoneId: 'Z0123456789ABC', StartRecordName: 'github.example.com.', MaxItems: 100 },
+    ]);
+  });
+
+  it('reports alias records with their target, and [] when the name is not in the zone', async () => {
+    r53
+      .on(ListResourceRecordSetsCommand)
+      .resolvesOnce({
+        ResourceRecordSets: [
+          {
+            Name: 'github.example.com.',
+            Type: 'A',
+            AliasTarget: {
+              HostedZoneId: 'Z35SXDOTRQ7X7K',
+              DNSName: 'dualstack.ghes-123.us-east-1.elb.amazonaws.com.',
+              EvaluateTargetHealth: false,
+            },
+          },
+        ],
+        IsTruncated: false,
+        MaxItems: 100,
+      })
+      .resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 100 });
+    const dns = new Route53Dns(new Route53Client({}));
+    expect(await dns.records('Z1', 'github.example.com')).toEqual([
+      {
+        name: 'github.example.com',
+        type: 'A',
+        values: [],
+        aliasTarget: 'dualstack.ghes-123.us-east-1.elb.amazonaws.com',
+      },
+    ]);
+    expect(await dns.records('Z1', 'nothing.example.com')).toEqual([]);
+  });
+
+  it('turns an unknown zone into TrafficCheckFailed naming NoSuchHostedZone', async () => {
+    r53.on(ListResourceRecordSetsCommand).rejects(
+      new NoSuchHostedZone({
+        message: 'No hosted zone found with ID: Z0SANDBOX0000000000O',
+        $metadata: {},
+      }),
+    );
+    const dns = new Route53Dns(new Route53Client({}));
+    await expect(dns.records('Z0SANDBOX0000000000O', 'ghes.sandbox.test')).rejects.toMatchObject({
+      name: 'TrafficCheckFailed',
+      message: expect.stringContaining(
+        'NoSuchHostedZone: No hosted zone found with ID: Z0SANDBOX0000000000O',
+      ),
+      details: { awsError: 'NoSuchHostedZone' },
+    });
+  });
+});
+
+describe('Elbv2LoadBalancer.targets (read only, before anything changes)', () => {
+  it('describes every target of the group with its health', async () => {
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: 'i-0123456789abcdef0', Port: 443 }, TargetHealth: { State: 'healthy' } },
+        {
+          Target: { Id: 'i-0123456789abcdef1', Port: 443 },
+          TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' },
+        },
+      ],
+    });
+    const lb = new Elbv2LoadBalancer(new ElasticLoadBalancingV2Client({}));
+    expect(await lb.targets(TG)).toEqual([
+      { id: 'i-0123456789abcdef0', port: 443, state: 'healthy' },
+      { id: 'i-0123456789abcdef1', port: 443, state: 'unhealthy', reason: 'Target.FailedHealthChecks' },
+    ]);
+    expect(elb.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TG },
+    ]);
+  });
+
+  it('turns an unknown target group into TrafficCheckFailed', async () => {
+    elb
+      .on(DescribeTargetHealthCommand)
+      .rejects(
+        new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }),
+      );
+    const lb = new Elbv2LoadBalancer(new ElasticLoadBalancingV2Client({}));
+    await expect(lb.targets(TG)).rejects.toMatchObject({
+      name: 'TrafficCheckFailed',
+      details: { awsError: 'TargetGroupNotFoundException' },
     });
   });
 });

@@ -89,7 +89,7 @@ beforeEach(() => {
 });
 
 describe('SshCommandRunner argv', () => {
-  it('runs ssh -p 122 admin@HOST -- LINE with batch-mode defaults', async () => {
+  it('runs ssh -p 122 admin@HOST -- LINE with batch-mode and keepalive defaults', async () => {
     fake({ FAKE_SSH_STDOUT: 'OK: mysql replication in sync\n' });
     const runner = new SshCommandRunner();
 
@@ -102,6 +102,10 @@ describe('SshCommandRunner argv', () => {
       'BatchMode=yes',
       '-o',
       'ConnectTimeout=15',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=4',
       'admin@ghes-replica.example.com',
       '--',
       'ghe-repl-status -vv',
@@ -135,6 +139,10 @@ describe('SshCommandRunner argv', () => {
       'connecttimeout=5',
       '-o',
       'BatchMode=yes',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=4',
       'ops@10.0.0.12',
       '--',
       'uname -m',
@@ -160,7 +168,7 @@ describe('SshCommandRunner argv', () => {
 
     const argv = recordedArgv();
     expect(argv.slice(-2)).toEqual(['--', renderShell(cmd)]);
-    expect(argv).toHaveLength(9);
+    expect(argv).toHaveLength(13);
     expect(result.status).toBe('Success');
     expect(result.stdout).toBe(
       ['ghe-support-upload', '[-t]', '[1234567]', '[-d]', ...tricky.map((a) => `[${a}]`)].join('\n') + '\n',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, type LocalConfig } from '../../local/config.js';
-import { createLocalWorld, type LocalWorld } from '../../local/world.js';
+import { createLocalWorld, type LocalWorld, type WorldOptions } from '../../local/world.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,14 +21,25 @@ function stateDir(): string {
 
 /** A local world on the sandbox, 1000x faster than real time, with its state in a temp dir. */
 export function testWorld(
-  overrides: { scenario?: string; timeScale?: number; config?: (c: LocalConfig) => void } = {},
+  overrides: {
+    scenario?: string;
+    timeScale?: number;
+    config?: (c: LocalConfig) => void;
+    /** Sandbox options, e.g. `{ version: '3.18.1' }`. */
+    sandbox?: WorldOptions['sandbox'];
+  } = {},
 ): LocalWorld {
   const config = defaultConfig(ROOT);
   config.local.stateDir = stateDir();
   config.local.timeScale = overrides.timeScale ?? 0.001;
   config.local.scenario = overrides.scenario ?? 'healthy';
   overrides.config?.(config);
-  const world = createLocalWorld({ root: ROOT, config, inMemory: true });
+  const world = createLocalWorld({
+    root: ROOT,
+    config,
+    inMemory: true,
+    ...(overrides.sandbox ? { sandbox: overrides.sandbox } : {}),
+  });
   worlds.push(world);
   return world;
 }

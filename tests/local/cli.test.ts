@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,4 +71,68 @@ describe('ghes-ops CLI', () => {
       primary: 'ghe-primary',
     });
   });
+
+  /** `ghes-ops run failover` (planned, sandbox) that gets `signals` SIGINTs once the primary is fenced. */
+  async function interruptedFailover(signals: number) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-cli-'));
+    const config = path.join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ stateDir: dir }));
+    const input = JSON.stringify({
+      mode: 'planned',
+      traffic: { route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'ghes.sandbox.test' } },
+      reason: 'drill: interrupted on purpose',
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'ghes-ops.mjs'),
+        'run',
+        'failover',
+        '--input',
+        input,
+        '--time-scale',
+        '0.05',
+        '--config',
+        config,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    let stdout = '';
+    let sent = 0;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // The primary is in maintenance mode once FencePrimary is done: interrupt while draining.
+      // A second one once the first was acknowledged (two pending signals would merge into one).
+      if (
+        sent < signals &&
+        stderr.includes('+ FencePrimary') &&
+        (sent === 0 || stderr.includes('SIGINT: stopping'))
+      ) {
+        sent++;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(sent).toBe(signals);
+    return { code, stderr, stdout };
+  }
+
+  it('Ctrl-C during a planned failover stops it safely: maintenance mode off again, lock released, mail sent', async () => {
+    const { code, stderr, stdout } = await interruptedFailover(1);
+    expect(code).toBe(1);
+    expect(stderr).toContain('SIGINT: stopping');
+    expect(stderr).toMatch(
+      /stopped by SIGINT: \[ghes-ops\] Failover ghe-primary -> ghe-replica ABORTED: nothing changed, service restored at \d\d:\d\d UTC; lock released/,
+    );
+    expect(stderr).not.toContain('> StartPromotion');
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'ABORTED' });
+  }, 60_000);
+
+  it('a second Ctrl-C exits at once (130), saying what was left', async () => {
+    const { code, stderr } = await interruptedFailover(2);
+    expect(code).toBe(130);
+    expect(stderr).toContain('SIGINT again: exiting now. Left behind:');
+  }, 60_000);
 });

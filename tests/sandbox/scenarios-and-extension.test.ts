@@ -42,6 +42,7 @@ describe('scenarios, durations and extension', () => {
     expect(Object.keys(SCENARIOS)).toEqual([
       'healthy',
       'replica-lagging',
+      'replica-warning',
       'primary-down',
       'promote-fails',
       'upload-fails',
@@ -49,6 +50,7 @@ describe('scenarios, durations and extension', () => {
       // The failover's cloud around the appliances (local/sandbox/cloud/).
       'dns-fails',
       'lb-fails',
+      'dns-stale-record',
       'actions-sync-no-workflow-scope',
       'actions-sync-not-owner',
       'actions-sync-386-binary',

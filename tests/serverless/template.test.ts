@@ -71,6 +71,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverValidate: [],
   failoverLock: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'states:DescribeExecution'],
   failoverGuard: ['ssm:GetParameter'],
+  // With a hosted zone / target group configured also route53:ListResourceRecordSets and
+  // elasticloadbalancing:DescribeTargetHealth (read only; see the Route 53 test below).
   failoverPreflight: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverObserve: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverRequestApproval: ['ssm:PutParameter', 'ses:SendEmail'],
@@ -81,7 +83,15 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'states:SendTaskFailure',
   ],
   failoverHooks: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
-  failoverFence: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ec2:StopInstances'],
+  failoverFence: [
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+    'ec2:StopInstances',
+    // The lock's phase (restore.ts).
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+  ],
   failoverCheckDrain: [
     'ssm:SendCommand',
     'ssm:GetCommandInvocation',
@@ -93,6 +103,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ssm:GetCommandInvocation',
     'ssm:CancelCommand',
     'ssm:PutParameter',
+    'ssm:GetParameter',
   ],
   failoverPromoteCheck: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   // No hosted zone and no target group by default: the traffic steps may change nothing.
@@ -100,10 +111,21 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   failoverCheckTraffic: [],
   failoverVerify: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   failoverTeardown: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  // A stop before promotion: ghe-maintenance -u, from the lock's phase.
+  failoverRestore: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ssm:GetParameter'],
   failoverRelease: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   failoverNotify: ['ses:SendEmail'],
   // Invoked asynchronously (EventBridge): its dead-letter queue.
-  failoverExecutionEnded: ['ssm:GetParameter', 'ssm:DeleteParameter', 'ses:SendEmail', 'sqs:SendMessage'],
+  failoverExecutionEnded: [
+    'ssm:GetParameter',
+    'ssm:DeleteParameter',
+    'ses:SendEmail',
+    'sqs:SendMessage',
+    // Restores service after a stop before promotion (ghe-maintenance -u).
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:CancelCommand',
+  ],
   githubAppSetup: ['dynamodb:PutItem'],
   githubAppRedirect: ['dynamodb:DeleteItem', 'ssm:PutParameter'],
   githubAppWebhook: ['ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -811,6 +833,8 @@ describe('failover', () => {
       'failoverPromoteStart',
       'failoverVerify',
       'failoverTeardown',
+      'failoverRestore',
+      'failoverExecutionEnded',
     ]) {
       const resources = statementsWith(variantTemplate, key, 'ssm:SendCommand').flatMap((s) =>
         asArray(s.Resource as Json | Json[]),
@@ -858,6 +882,30 @@ describe('failover', () => {
         (a) => !a.startsWith('xray:'),
       ),
     ).toEqual([...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort());
+    // Preflight reads the same record and target group before anything changes: read actions only.
+    expect(statementsWith(variantTemplate, 'failoverPreflight', 'route53:ListResourceRecordSets')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['route53:ListResourceRecordSets'],
+        Resource: [
+          { 'Fn::Sub': `arn:\${AWS::Partition}:route53:::hostedzone/${VARIANT.failoverHostedZoneId}` },
+        ],
+      },
+    ]);
+    expect(
+      actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverPreflight'))).filter(
+        (a) => !a.startsWith('xray:') && !a.startsWith('ec2:') && !a.startsWith('kms:'),
+      ),
+    ).toEqual(
+      [
+        ...LOG_ACTIONS,
+        'ssm:SendCommand',
+        'ssm:GetCommandInvocation',
+        'ssm:CancelCommand',
+        'route53:ListResourceRecordSets',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ].sort(),
+    );
   });
 
   it('keeps the lock, anti-flapping and approval parameters to the steps that need them', () => {

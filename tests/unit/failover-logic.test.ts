@@ -3,9 +3,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultConfig } from '../../local/config.js';
 import { judgeReplication, parseReplStatus } from '../../shared/failover/repl-status.js';
-import { explainPromotionFailure, PROMOTE_JQ_BUG, PROMOTE_SUCCESS } from '../../shared/failover/promote.js';
+import {
+  explainPromotionFailure,
+  PROMOTE_JQ_BUG,
+  PROMOTE_SUCCESS,
+  promotionProgress,
+} from '../../shared/failover/promote.js';
 import { parseFailoverRequest, recordType } from '../../shared/failover/request.js';
 import { ROOT } from '../helpers/local-world.js';
+import { renderShell, type ApplianceCommand } from '../../shared/appliance/command.js';
+import type { CommandRunner } from '../../shared/appliance/runner.js';
+import type { ApplianceHttp } from '../../shared/http/appliance-http.js';
+import { realClock } from '../../shared/clock.js';
+import { verifyFailover } from '../../shared/failover/verify.js';
+import { restoreService } from '../../shared/failover/restore.js';
+import { markLockPhase } from '../../shared/failover/lock.js';
+import { failoverParams } from '../../shared/failover/names.js';
+import { createLogger } from '../../shared/logger.js';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(ROOT, 'tests', 'fixtures', 'appliance', name), 'utf8');
@@ -29,7 +43,7 @@ describe('ghe-repl-status parser', () => {
       'consul',
     ]);
     expect(s.channels.every((c) => c.status === 'OK')).toBe(true);
-    expect(judgeReplication(s, 30, true).healthy).toBe(true);
+    expect(judgeReplication(s, 30)).toEqual({ healthy: true, problems: [], accepted: [] });
   });
 
   it('reads lag from the lagging output: mysql seconds, git pending items and DELAY', () => {
@@ -40,6 +54,14 @@ describe('ghe-repl-status parser', () => {
     expect(git).toMatchObject({ status: 'CRITICAL', pendingItems: 150, lagSeconds: 412.7 });
     const v = judgeReplication(s, 30);
     expect(v.problems.map((p) => p.channel)).toEqual(['git']);
+    // The same policy before and after the drain: a WARNING within the limit passes, and says so.
+    expect(v.accepted).toEqual([
+      {
+        channel: 'mysql',
+        line: 'WARNING: mysql replication delay is 29s',
+        why: 'WARNING accepted: lag 29s is within the limit of 30s (maxReplicationLagSeconds)',
+      },
+    ]);
     expect(judgeReplication(s, 10).problems.map((p) => p.channel)).toEqual(['mysql', 'git']);
   });
 
@@ -73,6 +95,154 @@ describe('promotion output', () => {
     expect(PROMOTE_JQ_BUG.test(failed)).toBe(true);
     expect(explainPromotionFailure(failed, 5, 'ghe-replica')).toContain('KNOWN GHES BUG');
     expect(explainPromotionFailure('boom', 1, 'ghe-replica')).not.toContain('KNOWN GHES BUG');
+  });
+
+  it('says which phase failed and what the output confirmed, not a fixed story', () => {
+    const failed = `${fixture('promote-fails.stdout.txt')}\n${fixture('promote-fails.stderr.txt')}`;
+    expect(promotionProgress(failed)).toEqual({
+      phase: 'stopping replication',
+      step: 2,
+      replicationStopped: true,
+      replicaModeRemoved: false,
+      primaryUnreachable: true,
+    });
+    const jq = explainPromotionFailure(failed, 5, 'ghe-replica');
+    expect(jq).toContain('failed while stopping replication (phase 2 of 4) with the KNOWN GHES BUG');
+    expect(jq).toContain('which happens when the old primary is unreachable, as it was here');
+    expect(jq).toContain('ghe-replica no longer replicates but is NOT a primary yet');
+    expect(promotionProgress(fixture('promote-success.txt'))).toMatchObject({
+      step: 4,
+      replicationStopped: true,
+      replicaModeRemoved: true,
+      primaryUnreachable: false,
+    });
+    // Failed in the first phase with the primary answering: no claim that replication stopped.
+    const early = explainPromotionFailure(
+      'Enabling maintenance mode on the primary to prevent writes ...\nError: ghe-maintenance -s failed on the primary (exit 1)',
+      1,
+      'ghe-replica',
+    );
+    expect(early).toContain(
+      'failed while enabling maintenance mode on the primary (phase 1 of 4) (exit code 1)',
+    );
+    expect(early).toContain('replication was NOT confirmed stopped');
+    expect(early).toContain('the output does not say the old primary was unreachable');
+    expect(early).not.toContain('STOPPED');
+    expect(explainPromotionFailure('', 2, 'ghe-replica')).toContain('before it announced any phase');
+  });
+});
+
+describe('restore after a stop before promotion (the decision, from the lock)', () => {
+  const ran: string[] = [];
+  const deps = {
+    clock: realClock,
+    log: createLogger({ level: 'error', write: () => undefined }),
+    runner: {
+      run: async (target: string, cmd: ApplianceCommand) => {
+        ran.push(`${target}: ${renderShell(cmd)}`);
+        return { status: 'Success' as const, exitCode: 0, stdout: '', stderr: '' };
+      },
+    } as unknown as CommandRunner,
+  };
+  const lock = {
+    mode: 'planned' as const,
+    restoreOnAbort: true,
+    primary: 'ghe-primary',
+    replica: 'ghe-replica',
+  };
+
+  it.each([
+    ['no phase: stopped before fencing', { ...lock }, 'not-needed', []],
+    ['fencing', { ...lock, phase: 'fencing' as const }, 'restored', ['ghe-primary: ghe-maintenance -u']],
+    [
+      'replica maintenance',
+      { ...lock, phase: 'replica-maintenance' as const },
+      'restored',
+      ['ghe-primary: ghe-maintenance -u', 'ghe-replica: ghe-maintenance -u'],
+    ],
+    ['promotion may be running: never undone', { ...lock, phase: 'promoting' as const }, 'kept', []],
+    ['stayInMaintenance', { ...lock, phase: 'fencing' as const, restoreOnAbort: false }, 'kept', []],
+    ['unplanned', { ...lock, mode: 'unplanned' as const, phase: 'fencing' as const }, 'not-needed', []],
+  ] as const)('%s', async (_label, facts, state, commands) => {
+    ran.length = 0;
+    const r = await restoreService(facts, deps);
+    expect(r.state).toBe(state);
+    expect(ran).toEqual(commands);
+    if (state === 'restored') expect(r.note).toMatch(/service restored$/);
+  });
+});
+
+describe('the lock phase', () => {
+  it('is written only by the execution that holds the lock; otherwise nothing goes on', async () => {
+    const config = defaultConfig(ROOT);
+    const name = failoverParams(config).lock;
+    const store = new Map<string, string>([[name, JSON.stringify({ owner: 'arn:a', mode: 'planned' })]]);
+    const params = {
+      get: async (n: string) => store.get(n),
+      put: async (n: string, v: string) => void store.set(n, v),
+      delete: async (n: string) => void store.delete(n),
+    };
+    await markLockPhase('arn:a', 'fencing', { config, params });
+    expect(JSON.parse(store.get(name)!)).toEqual({ owner: 'arn:a', mode: 'planned', phase: 'fencing' });
+    await expect(markLockPhase('arn:b', 'promoting', { config, params })).rejects.toMatchObject({
+      name: 'FailoverInProgress',
+      message: expect.stringContaining('held by arn:a'),
+    });
+    store.clear();
+    await expect(markLockPhase('arn:a', 'promoting', { config, params })).rejects.toMatchObject({
+      name: 'FailoverInProgress',
+    });
+  });
+});
+
+describe('verification after promotion', () => {
+  it('takes a promoted node that is still in maintenance mode out of it, once, and then passes', async () => {
+    const request = parseFailoverRequest(
+      {
+        mode: 'planned',
+        traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'github.example.com' } },
+        reason: 'maintenance',
+      },
+      defaultConfig(ROOT),
+      EXEC,
+    );
+    let maintenance = true;
+    const ran: string[] = [];
+    const result = (exitCode: number, stdout = '', stderr = '') => ({
+      status: exitCode === 0 ? ('Success' as const) : ('Failed' as const),
+      exitCode,
+      stdout,
+      stderr,
+    });
+    const runner = {
+      run: async (target: string, cmd: ApplianceCommand) => {
+        const line = renderShell(cmd);
+        ran.push(`${target}: ${line}`);
+        if (line === 'ghe-repl-status')
+          return result(
+            1,
+            '',
+            'Error: replica mode is not configured on this appliance (ghe-replica is the primary).',
+          );
+        if (line === 'ghe-maintenance -q')
+          return result(0, maintenance ? 'maintenance mode set\n' : 'maintenance mode not set\n');
+        maintenance = false;
+        return result(0);
+      },
+    } as unknown as CommandRunner;
+    const http = {
+      status: async () => ({ code: maintenance ? 503 : 200 }),
+    } as unknown as ApplianceHttp;
+    const deps = { clock: realClock, http, runner };
+    const first = await verifyFailover({ request }, deps);
+    expect(first).toMatchObject({
+      state: 'pending',
+      noLongerReplica: true,
+      maintenanceUnset: 'ghe-maintenance -q said "maintenance mode set"; ghe-maintenance -u: exit 0',
+    });
+    const second = await verifyFailover({ request, verify: first }, deps);
+    expect(second.state).toBe('done');
+    expect(ran.filter((l) => l.endsWith('ghe-maintenance -u'))).toEqual(['ghe-replica: ghe-maintenance -u']);
   });
 });
 

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   SANDBOX_INSTANCES,
   SANDBOX_LB_NAME,
+  SANDBOX_PUBLIC_NAME,
+  SANDBOX_STALE_TARGET,
   SANDBOX_TARGET_GROUP,
 } from '../../local/sandbox/cloud/sandbox-cloud.js';
 import type { LocalWorld } from '../../local/world.js';
@@ -9,6 +11,8 @@ import { causeMessage } from '../../shared/errors.js';
 import { approvalLink, decideApproval } from '../../shared/failover/approval.js';
 import { failoverParams } from '../../shared/failover/names.js';
 import { failoverInput, lockValue, statesEntered, until } from '../helpers/failover.js';
+import { gitChannel } from '../../local/sandbox/replication-channels.js';
+import { handler as executionEnded } from '../../functions/failover/execution-ended.js';
 import { runWorkflow, testWorld } from '../helpers/local-world.js';
 
 const P = 'ghe-primary';
@@ -34,7 +38,7 @@ async function waitingApproval(world: LocalWorld, executionArn: string): Promise
 /** Nothing that changes an appliance was run. */
 const untouched = (world: LocalWorld): void => {
   for (const t of [P, R])
-    expect(lines(world, t).filter((l) => !/^(ghe-repl-status|cat )/.test(l))).toEqual([]);
+    expect(lines(world, t).filter((l) => !/^(ghe-repl-status|ghe-version$|cat )/.test(l))).toEqual([]);
 };
 
 describe('failover workflow (real ASL, local engine, sandbox appliances and cloud)', () => {
@@ -63,7 +67,13 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const replica = lines(world, R);
     expect(replica.indexOf('ghe-maintenance -s')).toBeLessThan(replica.indexOf('ghe-repl-promote -y'));
     const uuid = sbx.appliance(P).uuid;
-    expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`); // 3.17: ghe-repl-decommission is not found
+    // 3.17 (read with ghe-version in preflight): ghe-repl-teardown, without trying ghe-repl-decommission.
+    expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`);
+    expect(replica.some((l) => l.startsWith('ghe-repl-decommission'))).toBe(false);
+    expect((result.output as { preflight: { replicaVersion: unknown } }).preflight.replicaVersion).toEqual({
+      version: '3.17.2',
+      seen: 'GitHub Enterprise Server 3.17.2',
+    });
     expect(sbx.appliance(R).clusterNodes.map((n) => n.uuid)).not.toContain(uuid);
     const states = statesEntered(history);
     expect(states.filter((s) => s === 'CheckPromotion').length).toBeGreaterThan(1);
@@ -96,6 +106,16 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
       outcome: string;
     };
     expect(last).toMatchObject({ from: P, to: R, outcome: 'failed over' });
+  });
+
+  it('GHES 3.18: the old primary is removed with ghe-repl-decommission, by the version read in preflight', async () => {
+    const world = testWorld({ sandbox: { version: '3.18.1' } });
+    const { result } = await runWorkflow(world, 'failover', failoverInput({ teardownOldPrimary: true }));
+    expect(result.status).toBe('SUCCEEDED');
+    const uuid = world.sandbox!.appliance(P).uuid;
+    expect(lines(world, R)).toContain(`ghe-repl-decommission ${uuid}`);
+    expect(lines(world, R).some((l) => l.startsWith('ghe-repl-teardown'))).toBe(false);
+    expect((result.output as { teardown: { state: string } }).teardown.state).toBe('done');
   });
 
   it('replica lagging: refused with ReplicationNotHealthy naming each channel, nothing changed; force goes on', async () => {
@@ -146,6 +166,19 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await expectLockReleased(world);
   });
 
+  it('planned with the primary down: refused in preflight (PrimaryUnreachable), suggesting "mode": "unplanned", nothing changed', async () => {
+    const world = testWorld({ scenario: 'primary-down' });
+    const { result, history } = await runWorkflow(world, 'failover', failoverInput());
+    expect(result.error).toBe('PrimaryUnreachable');
+    const cause = causeMessage(result.cause);
+    expect(cause).toContain('Planned failover refused: the primary ghe-primary does not answer');
+    expect(cause).toContain('"mode": "unplanned"');
+    expect(statesEntered(history)).not.toContain('FencePrimary');
+    expect(lines(world, R)).toEqual(['ghe-repl-status -vv', 'ghe-version']);
+    expect(world.outbox!.sent.at(-1)!.subject).toContain('not done (PrimaryUnreachable): nothing changed');
+    await expectLockReleased(world);
+  });
+
   it('unplanned but the primary answers: PrimaryNotConfirmedDown, nothing changed', async () => {
     const world = testWorld();
     const { result } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
@@ -181,7 +214,9 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const { result, history } = await runWorkflow(world, 'failover', failoverInput({ mode: 'unplanned' }));
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('PromotionFailed');
-    expect(causeMessage(result.cause)).toContain('KNOWN GHES BUG');
+    expect(causeMessage(result.cause)).toContain(
+      'failed while stopping replication (phase 2 of 4) with the KNOWN GHES BUG',
+    );
     expect(causeMessage(result.cause)).toContain('Cannot index string with string "node"');
     expect(statesEntered(history)).not.toContain('SwitchTraffic');
     expect(world.cloud!.dnsChanges).toHaveLength(1); // only the initial record
@@ -360,7 +395,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await world.engine.stopExecution(executionArn, 'Stopped', 'operator');
     await expectLockReleased(world);
     const mail = world.outbox!.sent.at(-1)!;
-    expect(mail.subject).toContain('ABORTED: lock released');
+    expect(mail.subject).toContain('ABORTED: nothing changed; lock released');
     expect(mail.text).toContain('promotion had not started');
   });
 
@@ -428,6 +463,220 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     await expectLockReleased(down);
   });
 
+  describe('every way out before promotion leaves service running', () => {
+    const RESTORED = /nothing changed, service restored at \d\d:\d\d UTC/;
+
+    /** Starts a planned failover and waits until the primary is in maintenance mode (fenced, draining). */
+    async function fenced(world: LocalWorld, extra: Record<string, unknown> = {}, name = 'fenced') {
+      const { executionArn } = await world.engine.startExecution('failover', failoverInput(extra), name);
+      await until(() => world.sandbox!.appliance(P).maintenance.enabled);
+      return executionArn;
+    }
+
+    /** Git replication falls behind once the primary is fenced: the gate after the drain cannot pass. */
+    const gitFallsBehind = (world: LocalWorld): void =>
+      world.sandbox!.setChannel(R, gitChannel({ pendingRepos: 120, pendingGists: 30, delaySeconds: 412.7 }));
+
+    it('a WARNING within the lag limit passes preflight and the post-drain gate alike, and is said so', async () => {
+      const world = testWorld({ scenario: 'replica-warning' });
+      const { result } = await runWorkflow(world, 'failover', failoverInput());
+      expect(result.status).toBe('SUCCEEDED');
+      const out = result.output as {
+        preflight: { accepted: string };
+        drain: { replication: { accepted: string }; waitingFor: string };
+      };
+      const said = 'mysql: WARNING accepted: lag 29s is within the limit of 30s (maxReplicationLagSeconds)';
+      expect(out.preflight.accepted).toContain(said);
+      expect(out.drain.replication.accepted).toContain(said);
+      expect(out.drain.waitingFor).toContain('nothing: drained and replication passes');
+      expect(world.outbox!.sent.at(-1)!.text).toContain(said);
+    });
+
+    it('post-drain gate fails: FenceFailed, the primary out of maintenance mode again, lock released, "service restored" mail', async () => {
+      const world = testWorld();
+      const arn = await fenced(world);
+      gitFallsBehind(world);
+      const result = await world.engine.waitForExecution(arn);
+      expect(result.error).toBe('FenceFailed');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.sandbox!.appliance(R).role).toBe('replica');
+      expect(lines(world, P)).toEqual([
+        'cat /data/user/common/uuid',
+        'ghe-maintenance -s',
+        'ghe-maintenance -u',
+      ]);
+      expect(lines(world, R)).not.toContain('ghe-repl-promote -y');
+      // Every poll said what it waited for; the last one names the channel and its line.
+      const drains = world.engine
+        .getExecutionHistory(arn)
+        .filter((e) => e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded')
+        .map((e) => JSON.stringify(e))
+        .filter((e) => e.includes('waitingFor'));
+      expect(drains.length).toBeGreaterThan(0);
+      expect(causeMessage(result.cause)).toContain('git: CRITICAL');
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toMatch(RESTORED);
+      expect(mail.text).toContain('out of maintenance mode again since');
+      expect(mail.text).toContain('ghe-maintenance -u on ghe-primary');
+      await expectLockReleased(world);
+    });
+
+    it('"stayInMaintenance": true leaves the primary in maintenance mode and says so', async () => {
+      const world = testWorld();
+      const arn = await fenced(world, { stayInMaintenance: true });
+      gitFallsBehind(world);
+      const result = await world.engine.waitForExecution(arn);
+      expect(result.error).toBe('FenceFailed');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(true);
+      expect(world.outbox!.sent.at(-1)!.subject).toContain(
+        'nothing promoted, ghe-primary left in maintenance mode as requested',
+      );
+      await expectLockReleased(world);
+    });
+
+    it('StopExecution while draining: the execution-ended handler takes maintenance mode off, releases the lock and mails it', async () => {
+      const world = testWorld();
+      const arn = await fenced(world);
+      await world.engine.stopExecution(arn, 'Stopped', 'operator');
+      await expectLockReleased(world);
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.sandbox!.appliance(R).role).toBe('replica');
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toMatch(
+        /ABORTED: nothing changed, service restored at \d\d:\d\d UTC; lock released/,
+      );
+      expect(mail.text).toContain('ghe-maintenance -u on ghe-primary: ok');
+    });
+
+    it('execution timeout while fenced: the same handler (TIMED_OUT) restores service', async () => {
+      const world = testWorld();
+      const arn = await fenced(world, {}, 'timed-out');
+      // What Step Functions does at TimeoutSeconds: the execution stops, the rule gets TIMED_OUT.
+      // Here the engine's execution is stopped first, and the handler is invoked as the rule would.
+      const lock = JSON.parse((await lockValue(world))!) as { phase: string };
+      expect(lock.phase).toBe('fencing');
+      const out = await executionEnded(
+        {
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          detail: { executionArn: arn, status: 'TIMED_OUT' },
+        },
+        {} as never,
+      );
+      expect(out).toMatchObject({ released: true, restore: { state: 'restored' } });
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.outbox!.sent.at(-1)!.subject).toMatch(/TIMED_OUT: nothing changed, service restored at/);
+      await world.engine.stopExecution(arn);
+      await expectLockReleased(world);
+    });
+
+    it('approval timed out: nothing was fenced, so nothing to restore, and the mail says nothing changed', async () => {
+      const world = testWorld();
+      const { result } = await runWorkflow(world, 'failover', failoverInput({ requireApproval: true }));
+      expect(result.error).toBe('ApprovalTimedOut');
+      expect(world.sandbox!.appliance(P).maintenance.enabled).toBe(false);
+      expect(world.outbox!.sent.at(-1)!.subject).toContain('not done (ApprovalTimedOut): nothing changed');
+      await expectLockReleased(world);
+    });
+  });
+
+  describe('prove before you act: the traffic target is read before anything changes', () => {
+    /** Refused in Preflight: no appliance command but reads, no DNS change, lock released, mail sent. */
+    async function expectRefusedInPreflight(world: LocalWorld, input: Record<string, unknown>) {
+      const run = await runWorkflow(world, 'failover', input);
+      expect(run.result.status).toBe('FAILED');
+      const states = statesEntered(run.history);
+      expect(states).not.toContain('FencePrimary');
+      expect(states).not.toContain('StartPromotion');
+      if (world.sandbox) {
+        untouched(world);
+        expect(world.sandbox.appliance(R).role).toBe('replica');
+        expect(world.cloud!.dnsChanges).toHaveLength(1);
+      }
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toContain('nothing changed');
+      expect(mail.text).toContain('Failed step: Preflight');
+      await expectLockReleased(world);
+      return { ...run, cause: causeMessage(run.result.cause), mail };
+    }
+
+    it('a hosted zone id typo (Z0SANDBOX0000000000O) is refused in preflight, naming the field to fix', async () => {
+      const world = testWorld();
+      const { result, cause } = await expectRefusedInPreflight(
+        world,
+        failoverInput({
+          traffic: {
+            route53: { hostedZoneId: 'Z0SANDBOX0000000000O', recordName: SANDBOX_PUBLIC_NAME, ttl: 60 },
+          },
+        }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain('NoSuchHostedZone: No hosted zone found with ID: Z0SANDBOX0000000000O');
+      expect(cause).toContain('check traffic.route53.hostedZoneId (Z0SANDBOX0000000000O)');
+      expect(cause).toContain('Nothing was changed.');
+      // Not even ghe-repl-status: the zone is read first.
+      expect(world.sandbox!.commandLog).toHaveLength(0);
+    });
+
+    it('a record that does not point at the primary (scenario dns-stale-record) is refused', async () => {
+      const world = testWorld({ scenario: 'dns-stale-record' });
+      const { result, cause } = await expectRefusedInPreflight(world, failoverInput());
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain(`points at ${SANDBOX_STALE_TARGET}, not at the primary's address ghe-primary`);
+      expect(cause).toContain('Fix primary.address');
+    });
+
+    it('a record name that is not in the zone, and a record type the replica address cannot replace, are refused', async () => {
+      const missing = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({
+          traffic: { route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'gthub.sandbox.test' } },
+        }),
+      );
+      expect(missing.cause).toContain('has no A or CNAME record gthub.sandbox.test');
+      const wrongType = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({ replica: { target: R, address: SANDBOX_INSTANCES[R]!.ip } }),
+      );
+      expect(wrongType.cause).toContain(
+        `is a CNAME record, but replica.address ${SANDBOX_INSTANCES[R]!.ip} needs a A record`,
+      );
+    });
+
+    it('a target group that does not hold the primary is refused', async () => {
+      const { result, cause } = await expectRefusedInPreflight(
+        testWorld(),
+        failoverInput({
+          primary: { target: P, instanceId: SANDBOX_INSTANCES[R]!.instanceId },
+          replica: { target: R, instanceId: SANDBOX_INSTANCES[P]!.instanceId },
+          traffic: { loadBalancer: { targetGroupArn: SANDBOX_TARGET_GROUP, publicName: SANDBOX_LB_NAME } },
+        }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain(`does not hold the primary ${SANDBOX_INSTANCES[R]!.instanceId} on port 443`);
+    });
+
+    it('with real appliances over SSH and no traffic adapter, refuses in preflight before any SSH command', async () => {
+      const world = testWorld({
+        config: (c) => {
+          c.appliance = {
+            runner: 'ssh',
+            primary: 'ghes-1.example.com',
+            replica: 'ghes-2.example.com',
+            ssh: { user: 'admin', port: 122 },
+          };
+        },
+      });
+      const { result, cause } = await expectRefusedInPreflight(
+        world,
+        failoverInput({ primary: 'ghes-1.example.com', replica: 'ghes-2.example.com' }),
+      );
+      expect(result.error).toBe('TrafficCheckFailed');
+      expect(cause).toContain('Route 53 is not available locally with a real appliance');
+      expect(cause).toContain('run the failover in AWS');
+    });
+  });
+
   it.each([
     ['a command after the primary', { primary: 'ghe-primary; reboot' }, 'primary'],
     ['a command substitution as replica target', { replica: { target: '$(id)' } }, 'replica.target'],
@@ -461,5 +710,8 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     expect(world.sandbox!.commandLog).toHaveLength(0);
     expect(world.outbox!.sent).toHaveLength(0);
     expect(await lockValue(world)).toBeUndefined();
+    // The FAILED status still goes to the execution-ended rule: let its handler finish in the test.
+    await world.failoverSettled();
+    expect(world.outbox!.sent).toHaveLength(0);
   });
 });

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Instances, StopResult } from '../../../shared/compute/instances.js';
 import type { ApplianceHttp, DrainCounters, StatusProbe } from '../../../shared/http/appliance-http.js';
-import type { Dns, DnsChange, DnsChangeStatus, DnsRecordChange } from '../../../shared/traffic/dns.js';
+import type {
+  Dns,
+  DnsChange,
+  DnsChangeStatus,
+  DnsRecordChange,
+  DnsRecordSet,
+} from '../../../shared/traffic/dns.js';
 import type { LbTarget, LoadBalancer } from '../../../shared/traffic/load-balancer.js';
-import { TrafficSwitchFailed } from '../../../shared/failover/errors.js';
+import { TrafficCheckFailed, TrafficSwitchFailed } from '../../../shared/failover/errors.js';
 import { SANDBOX_PRIMARY, SANDBOX_REPLICA } from '../appliance-names.js';
 import type { Sandbox } from '../sandbox.js';
 import { gheAnnounce } from './ghe-announce.js';
@@ -31,7 +37,12 @@ export const CLOUD_SCENARIOS = {
   'dns-fails':
     'Route 53 refuses the record change (PriorRequestNotComplete): a promotion that succeeded is followed by a failed traffic switch.',
   'lb-fails': 'The load balancer refuses to register targets (AccessDenied).',
+  'dns-stale-record':
+    'The public record ghes.sandbox.test is a CNAME to ghe-old.sandbox.test, not to the primary (a record nobody updated): preflight refuses with TrafficCheckFailed.',
 } as const;
+
+/** Where the stale record of `dns-stale-record` points. */
+export const SANDBOX_STALE_TARGET = 'ghe-old.sandbox.test';
 
 interface Change {
   id: string;
@@ -74,7 +85,9 @@ export class SandboxCloud {
       zone: SANDBOX_ZONE_ID,
       name: SANDBOX_PUBLIC_NAME,
       type: 'CNAME',
-      value: SANDBOX_PRIMARY,
+      value: sandbox.scenario.split('+').includes('dns-stale-record')
+        ? SANDBOX_STALE_TARGET
+        : SANDBOX_PRIMARY,
       ttl: 60,
       submittedAt: 0,
       insyncAt: 0,
@@ -83,6 +96,17 @@ export class SandboxCloud {
     const fault = (name: keyof typeof CLOUD_SCENARIOS): boolean => sandbox.scenario.split('+').includes(name);
 
     this.dns = {
+      // ListResourceRecordSets sees a change as soon as it is submitted (INSYNC is about the servers).
+      records: async (zone: string, name: string): Promise<DnsRecordSet[]> => {
+        if (zone !== SANDBOX_ZONE_ID)
+          throw new TrafficCheckFailed(
+            `Route 53 (sandbox) could not list the record ${name} in zone ${zone}: NoSuchHostedZone: No hosted zone found with ID: ${zone}`,
+            { awsError: 'NoSuchHostedZone' },
+          );
+        const want = name.replace(/\.$/, '').toLowerCase();
+        const c = this.dnsChanges.filter((x) => x.zone === zone && x.name === want).at(-1);
+        return c ? [{ name: want, type: c.type, ttl: c.ttl, values: [c.value] }] : [];
+      },
       upsert: async (change: DnsRecordChange): Promise<DnsChange> => {
         if (change.hostedZoneId !== SANDBOX_ZONE_ID) {
           throw new TrafficSwitchFailed(
@@ -125,6 +149,14 @@ export class SandboxCloud {
     };
 
     this.loadBalancer = {
+      targets: async (tg) => {
+        if (tg !== SANDBOX_TARGET_GROUP)
+          throw new TrafficCheckFailed(
+            `ELBv2 (sandbox) could not describe the targets of ${tg}: TargetGroupNotFound: One or more target groups not found`,
+            { awsError: 'TargetGroupNotFound' },
+          );
+        return this.group(tg).map((t) => ({ ...t, state: this.targetHealth(t.id) }));
+      },
       register: async (tg, targets) => {
         if (fault('lb-fails'))
           throw new TrafficSwitchFailed(
@@ -140,11 +172,8 @@ export class SandboxCloud {
           this.group(tg).filter((x) => !targets.some((t) => t.id === x.id && t.port === x.port)),
         );
       },
-      health: async (tg, target) => {
-        if (!this.group(tg).some((x) => x.id === target.id)) return 'unused';
-        const name = this.applianceOfInstance(target.id);
-        return name && this.sandbox.statusCode(name) === 200 ? 'healthy' : 'unhealthy';
-      },
+      health: async (tg, target) =>
+        this.group(tg).some((x) => x.id === target.id) ? this.targetHealth(target.id) : 'unused',
     };
 
     this.instances = {
@@ -195,6 +224,11 @@ export class SandboxCloud {
         awsError: 'TargetGroupNotFound',
       });
     return this.targets.get(tg)!;
+  }
+
+  private targetHealth(instanceId: string): string {
+    const name = this.applianceOfInstance(instanceId);
+    return name && this.sandbox.statusCode(name) === 200 ? 'healthy' : 'unhealthy';
   }
 
   private applianceOfInstance(id: string): string | undefined {

@@ -9,6 +9,7 @@ import { gheReplStatus } from './ghe-repl-status.js';
 import { gheReplTeardown } from './ghe-repl-teardown.js';
 import { gheSupportBundle } from './ghe-support-bundle.js';
 import { gheSupportUpload } from './ghe-support-upload.js';
+import { gheVersion } from './ghe-version.js';
 import { uname } from './uname.js';
 
 /** The commands every sandbox appliance starts with. Add new ones with `sandbox.registerCommand`. */
@@ -23,5 +24,6 @@ export const BUILTIN_COMMANDS: readonly CommandSpec[] = [
   gheReplTeardown,
   gheSupportBundle,
   gheSupportUpload,
+  gheVersion,
   uname,
 ];
