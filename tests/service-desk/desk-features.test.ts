@@ -184,10 +184,14 @@ describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
     expect(
       await new RestTicketRepository('https://g/api/v3', async () => 't', fetch404).readFile('a/b', 'x.md'),
     ).toBe(undefined);
+    // Never answers; rejects when the request's signal aborts (at once if it already has, as fetch
+    // does: under load the 50 ms can pass before the request reaches fetch).
     const hang = ((_u: string, init: RequestInit) =>
-      new Promise((_r, reject) =>
-        init.signal?.addEventListener('abort', () => reject(new Error(String(init.signal?.reason)))),
-      )) as unknown as typeof fetch;
+      new Promise((_r, reject) => {
+        const abort = (): void => reject(new Error(String(init.signal?.reason)));
+        if (init.signal?.aborted) abort();
+        else init.signal?.addEventListener('abort', abort);
+      })) as unknown as typeof fetch;
     const slow = new RestTicketRepository('https://g/api/v3', async () => 't', hang, {
       timeoutMs: 50,
       retries: 0,
