@@ -100,11 +100,7 @@ export class AsyncInvoker {
    */
   async replayFailed(functionKey: string, ids?: readonly string[]): Promise<string[]> {
     const dir = this.o.failedDir?.(functionKey);
-    const records = dir
-      ? await readFailedInvocations(dir)
-      : this.failed.filter((r) =>
-          r.requestContext.functionArn.startsWith(`${this.o.functionArn(functionKey)}:`),
-        );
+    const records = await this.failedOf(functionKey);
     const wanted = (r: FailedInvocation): boolean =>
       !ids ||
       ids.includes(r.requestContext.requestId) ||

@@ -156,6 +156,15 @@ export function httpApiResponse(result: unknown): {
   };
 }
 
+/** A local route's JSON body (empty: `{}`), or undefined when it is not JSON. */
+export function jsonBody<T>(body: string): T | undefined {
+  try {
+    return (body ? JSON.parse(body) : {}) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 export class LocalHttpServer {
   private readonly routes: Route[] = [];
   private readonly functionRoutes: FunctionRoute[] = [];

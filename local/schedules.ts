@@ -1,14 +1,7 @@
-import { readTriggers, type ScheduleTrigger } from './serverless-triggers.js';
-
 /**
- * The schedules declared in serverless.yml (`schedule` events of functions and state machines),
- * read for the local stack so that one file declares them for both engines; and the expression
- * helpers the local scheduler (local/events.ts) fires them with.
+ * The schedule expressions of serverless.yml (read by local/serverless-triggers.ts) as the local
+ * scheduler (local/events.ts) fires them: `rate(...)` and AWS `cron(...)` in UTC.
  */
-export function readSchedules(root: string): ScheduleTrigger[] {
-  return readTriggers(root).schedules;
-}
-
 const RATE = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/;
 const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const DOW = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];

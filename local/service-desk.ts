@@ -14,7 +14,7 @@ import { SANDBOX_GHES_PORT, SandboxGhes } from './sandbox/ghes/ghes-server.js';
 import { SandboxIssues } from './sandbox/ghes/issues-api.js';
 import type { LocalConfig } from './config.js';
 import type { LocalWorld } from './world.js';
-import type { LocalHttpServer } from './http-server.js';
+import { jsonBody, type LocalHttpServer } from './http-server.js';
 
 export type { SmtpEnvelopeInfo };
 
@@ -159,8 +159,7 @@ export class LocalServiceDesk {
     this.stopListening = world.invoker.listen({
       onResult: (key, result, event) => {
         if (key !== ses.functionKey || !Array.isArray(result)) return;
-        const at =
-          Date.parse((event as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
+        const at = receivedAt(event);
         for (const o of result as unknown as Outcome[]) {
           count(o);
           if (o.action === 'held') void this.keepHeld(o.messageKey, event);
@@ -169,9 +168,7 @@ export class LocalServiceDesk {
       },
       onFailure: (key, record) => {
         if (key !== ses.functionKey) return;
-        const at =
-          Date.parse((record.requestPayload as SesEventLike).Records?.[0]?.ses?.receipt?.timestamp ?? '') ||
-          Date.now();
+        const at = receivedAt(record.requestPayload);
         const o: Outcome = { action: 'dropped', reason: 'delivery-failed-kept-in-spool' };
         count(o);
         onOutcome?.(o, at);
@@ -189,7 +186,6 @@ export class LocalServiceDesk {
       rawMail: deps.rawMail,
       invoker: world.invoker,
       log: deps.log.child({ fn: 'ses' }),
-      region: world.engine.region,
       banner: 'ghes-ops local service desk (SES inbound)',
       ...(world.inMemory ? {} : { spoolDir: path.join(config.local.stateDir, 'inbox', 'incoming') }),
       ...(this.o.verdicts ? { verdicts: this.o.verdicts } : {}),
@@ -339,8 +335,10 @@ export class LocalServiceDesk {
   }
 }
 
-interface SesEventLike {
-  Records?: { ses?: { receipt?: { timestamp?: string } } }[];
+/** When SES (the local stand-in) received the message of an SES event; now when it does not say. */
+function receivedAt(event: unknown): number {
+  const e = event as { Records?: { ses?: { receipt?: { timestamp?: string } } }[] } | null;
+  return Date.parse(e?.Records?.[0]?.ses?.receipt?.timestamp ?? '') || Date.now();
 }
 
 export const webhookSecretParameter = (parameterPrefix: string): string =>
@@ -379,15 +377,12 @@ export async function startLocalDesk(
 export function deskManagementRoutes(server: LocalHttpServer, desk: LocalServiceDesk): void {
   server.route('GET', '/desk/spools', async () => ({ status: 200, body: await desk.spools() }));
   server.route('POST', '/desk/replay', async (req) => {
-    let body: { ids?: unknown; held?: unknown; failed?: unknown };
-    try {
-      body = (req.body ? JSON.parse(req.body) : {}) as { ids?: unknown; held?: unknown; failed?: unknown };
-    } catch {
+    const body = jsonBody<{ ids?: unknown; held?: unknown; failed?: unknown }>(req.body);
+    if (body === undefined)
       return {
         status: 400,
         body: { error: 'the body must be JSON {"ids"?: ["<request or SES message id>", ...]}' },
       };
-    }
     if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.every((i) => typeof i === 'string')))
       return { status: 400, body: { error: 'ids must be a list of request or SES message ids' } };
     return {

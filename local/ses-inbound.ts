@@ -41,7 +41,6 @@ export interface SesInboundOptions {
   invoker: AsyncInvoker;
   log: Logger;
   verdicts?: (envelope: SmtpEnvelopeInfo) => Verdicts | undefined;
-  region: string;
   banner?: string;
   /**
    * The incoming spool: the SES event of each accepted message until its invocation ended (handled,

@@ -1,7 +1,7 @@
 import { causeMessage } from '../shared/errors.js';
 import { decideApproval } from '../shared/failover/approval.js';
 import { WORKFLOWS, workflow } from '../shared/workflows.js';
-import { LocalHttpServer } from './http-server.js';
+import { jsonBody, LocalHttpServer } from './http-server.js';
 import type { LocalWorld } from './world.js';
 
 /**
@@ -26,14 +26,6 @@ export function localHttpApi(world: LocalWorld): LocalHttpServer {
       }),
   );
   return server;
-}
-
-function jsonBody<T>(body: string): T | undefined {
-  try {
-    return (body ? JSON.parse(body) : {}) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {

@@ -1,10 +1,10 @@
-import { escapeHtml } from '../github-app/pages.js';
+import { escapeHtml, page } from '../github-app/pages.js';
 import {
-  htmlResult,
   jsonResult,
   method,
   pathParam,
   rawBody,
+  result,
   type HttpApiEvent,
   type HttpApiResult,
 } from '../http/api-event.js';
@@ -26,11 +26,10 @@ export type DeskHttpDeps = DeskDeps & Pick<Deps, 'params'>;
 
 const UNSUBSCRIBE_KEY = /^[0-9a-f]{32}$/;
 
-const unsubscribePage = (status: number, title: string, inner: string): HttpApiResult =>
-  htmlResult(
-    status,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${inner}</body></html>\n`,
-  );
+const unsubscribePage = (status: number, title: string, inner: string): HttpApiResult => {
+  const p = page(status, title, inner);
+  return result(p.status, p.headers, p.body);
+};
 
 export async function serveDeskHttp(event: HttpApiEvent, deps: DeskHttpDeps): Promise<HttpApiResult> {
   switch (event.routeKey) {

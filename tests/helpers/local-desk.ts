@@ -1,3 +1,4 @@
+import nodemailer from 'nodemailer';
 import type { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import {
   deskManagementRoutes,
@@ -60,4 +61,18 @@ export async function testDesk(
       await world.close();
     },
   };
+}
+
+/** Sends one raw message over SMTP to a loopback port (the desk's SES stand-in), as a mail server would. */
+export async function smtpSend(
+  port: number,
+  envelope: { from: string; to: string | string[] },
+  raw: string | Buffer,
+): Promise<void> {
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  try {
+    await t.sendMail({ envelope, raw });
+  } finally {
+    t.close();
+  }
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import nodemailer from 'nodemailer';
 import { deskCommand } from '../../local/cli/desk.js';
 import { ticketTokenParameter } from '../../shared/service-desk/ticket-token.js';
-import { testDesk, type TestDesk } from '../helpers/local-desk.js';
+import { smtpSend, testDesk, type TestDesk } from '../helpers/local-desk.js';
 
 let stack: TestDesk;
 beforeAll(async () => {
@@ -27,17 +26,7 @@ async function desk(...args: string[]): Promise<{ code: number; out: string[]; e
 
 const TO = 'support+acme-support-1-issue-@desk.localhost';
 async function send(raw: string): Promise<void> {
-  const t = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: stack.desk.smtpPort,
-    secure: false,
-    ignoreTLS: true,
-  });
-  try {
-    await t.sendMail({ envelope: { from: 'erin@example.com', to: [TO] }, raw });
-  } finally {
-    t.close();
-  }
+  await smtpSend(stack.desk.smtpPort, { from: 'erin@example.com', to: TO }, raw);
 }
 
 describe('ghes-ops desk spools|replay on the running stack', () => {

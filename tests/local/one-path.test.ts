@@ -13,7 +13,7 @@ import { localHttpApi } from '../../local/stack-api.js';
 import type { LocalWorld } from '../../local/world.js';
 import { createLogger } from '../../shared/logger.js';
 import { ticketTokenParameter } from '../../shared/service-desk/ticket-token.js';
-import { testDesk, type TestDesk } from '../helpers/local-desk.js';
+import { smtpSend, testDesk, type TestDesk } from '../helpers/local-desk.js';
 import { ROOT, testWorld } from '../helpers/local-world.js';
 
 const routes = readTriggers(ROOT).http;
@@ -174,23 +174,8 @@ describe('mail: the local SMTP server is the SES stand-in in front of functions/
     jest.restoreAllMocks();
   });
 
-  const send = async (
-    raw: string,
-    to = 'support+acme-support-1-issue-@desk.localhost',
-    from = 'x@example.com',
-  ) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: stack.desk.smtpPort,
-      secure: false,
-      ignoreTLS: true,
-    });
-    try {
-      await t.sendMail({ envelope: { from, to }, raw });
-    } finally {
-      t.close();
-    }
-  };
+  const send = (raw: string, to = 'support+acme-support-1-issue-@desk.localhost', from = 'x@example.com') =>
+    smtpSend(stack.desk.smtpPort, { from, to }, raw);
 
   it('stores the message in the mail bucket under the S3 action’s key, then invokes the receive function with the SES event', async () => {
     const invoke = jest.spyOn(stack.world.engine, 'invokeFunction');

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { cronMatches, rateMs, readSchedules } from '../../local/schedules.js';
+import { cronMatches, rateMs } from '../../local/schedules.js';
+import { readTriggers } from '../../local/serverless-triggers.js';
 import { ROOT } from '../helpers/local-world.js';
 
 describe('schedules from serverless.yml', () => {
   it('reads the support-bundle schedule, disabled by default, with its input', () => {
-    const [s] = readSchedules(ROOT).filter((x) => x.target.key === 'support-bundle');
+    const [s] = readTriggers(ROOT).schedules.filter((x) => x.target.key === 'support-bundle');
     expect(s).toMatchObject({
       target: { kind: 'stateMachine', key: 'support-bundle' },
       enabled: false,
@@ -14,7 +15,7 @@ describe('schedules from serverless.yml', () => {
   });
 
   it('reads function schedules too (EventBridge Scheduler invoking a Lambda), disabled by default', () => {
-    const [s] = readSchedules(ROOT).filter((x) => x.target.key === 'actionsSyncWatchUpgrade');
+    const [s] = readTriggers(ROOT).schedules.filter((x) => x.target.key === 'actionsSyncWatchUpgrade');
     expect(s).toMatchObject({
       target: { kind: 'function', key: 'actionsSyncWatchUpgrade' },
       enabled: false,

@@ -8,6 +8,7 @@ import { defaultConfig } from '../../local/config.js';
 import { defaultDeskSettings, LocalServiceDesk } from '../../local/service-desk.js';
 import { createLocalWorld, type LocalWorld } from '../../local/world.js';
 import { ROOT } from '../helpers/local-world.js';
+import { smtpSend } from '../helpers/local-desk.js';
 
 const TO = 'support+acme-support-1-issue-@desk.localhost';
 
@@ -26,12 +27,7 @@ async function persistentDesk(stateDir: string): Promise<{ world: LocalWorld; de
 }
 
 async function send(port: number, raw: string, to = TO, from = 'customer@example.com'): Promise<void> {
-  const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-  try {
-    await t.sendMail({ envelope: { from, to }, raw });
-  } finally {
-    t.close();
-  }
+  await smtpSend(port, { from, to }, raw);
 }
 
 /** Issues in the sandbox GHES journal, the last state of each. */

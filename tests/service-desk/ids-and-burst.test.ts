@@ -1,25 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import nodemailer from 'nodemailer';
 import { deskCommand } from '../../local/cli/desk.js';
 import type { Outcome } from '../../shared/service-desk/desk.js';
 import { deskFromDeps } from '../../shared/service-desk/desk-factory.js';
-import { testDesk, type TestDesk } from '../helpers/local-desk.js';
+import { smtpSend, testDesk, type TestDesk } from '../helpers/local-desk.js';
 
 const TO = 'support+acme-support-1-issue-@desk.localhost';
 const REPO = 'acme/support-tickets';
 
 async function send(stack: TestDesk, from: string, raw: string, to = TO): Promise<void> {
-  const t = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: stack.desk.smtpPort,
-    secure: false,
-    ignoreTLS: true,
-  });
-  try {
-    await t.sendMail({ envelope: { from, to: [to] }, raw });
-  } finally {
-    t.close();
-  }
+  await smtpSend(stack.desk.smtpPort, { from, to }, raw);
   await stack.desk.settled();
 }
 const mail = (from: string, subject: string, id: string, to = TO, body = 'Hello.'): string =>
