@@ -15,7 +15,7 @@ export function page(status: number, title: string, inner: string, extra: Record
     status,
     headers: { ...PAGE_HEADERS, ...extra },
     body: `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;line-height:1.5}
 pre{background:#f6f8fa;padding:1rem;overflow:auto}button{font-size:1rem;padding:.5rem 1rem}</style>
 </head><body><h1>${escapeHtml(title)}</h1>
