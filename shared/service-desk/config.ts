@@ -21,7 +21,119 @@ export interface DeskProject {
   owners?: string[];
   /** Mail the participants (template `closed`) when a ticket is closed; opt-in, default off. */
   closedMail?: boolean;
+  /** Per-project overrides of the desk's agent-side settings (issue 19, below). */
+  mailText?: MailText;
+  nonParticipantReply?: NonParticipantReply;
 }
+
+// ---- Agent side (issue 19: quick actions, template texts, attachments, non-participant replies) ----
+
+/** `%{SYSTEM_HEADER}`, `%{SYSTEM_FOOTER}`, `%{ADDITIONAL_TEXT}` of outgoing mail (Markdown, raw HTML off). */
+export interface MailText {
+  systemHeader?: string;
+  systemFooter?: string;
+  additionalText?: string;
+}
+
+/**
+ * A reply through a ticket's reply address from someone who is not one of its participants (the
+ * reply address was forwarded): `comment` (default) adds it to the ticket marked as such and
+ * mails them nothing; `comment-and-add` also makes them (and their Cc) participants;
+ * `new-ticket` opens a new ticket for them instead.
+ */
+export type NonParticipantReply = 'comment' | 'comment-and-add' | 'new-ticket';
+export const NON_PARTICIPANT_REPLIES: readonly NonParticipantReply[] = [
+  'comment',
+  'comment-and-add',
+  'new-ticket',
+];
+
+/** Agent-side settings of the desk (defaults in `AGENT_DEFAULTS`). */
+export interface DeskAgentSettings {
+  mailText: MailText;
+  nonParticipantReply: NonParticipantReply;
+  /** Files attached to a `/reply` comment up to this size are mailed as attachments; larger ones as links. */
+  maxReplyAttachmentBytes: number;
+  /** All attachments of one reply mail together (SES accepts 40 MB per message, base64 adds a third). */
+  maxReplyAttachmentsTotalBytes: number;
+}
+
+export const AGENT_DEFAULTS = {
+  nonParticipantReply: 'comment',
+  maxReplyAttachmentBytes: 10 * 1024 * 1024,
+  maxReplyAttachmentsTotalBytes: 25 * 1024 * 1024,
+} as const;
+
+const MAIL_TEXT_MAX = 4000;
+
+function parseMailText(value: unknown, field: string, bad: (f: string, p: string) => never): MailText {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return bad(field, 'must be an object { systemHeader?, systemFooter?, additionalText? }');
+  const out: MailText = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k !== 'systemHeader' && k !== 'systemFooter' && k !== 'additionalText')
+      bad(`${field}.${k}`, 'is not a setting (systemHeader, systemFooter, additionalText)');
+    // eslint-disable-next-line no-control-regex -- control characters other than line breaks are refused
+    if (typeof v !== 'string' || v.length > MAIL_TEXT_MAX || /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(v))
+      bad(`${field}.${k}`, `must be Markdown text of at most ${MAIL_TEXT_MAX} characters without control characters`);
+    out[k as keyof MailText] = v as string;
+  }
+  return out;
+}
+
+function parseNonParticipant(
+  value: unknown,
+  field: string,
+  bad: (f: string, p: string) => never,
+): NonParticipantReply | undefined {
+  if (value === undefined) return undefined;
+  if (!NON_PARTICIPANT_REPLIES.includes(value as NonParticipantReply))
+    bad(field, `must be one of ${NON_PARTICIPANT_REPLIES.map((v) => `"${v}"`).join(', ')}`);
+  return value as NonParticipantReply;
+}
+
+function parseAgentSettings(
+  v: Record<string, unknown>,
+  bad: (f: string, p: string) => never,
+): DeskAgentSettings {
+  const bytes = (k: 'maxReplyAttachmentBytes' | 'maxReplyAttachmentsTotalBytes'): number => {
+    const n = v[k] ?? AGENT_DEFAULTS[k];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 40 * 1024 * 1024)
+      bad(k, 'must be a whole number of bytes from 0 to 41943040 (SES: 40 MB per message)');
+    return n as number;
+  };
+  return {
+    mailText: parseMailText(v.mailText, 'mailText', bad),
+    nonParticipantReply:
+      parseNonParticipant(v.nonParticipantReply, 'nonParticipantReply', bad) ?? AGENT_DEFAULTS.nonParticipantReply,
+    maxReplyAttachmentBytes: bytes('maxReplyAttachmentBytes'),
+    maxReplyAttachmentsTotalBytes: bytes('maxReplyAttachmentsTotalBytes'),
+  };
+}
+
+function parseProjectAgentSettings(
+  o: Record<string, unknown>,
+  i: number,
+  out: DeskProject,
+  bad: (f: string, p: string) => never,
+): void {
+  if (o.mailText !== undefined) out.mailText = parseMailText(o.mailText, `projects[${i}].mailText`, bad);
+  const np = parseNonParticipant(o.nonParticipantReply, `projects[${i}].nonParticipantReply`, bad);
+  if (np) out.nonParticipantReply = np;
+}
+
+/** The mail texts of a project: its own over the desk's. */
+export function mailTextOf(c: DeskConfig, p: DeskProject | undefined): MailText {
+  return { ...c.agent.mailText, ...(p?.mailText ?? {}) };
+}
+
+/** The non-participant reply policy of a project: its own, else the desk's. */
+export function nonParticipantPolicy(c: DeskConfig, p: DeskProject | undefined): NonParticipantReply {
+  return p?.nonParticipantReply ?? c.agent.nonParticipantReply;
+}
+
+// ---- end of the agent-side block ----
 
 export interface DeskConfig {
   /** Incoming mail: `<local>+<key>@<domain>`. */
@@ -42,6 +154,8 @@ export interface DeskConfig {
   publicUrl: string;
   /** Key prefix of the desk's records in the record store (several desks may share one table). */
   recordPrefix: string;
+  /** Agent side (issue 19): template texts, non-participant replies, reply attachments. */
+  agent: DeskAgentSettings;
 }
 
 export const DESK_DEFAULTS = {
@@ -117,6 +231,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
         bad(`projects[${i}].owners`, 'must be a list of at most 50 plain email addresses');
       out.owners = (o.owners as string[]).map((a) => a.toLowerCase());
     }
+    parseProjectAgentSettings(o, i, out, bad);
     return out;
   });
   const suffixes = projects.map((p) => p.suffix).filter(Boolean);
@@ -153,6 +268,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     maxMessageBytes: num('maxMessageBytes'),
     publicUrl: (v.publicUrl as string).replace(/\/+$/, ''),
     recordPrefix: prefix as string,
+    agent: parseAgentSettings(v, bad),
   };
 }
 

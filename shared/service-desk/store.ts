@@ -30,6 +30,13 @@ export interface TicketRecord {
   project: string;
   /** The customer's original Message-ID (threading root). */
   rootMessageId?: string;
+  /**
+   * `%{ISSUE_DESCRIPTION}`: the customer's message as the ticket was opened (the issue body also
+   * carries the desk's own lines: sender, Message-ID, attachment locations).
+   */
+  description?: string;
+  /** Made from a regular issue by `/convert_to_ticket`: its description is the issue's own, read when mailing. */
+  converted?: boolean;
   participants: Participant[];
 }
 

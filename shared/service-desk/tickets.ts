@@ -23,6 +23,10 @@ export interface Ticket {
   url: string;
   assignees: string[];
   labels: string[];
+  /** The issue's description (Markdown). */
+  body?: string;
+  /** When it was last closed (ISO 8601), while closed. */
+  closedAt?: string;
 }
 
 export interface TicketRepository {
@@ -32,6 +36,8 @@ export interface TicketRepository {
   getIssue(repo: string, number: number): Promise<Ticket>;
   addComment(repo: string, number: number, body: string): Promise<{ id: number; url: string }>;
   reopen(repo: string, number: number): Promise<void>;
+  /** Closes the issue; returns it as it now is (its `closedAt`). */
+  close(repo: string, number: number): Promise<Ticket>;
   addLabels(repo: string, number: number, labels: string[]): Promise<void>;
   /** A text file of the repository's default branch, or `undefined` when it does not exist. */
   readFile(repo: string, path: string): Promise<string | undefined>;
@@ -52,6 +58,8 @@ interface IssueJson {
   html_url: string;
   assignees?: { login: string }[];
   labels?: ({ name: string } | string)[];
+  body?: string | null;
+  closed_at?: string | null;
 }
 
 /** Retry, throttling and timeout of the GHES calls (defaults as probot uses them). */
@@ -194,6 +202,13 @@ export class RestTicketRepository implements TicketRepository {
     await this.call('PATCH', `${this.path(repo)}/issues/${number}`, { state: 'open' });
   }
 
+  async close(repo: string, number: number): Promise<Ticket> {
+    return toTicket(
+      repo,
+      (await this.call<IssueJson>('PATCH', `${this.path(repo)}/issues/${number}`, { state: 'closed' }))!,
+    );
+  }
+
   async addLabels(repo: string, number: number, labels: string[]): Promise<void> {
     await this.call('POST', `${this.path(repo)}/issues/${number}/labels`, { labels });
   }
@@ -221,5 +236,7 @@ function toTicket(repo: string, j: IssueJson): Ticket {
     url: j.html_url,
     assignees: (j.assignees ?? []).map((a) => a.login),
     labels: (j.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name)),
+    ...(typeof j.body === 'string' ? { body: j.body } : {}),
+    ...(typeof j.closed_at === 'string' && j.closed_at ? { closedAt: j.closed_at } : {}),
   };
 }
