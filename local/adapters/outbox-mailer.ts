@@ -26,6 +26,8 @@ export interface OutboxMessage {
   headers: Record<string, string>;
   /** The `.eml` file, when the outbox has a directory. */
   file?: string;
+  /** Attached files (their names, types and sizes; the content is in the `.eml`). */
+  attachments?: { filename: string; contentType: string; size: number }[];
   sentAt: string;
 }
 
@@ -88,6 +90,12 @@ export class OutboxMailer implements Mailer {
     if (mail.replyTo) entry.replyTo = mail.replyTo;
     if (mail.html !== undefined) entry.html = mail.html;
     if (file) entry.file = file;
+    if (mail.attachments?.length)
+      entry.attachments = mail.attachments.map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.content.byteLength,
+      }));
     this.sent.push(entry);
     return { messageId };
   }

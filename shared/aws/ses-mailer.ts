@@ -60,6 +60,16 @@ export class SesMailer implements Mailer {
             ...(mail.html !== undefined ? { Html: { Data: mail.html, Charset: UTF8 } } : {}),
           },
           ...(headers.length ? { Headers: headers } : {}),
+          ...(mail.attachments?.length
+            ? {
+                Attachments: mail.attachments.map((a) => ({
+                  RawContent: a.content,
+                  FileName: a.filename,
+                  ContentType: a.contentType,
+                  ContentDisposition: 'ATTACHMENT' as const,
+                })),
+              }
+            : {}),
         },
       },
     };

@@ -65,6 +65,10 @@ export function assertMailHeadersSafe(mail: OutgoingMail): void {
   (mail.cc ?? []).forEach((a, i) => check(`cc[${i}]`, a));
   if (mail.replyTo !== undefined) check('replyTo', mail.replyTo);
   check('subject', mail.subject);
+  (mail.attachments ?? []).forEach((a, i) => {
+    check(`attachments[${i}].filename`, a.filename);
+    check(`attachments[${i}].contentType`, a.contentType);
+  });
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
     const field = `headers.${FIELD_NAME.test(name) ? name : JSON.stringify(name).slice(0, 40)}`;
     if (!FIELD_NAME.test(name)) {

@@ -9,6 +9,14 @@ export interface OutgoingMail {
   replyTo?: string;
   /** Extra headers (threading, Auto-Submitted...). Values must already be CRLF-safe. */
   headers?: Record<string, string>;
+  /** Files sent as attachments (file names must be plain: no path, no line breaks). */
+  attachments?: MailAttachmentFile[];
+}
+
+export interface MailAttachmentFile {
+  filename: string;
+  contentType: string;
+  content: Uint8Array;
 }
 
 export interface SentMail {

@@ -20,6 +20,12 @@ export function toNodemailerMessage(mail: OutgoingMail): SendMailOptions {
   if (mail.cc?.length) message.cc = [...mail.cc];
   if (mail.replyTo) message.replyTo = mail.replyTo;
   if (mail.html !== undefined) message.html = mail.html;
+  if (mail.attachments?.length)
+    message.attachments = mail.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: Buffer.from(a.content),
+    }));
   const headers = customHeaders(mail);
   if (headers.length) message.headers = Object.fromEntries(headers);
   return message;

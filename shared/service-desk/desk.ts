@@ -4,12 +4,20 @@ import type { Logger } from '../logger.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { DeskConfig, DeskProject } from './config.js';
-import { defaultKey } from './config.js';
+import { defaultKey, mailTextOf, nonParticipantPolicy } from './config.js';
+import { collectReplyFiles, type MailFile } from './attachments.js';
+import {
+  checkAddresses,
+  MAX_EMAILS_PER_COMMAND,
+  MAX_PARTICIPANTS,
+  type ParsedComment,
+  type QuickAction,
+} from './quick-actions.js';
 import { filterMail, type Verdicts } from './filter.js';
 import { splitForGitHub } from './limits.js';
 import { normalizeId, parseMail, type MailAttachment, type ParsedMail } from './parse.js';
 import { deliveredTo, keysIn, routeMail, verifyAddressesIn, type Route } from './route.js';
-import { ticketInline, ticketTitle } from './sanitize.js';
+import { cutAt, ticketInline, ticketTitle } from './sanitize.js';
 import {
   DeskStore,
   newReplyKey,
@@ -58,6 +66,12 @@ export interface CustomSender {
 
 type CustomRoute = Awaited<ReturnType<CustomSender['forProject']>>;
 
+/** Per-mail values beyond the ticket's: a note's text and its files. */
+interface MailExtra {
+  NOTE_TEXT?: string;
+  files?: MailFile[];
+}
+
 /** Keeps attachments somewhere the team can reach; returns where (shown on the ticket). */
 export interface AttachmentSink {
   save(ticket: string, attachment: MailAttachment): Promise<string>;
@@ -104,7 +118,23 @@ export interface DeskDeps {
 }
 
 export const SERVICE_DESK_LABEL = 'service-desk';
-const MAX_PARTICIPANTS = 10;
+/** `%{ISSUE_DESCRIPTION}` kept with a ticket record at most this long. */
+const MAX_DESCRIPTION = 20_000;
+
+/** What one quick action did (or why it was refused), for the acknowledgement on the ticket. */
+export interface ActionResult {
+  ok: boolean;
+  /** Plain text; sanitized when it goes on the ticket. */
+  text: string;
+  sent?: number;
+}
+
+/** A team comment's quick actions as the webhook reports them. */
+export interface CommentOutcome {
+  action: string;
+  sent: number;
+  results: { command: string; ok: boolean }[];
+}
 const LEASE_MS = 5 * 60_000;
 const DAY_MS = 24 * 3600 * 1000;
 /** A permanent failure in a DSN: Action failed with a 5.x.x status (RFC 3463). */
@@ -394,6 +424,7 @@ export class ServiceDesk {
         ...(names[address] ? { name: names[address] } : {}),
       })),
       ...(mail.messageId && !mail.syntheticMessageId ? { rootMessageId: mail.messageId } : {}),
+      description: cutAt(text, MAX_DESCRIPTION),
     };
     await this.store.saveTicket(record);
     for (const p of record.participants)
@@ -462,16 +493,38 @@ export class ServiceDesk {
     if (!record) return { action: 'dropped', reason: 'ticket-record-missing' };
     const author = mail.replyTo ?? mail.from ?? rec.address;
     const authorShown = this.who(author, mail.names?.[author]);
+    // Someone who is not a participant wrote through the ticket's reply address (it was
+    // forwarded, or leaked): the project's policy decides (docs/service-desk.md).
+    const project = this.c.projects.find((p) => p.repo === rec.repo);
+    const outsider = !record.participants.some((p) => p.address.toLowerCase() === author.toLowerCase());
+    let policy = outsider ? nonParticipantPolicy(this.c, project) : undefined;
+    if (policy === 'new-ticket' && !project) policy = 'comment';
+    if (policy)
+      this.d.log.warn('service desk: reply from someone who is not a participant', {
+        repo: rec.repo,
+        number: rec.number,
+        messageId: messageKey,
+        policy,
+      });
+    if (policy === 'new-ticket' && project) {
+      mail.notes.push(
+        `This message was sent to the reply address of ticket #${rec.number} by someone who is not one of its participants (the address was forwarded): it opened this new ticket (nonParticipantReply "new-ticket").`,
+      );
+      return this.createTicket(mail, project, labels, messageKey, source);
+    }
     const { text } = stripQuoted(mail.body);
     const notes = [...mail.notes];
+    if (policy === 'comment')
+      notes.push(
+        `The sender is not a participant of this ticket (the reply address was forwarded): they were not added and get no mail. To include them, comment /add_email with their address.`,
+      );
     const attachments = await this.attachmentList(`${rec.repo}/${messageKey}`, mail);
-    const body = `**${authorShown}** replied by email:\n\n${text || '_(no text)_'}${this.extras(attachments, notes, source)}`;
+    const body = `**${authorShown}**${policy ? ' (not a participant)' : ''} replied by email:\n\n${text || '_(no text)_'}${this.extras(attachments, notes, source)}`;
     const parts = splitForGitHub(body, source ? { source } : {});
     await this.d.tickets.addComment(rec.repo, rec.number, parts[0]!);
     await this.followUps(rec.repo, rec.number, parts);
     const ticket = current;
     let reopened = false;
-    const project = this.c.projects.find((p) => p.repo === rec.repo);
     if (ticket.state === 'closed' && project?.reopen) {
       await this.d.tickets.reopen(rec.repo, rec.number);
       const who = ticket.assignees.length ? ticket.assignees.map((a) => `@${a}`).join(' ') : 'the team';
@@ -482,10 +535,11 @@ export class ServiceDesk {
       );
       reopened = true;
     }
-    // New Cc participants join the ticket (at most 10 in all).
+    // New Cc participants join the ticket (at most 10 in all); someone who is not a participant
+    // adds nobody (not even themselves) unless the policy is `comment-and-add`.
     const known = new Set(record.participants.map((p) => p.address));
     const added: Participant[] = [];
-    for (const a of this.participantsOf(mail, [])) {
+    for (const a of policy === 'comment' ? [] : this.participantsOf(mail, [])) {
       if (known.has(a) || record.participants.length >= MAX_PARTICIPANTS) continue;
       const name = mail.names?.[a];
       const p: Participant = { address: a, replyKey: newReplyKey(), ...(name ? { name } : {}) };
@@ -527,24 +581,237 @@ export class ServiceDesk {
   }
 
   /** Sends the new-note mail of a team reply to every subscribed participant. */
-  async mailNote(repo: string, number: number, note: string): Promise<number> {
+  async mailNote(repo: string, number: number, note: string, files: MailFile[] = []): Promise<number> {
     const ticket = await this.d.tickets.getIssue(repo, number);
     const record = await this.store.ticket(repo, number, ticket.nodeId);
     if (!record) return 0;
-    return this.mailParticipants('new_note', record, record.participants, ticket, { NOTE_TEXT: note });
+    return this.mailParticipants('new_note', record, record.participants, ticket, { NOTE_TEXT: note, files });
   }
 
   /**
    * Mails the `closed` template to the participants of a ticket that was closed, when its project
-   * opted in (`closedMail`). Returns how many were mailed (0 when not opted in or no record).
+   * opted in (`closedMail`). Once per closing (keyed on the issue and its `closed_at`), so `/close`
+   * and the `issues` webhook it causes mail once. Returns how many were mailed.
    */
-  async mailClosed(repo: string, number: number): Promise<number> {
-    const project = this.c.projects.find((p) => p.repo === repo);
+  async mailClosed(repo: string, number: number, closedAt?: string): Promise<number> {
+    const project = this.projectOfRepo(repo);
     if (!project?.closedMail) return 0;
     const ticket = await this.d.tickets.getIssue(repo, number);
     const record = await this.store.ticket(repo, number, ticket.nodeId);
     if (!record) return 0;
-    return this.mailParticipants('closed', record, record.participants, ticket, {});
+    return this.mailClosedOnce(record, ticket, closedAt ?? ticket.closedAt);
+  }
+
+  private async mailClosedOnce(record: TicketRecord, ticket: Ticket, closedAt: string | undefined): Promise<number> {
+    const key = `${record.nodeId ?? `${record.repo}#${record.number}`}/${closedAt ?? 'unknown'}`;
+    if (!(await this.store.once('closed-mail', key))) return 0;
+    try {
+      return await this.mailParticipants('closed', record, record.participants, ticket, {});
+    } catch (e) {
+      await this.store.forget('closed-mail', key);
+      throw e;
+    }
+  }
+
+  projectOfRepo(repo: string): DeskProject | undefined {
+    return this.c.projects.find((p) => p.repo.toLowerCase() === repo.toLowerCase());
+  }
+
+  /**
+   * A team comment's quick actions and `/reply` (quick-actions.ts), in order, acknowledged on the
+   * ticket by one short comment: what each did, or why it was refused. A `/reply` alone that
+   * mailed somebody and had no attachments needs no acknowledgement (the comment is the answer).
+   * Issues outside the desk's repositories are left alone (no comment).
+   */
+  async handleComment(repo: string, number: number, parsed: ParsedComment): Promise<CommentOutcome> {
+    const project = this.projectOfRepo(repo);
+    if (!project) return { action: 'not-a-desk-repository', sent: 0, results: [] };
+    const lines: string[] = [];
+    const results: CommentOutcome['results'] = [];
+    let sent = 0;
+    const note = (command: string, r: ActionResult): void => {
+      lines.push(`- \`/${command}\`: ${ticketInline(r.text, 1200)}`);
+      results.push({ command, ok: r.ok });
+      sent += r.sent ?? 0;
+    };
+    for (const a of parsed.actions) note(a.name, await this.runAction(project, repo, number, a));
+    let replyOnly: 'mailed' | 'no-ticket-record' | undefined;
+    if (parsed.note !== undefined) {
+      const r = await this.reply(repo, number, parsed.note);
+      if (r.quiet && !parsed.actions.length) {
+        results.push({ command: 'reply', ok: r.ok });
+        sent += r.sent ?? 0;
+      } else note('reply', r);
+      if (!parsed.actions.length) replyOnly = r.ok && r.sent ? 'mailed' : 'no-ticket-record';
+    }
+    if (lines.length)
+      await this.d.tickets.addComment(repo, number, `**Service desk** (quick actions)\n${lines.join('\n')}`);
+    this.d.log.info('service desk: team comment handled', { repo, number, results, sent });
+    return { action: replyOnly ?? 'quick-actions', sent, results };
+  }
+
+  private async runAction(
+    project: DeskProject,
+    repo: string,
+    number: number,
+    a: QuickAction,
+  ): Promise<ActionResult> {
+    switch (a.name) {
+      case 'add_email':
+        return this.addEmails(repo, number, a.args);
+      case 'remove_email':
+        return this.removeEmails(repo, number, a.args);
+      case 'convert_to_ticket':
+        return this.convertToTicket(project, repo, number, a.args);
+      case 'close':
+        return this.closeTicket(project, repo, number);
+    }
+  }
+
+  private static readonly NOT_A_TICKET: ActionResult = {
+    ok: false,
+    text: 'refused: this issue is not a service desk ticket (make it one with /convert_to_ticket <email>)',
+  };
+
+  private async ticketWithRecord(
+    repo: string,
+    number: number,
+  ): Promise<{ ticket: Ticket; record: TicketRecord | undefined }> {
+    const ticket = await this.d.tickets.getIssue(repo, number);
+    return { ticket, record: await this.store.ticket(repo, number, ticket.nodeId) };
+  }
+
+  private async addParticipant(record: TicketRecord, address: string): Promise<Participant> {
+    const p: Participant = { address, replyKey: newReplyKey() };
+    record.participants.push(p);
+    await this.store.saveReplyKey(p.replyKey, {
+      repo: record.repo,
+      number: record.number,
+      ...(record.nodeId ? { nodeId: record.nodeId } : {}),
+      address,
+    });
+    return p;
+  }
+
+  /** `/add_email`: at most 6 addresses per command and 10 external participants per ticket. */
+  async addEmails(repo: string, number: number, args: string): Promise<ActionResult> {
+    const check = checkAddresses(args, this.c, MAX_EMAILS_PER_COMMAND);
+    if (!check.ok) return { ok: false, text: `refused: ${check.reason}` };
+    const { ticket, record } = await this.ticketWithRecord(repo, number);
+    if (!record) return ServiceDesk.NOT_A_TICKET;
+    const known = new Set(record.participants.map((p) => p.address.toLowerCase()));
+    const already = check.addresses.filter((a) => known.has(a));
+    const fresh = check.addresses.filter((a) => !known.has(a));
+    if (record.participants.length + fresh.length > MAX_PARTICIPANTS)
+      return {
+        ok: false,
+        text: `refused: the ticket has ${record.participants.length} external participants and takes at most ${MAX_PARTICIPANTS} (room for ${Math.max(0, MAX_PARTICIPANTS - record.participants.length)}); nobody was added`,
+      };
+    const added: Participant[] = [];
+    for (const a of fresh) added.push(await this.addParticipant(record, a));
+    if (added.length) await this.store.saveTicket(record);
+    const sent = await this.mailParticipants('new_participant', record, added, ticket, {});
+    const parts = [
+      added.length ? `added ${fresh.join(', ')} (${sent} mailed the new-participant message)` : '',
+      already.length ? `already participants: ${already.join(', ')}` : '',
+    ].filter(Boolean);
+    return { ok: added.length > 0, text: parts.join('; '), sent };
+  }
+
+  /** `/remove_email`: they get no more mail; a later reply of theirs is a non-participant's. */
+  async removeEmails(repo: string, number: number, args: string): Promise<ActionResult> {
+    const check = checkAddresses(args, this.c, MAX_EMAILS_PER_COMMAND);
+    if (!check.ok) return { ok: false, text: `refused: ${check.reason}` };
+    const { record } = await this.ticketWithRecord(repo, number);
+    if (!record) return ServiceDesk.NOT_A_TICKET;
+    const gone = new Set(check.addresses);
+    const removed = record.participants.filter((p) => gone.has(p.address.toLowerCase())).map((p) => p.address);
+    const unknown = check.addresses.filter((a) => !removed.some((r) => r.toLowerCase() === a));
+    if (removed.length) {
+      record.participants = record.participants.filter((p) => !gone.has(p.address.toLowerCase()));
+      await this.store.saveTicket(record);
+    }
+    const parts = [
+      removed.length ? `removed ${removed.join(', ')} (they get no more mail about this ticket)` : '',
+      unknown.length ? `not participants: ${unknown.join(', ')}` : '',
+    ].filter(Boolean);
+    return { ok: removed.length > 0, text: removed.length ? parts.join('; ') : `refused: ${parts.join('; ')}` };
+  }
+
+  /** `/convert_to_ticket <email>`: a regular issue of a desk repository becomes a ticket. */
+  async convertToTicket(project: DeskProject, repo: string, number: number, args: string): Promise<ActionResult> {
+    const check = checkAddresses(args, this.c, 1);
+    if (!check.ok)
+      return { ok: false, text: `refused: ${check.reason} (give the requester's one address)` };
+    const [address] = check.addresses as [string];
+    try {
+      await this.checkPrivate(repo);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ok: false, text: `refused: ${e.message}` };
+      throw e;
+    }
+    const { ticket, record: existing } = await this.ticketWithRecord(repo, number);
+    if (existing) return { ok: false, text: 'refused: this issue is already a service desk ticket' };
+    const record: TicketRecord = {
+      repo,
+      number,
+      ...(ticket.nodeId ? { nodeId: ticket.nodeId } : {}),
+      title: ticketTitle(ticket.title) || '(no title)',
+      project: defaultKey(project),
+      participants: [],
+      converted: true,
+    };
+    await this.addParticipant(record, address);
+    await this.store.saveTicket(record);
+    if (!ticket.labels.includes(SERVICE_DESK_LABEL))
+      await this.d.tickets.addLabels(repo, number, [SERVICE_DESK_LABEL]);
+    const sent = await this.mailParticipants('new_participant', record, record.participants, ticket, {});
+    return {
+      ok: true,
+      text: `this issue is now a service desk ticket with requester ${address} (${sent} mailed the new-participant message)`,
+      sent,
+    };
+  }
+
+  /** `/close`: closes the ticket; mails `closed` when the project opted in (once per closing). */
+  async closeTicket(project: DeskProject, repo: string, number: number): Promise<ActionResult> {
+    const { ticket, record } = await this.ticketWithRecord(repo, number);
+    if (!record) return ServiceDesk.NOT_A_TICKET;
+    if (ticket.state === 'closed') return { ok: true, text: 'already closed; nothing mailed' };
+    const closed = await this.d.tickets.close(repo, number);
+    if (!project.closedMail)
+      return { ok: true, text: 'closed (nothing mailed: the project does not mail on close, closedMail is off)' };
+    const sent = await this.mailClosedOnce(record, closed, closed.closedAt);
+    return { ok: true, text: `closed; ${sent} mailed the closed message`, sent };
+  }
+
+  /** `/reply`: the note to the subscribed participants, with the comment's files (attachments.ts). */
+  private async reply(
+    repo: string,
+    number: number,
+    note: string,
+  ): Promise<ActionResult & { quiet: boolean }> {
+    if (!note) return { ok: false, quiet: false, text: 'refused: nothing to send (write the answer after /reply)' };
+    const { ticket, record } = await this.ticketWithRecord(repo, number);
+    if (!record) return { ...ServiceDesk.NOT_A_TICKET, quiet: false };
+    const a = this.c.agent;
+    const files = await collectReplyFiles(note, this.d.tickets.uploads, {
+      maxBytes: a.maxReplyAttachmentBytes,
+      maxTotal: a.maxReplyAttachmentsTotalBytes,
+    });
+    let text = note;
+    if (files.linked.length)
+      text += `\n\nFiles not attached:\n${files.linked.map((f) => `- ${f.name} (${f.why}): ${f.url}`).join('\n')}`;
+    const sent = await this.mailParticipants('new_note', record, record.participants, ticket, {
+      NOTE_TEXT: text,
+      files: files.attached,
+    });
+    const parts = [
+      `mailed to ${sent} participant(s)${sent ? '' : ' (every participant unsubscribed, bounced or was removed)'}`,
+      files.attached.length ? `attached ${files.attached.map((f) => f.filename).join(', ')}` : '',
+      files.linked.length ? `linked ${files.linked.map((f) => `${f.name} (${f.why})`).join(', ')}` : '',
+    ].filter(Boolean);
+    return { ok: sent > 0, quiet: sent > 0 && !files.attached.length && !files.linked.length, text: parts.join('; '), sent };
   }
 
   /**
@@ -619,7 +886,7 @@ export class ServiceDesk {
     record: TicketRecord,
     participants: Participant[],
     ticket: Ticket,
-    extra: { NOTE_TEXT?: string },
+    extra: MailExtra,
   ): Promise<number> {
     const now = this.d.now();
     const subscribed: Participant[] = [];
@@ -643,21 +910,24 @@ export class ServiceDesk {
     record: TicketRecord,
     p: Participant,
     ticket: Ticket,
-    extra: { NOTE_TEXT?: string },
+    extra: MailExtra,
     custom: CustomRoute | undefined,
   ): Promise<void> {
     const c = this.c;
     const unsubscribeUrl = `${c.publicUrl}/unsubscribe/${p.replyKey}`;
+    const texts = mailTextOf(c, this.c.projects.find((pr) => defaultKey(pr) === record.project));
     const text = render(template, {
       ISSUE_ID: `#${record.number}`,
       ISSUE_PATH: `${record.repo}#${record.number}`,
       ISSUE_URL: ticket.url,
-      ISSUE_DESCRIPTION: record.title,
+      // GitLab's meaning: the description. A converted issue's is its own (read now); a ticket
+      // made from mail keeps the customer's message (its issue body also has the desk's lines).
+      ISSUE_DESCRIPTION: cutAt((record.converted ? ticket.body : record.description) ?? '', MAX_DESCRIPTION),
       UNSUBSCRIBE_URL: unsubscribeUrl,
       NOTE_TEXT: extra.NOTE_TEXT ?? '',
-      SYSTEM_HEADER: '',
-      SYSTEM_FOOTER: '',
-      ADDITIONAL_TEXT: '',
+      SYSTEM_HEADER: texts.systemHeader ?? '',
+      SYSTEM_FOOTER: texts.systemFooter ?? '',
+      ADDITIONAL_TEXT: texts.additionalText ?? '',
     });
     // Titles went through the sanitizer; records from before are made one-line here too.
     // eslint-disable-next-line no-control-regex -- control characters never reach a header
@@ -682,6 +952,7 @@ export class ServiceDesk {
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         'X-GHES-Ops-Ticket': `${record.repo}#${record.number}`,
       },
+      ...(extra.files?.length ? { attachments: extra.files } : {}),
     };
     if (custom) {
       try {

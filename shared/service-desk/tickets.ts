@@ -3,6 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { GhesOpsError } from '../errors.js';
+import { fetchLimited, type AttachmentFetcher } from './attachments.js';
 
 /**
  * Ticket operations the service desk needs, behind one small interface. The implementation below
@@ -41,6 +42,8 @@ export interface TicketRepository {
   addLabels(repo: string, number: number, labels: string[]): Promise<void>;
   /** A text file of the repository's default branch, or `undefined` when it does not exist. */
   readFile(repo: string, path: string): Promise<string | undefined>;
+  /** Files uploaded into comments (attachments of a `/reply`), read from the GHES web origin. */
+  readonly uploads?: AttachmentFetcher;
 }
 
 /** The GHES API refused or failed a ticket operation. */
@@ -99,6 +102,17 @@ export class RestTicketRepository implements TicketRepository {
     private readonly fetchFn: typeof fetch = fetch,
     private readonly opts: TicketApiOptions = {},
   ) {}
+
+  /** Attachments of comments: from the GHES web origin (the API URL's), with the same token. */
+  readonly uploads: AttachmentFetcher = {
+    origin: () => this.origin(),
+    fetchFile: (url, maxBytes) =>
+      fetchLimited(this.fetchFn, url, this.origin(), this.token, maxBytes, this.opts.timeoutMs ?? 30_000),
+  };
+
+  private origin(): string {
+    return new URL(typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).origin;
+  }
 
   private client(): Client {
     const base = (typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).replace(/\/+$/, '');

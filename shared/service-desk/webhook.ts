@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { Logger } from '../logger.js';
 import type { ServiceDesk } from './desk.js';
+import { parseQuickActions } from './quick-actions.js';
 
 /**
  * Team replies: GitHub `issue_comment` webhooks. The signature (`X-Hub-Signature-256`, HMAC-SHA256
@@ -14,11 +15,14 @@ import type { ServiceDesk } from './desk.js';
  * record stay internal. An `issues` event with action `closed` mails the `closed` template when the
  * project opted in (`closedMail`).
  *
+ * Quick actions (quick-actions.ts): the leading lines of a new comment may be `/add_email`,
+ * `/remove_email`, `/convert_to_ticket`, `/close`, then `/reply`; each is acknowledged (or
+ * refused, with the reason) by one comment of the desk on the issue.
+ *
  * Replays: a delivery is handled once, keyed on the signed body (its SHA-256) as well as on the
  * `X-GitHub-Delivery` id, so neither a replayed body under a new delivery id nor a repeated
  * delivery id gets a second mail.
  */
-export const REPLY_COMMAND = /^\/reply(?:[ \t]+|[ \t]*(?:\r?\n|$))/;
 
 /** `X-Hub-Signature-256` checked by `@octokit/webhooks-methods` (constant time). */
 export async function verifySignature(
@@ -48,7 +52,7 @@ const header = (h: WebhookRequest['headers'], name: string): string | undefined 
 
 interface CommentPayload {
   action?: string;
-  issue?: { number?: number; labels?: { name: string }[]; state?: string };
+  issue?: { number?: number; labels?: { name: string }[]; state?: string; closed_at?: string | null };
   comment?: { id?: number; body?: string; user?: { login?: string; type?: string } };
   repository?: { full_name?: string };
 }
@@ -88,8 +92,9 @@ export async function handleWebhook(
   if (event === 'issues') {
     if (p.action !== 'closed') return done(202, 'ignored-action');
     if (!repo || !number) return done(400, 'incomplete-payload');
+    const closedAt = typeof p.issue?.closed_at === 'string' ? p.issue.closed_at : undefined;
     act = async () => {
-      const sent = await desk.mailClosed(repo, number);
+      const sent = await desk.mailClosed(repo, number, closedAt);
       log.info('service desk: closed ticket mailed', { repo, number, sent });
       return done(200, sent ? 'mailed-closed' : 'closed-not-mailed', sent);
     };
@@ -97,14 +102,14 @@ export async function handleWebhook(
     const body = typeof p.comment?.body === 'string' ? p.comment.body : '';
     if (p.action !== 'created') return done(202, 'ignored-action');
     if (p.comment?.user?.type === 'Bot') return done(202, 'ignored-bot');
-    if (!REPLY_COMMAND.test(body)) return done(202, 'internal-comment');
+    const parsed = parseQuickActions(body);
+    if (!parsed.actions.length && parsed.note === undefined) return done(202, 'internal-comment');
     if (!repo || !number || !p.comment?.id) return done(400, 'incomplete-payload');
-    const note = body.replace(REPLY_COMMAND, '').trim();
-    if (!note) return done(202, 'empty-reply');
+    if (!parsed.actions.length && !parsed.note) return done(202, 'empty-reply');
     act = async () => {
-      const sent = await desk.mailNote(repo, number, note);
-      log.info('service desk: team reply mailed', { repo, number, sent });
-      return done(200, sent ? 'mailed' : 'no-ticket-record', sent);
+      const r = await desk.handleComment(repo, number, parsed);
+      log.info('service desk: team comment handled', { repo, number, action: r.action, sent: r.sent });
+      return done(r.action === 'not-a-desk-repository' ? 202 : 200, r.action, r.sent);
     };
   }
   // Once per signed body and once per delivery id.

@@ -58,7 +58,18 @@ export class GitHubLikeTickets implements TicketRepository {
     this.issue(repo, number).state = 'open';
   }
 
-  async addLabels(): Promise<void> {}
+  async close(repo: string, number: number): Promise<Ticket> {
+    const i = this.issue(repo, number);
+    i.state = 'closed';
+    i.closedAt = new Date(Date.parse('2026-01-01T00:00:00Z') + ++this.closings * 1000).toISOString();
+    return i;
+  }
+  private closings = 0;
+
+  async addLabels(repo: string, number: number, labels: string[]): Promise<void> {
+    const i = this.issue(repo, number);
+    for (const l of labels) if (!i.labels.includes(l)) i.labels.push(l);
+  }
 
   async readFile(_repo: string, path: string): Promise<string | undefined> {
     return this.files.get(path);
