@@ -23,7 +23,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
-  body?: string | object;
+  /** Text, JSON (an object) or bytes (a Buffer, sent as they are). */
+  body?: string | object | Buffer;
 }
 
 type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
@@ -209,6 +210,11 @@ export class LocalHttpServer {
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const send = (r: HttpResponse): void => {
+      if (Buffer.isBuffer(r.body)) {
+        res.writeHead(r.status, { 'content-type': 'application/octet-stream', ...r.headers });
+        res.end(r.body);
+        return;
+      }
       const isText = typeof r.body === 'string' || r.body === undefined;
       const body = isText ? ((r.body as string | undefined) ?? '') : JSON.stringify(r.body, null, 2) + '\n';
       res.writeHead(r.status, {

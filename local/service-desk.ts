@@ -144,6 +144,12 @@ export class LocalServiceDesk {
     this.webhookSecret =
       this.o.webhookSecret ?? (await deps.params.get(secretName)) ?? randomBytes(20).toString('hex');
     await deps.params.put(secretName, this.webhookSecret, { secure: true, overwrite: true });
+    // The repository's webhook, as an operator adds it on GHES (docs/service-desk.md): team
+    // comments and closings reach the desk through the HTTP API, signed with that secret.
+    this.issues.setHook(SANDBOX_TICKETS_REPO, {
+      url: `${settings.desk.publicUrl}/webhook`,
+      secret: this.webhookSecret,
+    });
 
     const ses = world.triggers.ses;
     if (!ses)
@@ -302,6 +308,8 @@ export class LocalServiceDesk {
   async settled(): Promise<void> {
     await this.inbound?.received();
     await this.o.world.invoker.settled();
+    // Comments the desk wrote are delivered to its webhook too (and answered as internal).
+    await this.issues.settled();
   }
 
   /**

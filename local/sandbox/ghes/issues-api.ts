@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HttpRequest } from '../../http-server.js';
 import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-server.js';
+import { signWebhook } from './apps.js';
 
 /**
  * Sandbox GHES REST endpoints for repositories, issues, comments, labels, assignees and file
@@ -22,6 +24,21 @@ export interface SandboxIssue {
   user: string;
   comments: { id: number; body: string; user: string; created_at: string }[];
   created_at: string;
+  closed_at?: string | null;
+}
+
+/** A repository webhook (issue_comment and issues events), as Settings → Webhooks adds one. */
+export interface SandboxRepoHook {
+  url: string;
+  secret: string;
+}
+
+/** A file uploaded into a comment (GitHub's user-attachments). */
+interface SandboxUpload {
+  repo: string;
+  name: string;
+  contentType: string;
+  content: Buffer;
 }
 
 export interface SandboxRepo {
@@ -51,6 +68,12 @@ type JournalLine =
 
 export class SandboxIssues {
   readonly repos = new Map<string, SandboxRepo>();
+  /** Webhooks per repository (`owner/name`, lower case): in memory, registered again at start. */
+  private readonly hooks = new Map<string, SandboxRepoHook>();
+  private readonly uploads = new Map<string, SandboxUpload>();
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Every repository webhook delivery: event, action and the receiver's status. */
+  readonly deliveries: { event: string; action: string; status: number; body: string }[] = [];
   private commentSeq = 1000;
   private idSeq = 1;
 
@@ -101,11 +124,16 @@ export class SandboxIssues {
     );
     ghes.route('PATCH', r('/issues/:number'), (req, auth) =>
       this.withIssue(req, auth, (repo, issue, body) => {
+        const wasOpen = issue.state === 'open';
         if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
+        if (issue.state === 'closed' && wasOpen) issue.closed_at = new Date(this.ghes.sandbox.now()).toISOString();
+        if (issue.state === 'open') issue.closed_at = null;
         if (typeof body.title === 'string') issue.title = body.title;
         if (typeof body.body === 'string') issue.body = body.body;
         if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
         this.saveIssue(repo, issue);
+        if (issue.state === 'closed' && wasOpen)
+          this.deliver(repo, 'issues', { action: 'closed', issue: this.issueJson(repo, issue) }, auth!);
         return json(200, this.issueJson(repo, issue));
       }),
     );
@@ -129,6 +157,12 @@ export class SandboxIssues {
         };
         issue.comments.push(c);
         this.saveIssue(repo, issue);
+        this.deliver(
+          repo,
+          'issue_comment',
+          { action: 'created', issue: this.issueJson(repo, issue), comment: this.commentJson(repo, issue, c) },
+          auth!,
+        );
         return json(201, this.commentJson(repo, issue, c));
       }),
     );
@@ -159,6 +193,8 @@ export class SandboxIssues {
         ),
       ),
     );
+    ghes.route('GET', '/user-attachments/assets/:id', (req, auth) => this.serveUpload(req.params.id, auth));
+    ghes.route('GET', '/user-attachments/files/:id/:name', (req, auth) => this.serveUpload(req.params.id, auth));
     ghes.route('GET', r('/contents/:a/:b/:c'), (req, auth) =>
       this.withRepo(req, auth, (repo) => {
         const path = [req.params.a, req.params.b, req.params.c].join('/');
@@ -172,6 +208,75 @@ export class SandboxIssues {
         });
       }),
     );
+  }
+
+  /**
+   * Registers the repository's webhook (`POST /repos/{owner}/{repo}/hooks` on GHES): new comments
+   * (`issue_comment` created) and closings (`issues` closed) are POSTed to `url`, signed with
+   * `secret` (`X-Hub-Signature-256`), after the API call that caused them answered, as GHES does.
+   */
+  setHook(full: string, hook: SandboxRepoHook): void {
+    this.hooks.set(full.toLowerCase(), hook);
+  }
+
+  /** Resolves when every webhook delivery started so far has been answered. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private deliver(repo: SandboxRepo, event: string, payload: Record<string, unknown>, by: TokenInfo): void {
+    const hook = this.hooks.get(`${repo.owner}/${repo.name}`.toLowerCase());
+    if (!hook) return;
+    const sender = { login: by.login, type: by.kind === 'pat' ? 'User' : 'Bot' };
+    const comment = payload.comment as Record<string, unknown> | undefined;
+    if (comment) comment.user = sender;
+    const body = JSON.stringify({ ...payload, repository: this.repoJson(repo), sender });
+    const p = (async () => {
+      try {
+        const res = await fetch(hook.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'GitHub-Hookshot/sandbox',
+            'x-github-event': event,
+            'x-github-delivery': randomUUID(),
+            'x-hub-signature-256': signWebhook(hook.secret, body),
+          },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        this.deliveries.push({ event, action: String(payload.action), status: res.status, body: await res.text() });
+      } catch (e) {
+        this.deliveries.push({ event, action: String(payload.action), status: 0, body: (e as Error).message });
+      }
+    })();
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /**
+   * A file dropped into a comment of `full`: kept in memory and served to authenticated requests
+   * (private repositories' attachments need credentials) at the URL GitHub would write into the
+   * comment: `/user-attachments/assets/<uuid>` for images, `/user-attachments/files/<id>/<name>`
+   * for other files.
+   */
+  upload(full: string, name: string, content: Buffer, contentType: string): string {
+    const id = randomUUID();
+    this.uploads.set(id, { repo: full.toLowerCase(), name, content, contentType });
+    return contentType.startsWith('image/')
+      ? `${this.ghes.url}/user-attachments/assets/${id}`
+      : `${this.ghes.url}/user-attachments/files/${id}/${encodeURIComponent(name)}`;
+  }
+
+  private serveUpload(id: string | undefined, auth: TokenInfo | undefined): ReturnType<typeof json> {
+    const u = id ? this.uploads.get(id) : undefined;
+    // GHES answers 404 to a private attachment without credentials.
+    if (!u || !auth) return json(404, { message: 'Not Found' });
+    return {
+      status: 200,
+      headers: { 'content-type': u.contentType, 'content-length': String(u.content.length) },
+      body: u.content,
+    };
   }
 
   /**
@@ -316,6 +421,7 @@ export class SandboxIssues {
       assignees: i.assignees.map((login) => ({ login })),
       comments: i.comments.length,
       created_at: i.created_at,
+      closed_at: i.closed_at ?? null,
       html_url: `${this.ghes.url}/${r.owner}/${r.name}/issues/${i.number}`,
     };
   }
