@@ -45,8 +45,10 @@ export function attachmentLinks(markdown: string, origin: string): AttachmentLin
         text = t.content;
       } else if (t.type === 'link_open') {
         href = String(t.attrGet('href') ?? '') || null;
-        for (let j = i + 1; j < tokens.length && tokens[j]!.type !== 'link_close'; j++)
-          text += tokens[j]!.content;
+        // A bare URL (linkify) has itself as its text: no name.
+        if (t.markup !== 'linkify')
+          for (let j = i + 1; j < tokens.length && tokens[j]!.type !== 'link_close'; j++)
+            text += tokens[j]!.content;
       }
       if (!href || found.has(href)) continue;
       const name = attachmentName(href, origin, text);
@@ -138,14 +140,14 @@ export async function collectReplyFiles(
   const out: ReplyFiles = { attached: [], linked: [] };
   if (!fetcher) return out;
   let total = 0;
-  const mb = (n: number): string => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
   for (const link of attachmentLinks(note, fetcher.origin())) {
     if (refusedByMail(link.name)) {
       out.linked.push({ ...link, why: 'a file type mail servers refuse' });
       continue;
     }
     const room = Math.min(limits.maxBytes, limits.maxTotal - total);
-    const f = room > 0 ? await fetcher.fetchFile(link.url, room) : ({ ok: false, reason: 'too-large' } as const);
+    const f =
+      room > 0 ? await fetcher.fetchFile(link.url, room) : ({ ok: false, reason: 'too-large' } as const);
     if (f.ok) {
       out.attached.push({ filename: link.name, contentType: f.contentType, content: f.content });
       total += f.content.byteLength;
@@ -154,14 +156,21 @@ export async function collectReplyFiles(
         ...link,
         why:
           room < limits.maxBytes
-            ? `the reply's attachments would exceed ${mb(limits.maxTotal)}`
-            : `over ${mb(limits.maxBytes)}`,
+            ? `the reply's attachments would exceed ${sizeText(limits.maxTotal)}`
+            : `over ${sizeText(limits.maxBytes)}`,
       });
     } else {
       out.linked.push({ ...link, why: f.reason === 'not-found' ? 'not found on GHES' : 'could not be read' });
     }
   }
   return out;
+}
+
+/** 10485760 → "10 MB", 4096 → "4 KB". */
+export function sizeText(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+  if (n >= 1024) return `${Math.round((n / 1024) * 10) / 10} KB`;
+  return `${n} bytes`;
 }
 
 /**
@@ -221,11 +230,15 @@ export async function fetchLimited(
           chunks.push(value);
         }
       }
-      const contentType = (res.headers.get('content-type') ?? 'application/octet-stream').split(';')[0]!.trim();
+      const contentType = (res.headers.get('content-type') ?? 'application/octet-stream')
+        .split(';')[0]!
+        .trim();
       return {
         ok: true,
         content: Buffer.concat(chunks),
-        contentType: /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(contentType) ? contentType : 'application/octet-stream',
+        contentType: /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(contentType)
+          ? contentType
+          : 'application/octet-stream',
       };
     }
     return { ok: false, reason: 'failed', detail: 'too many redirects' };

@@ -76,7 +76,10 @@ function parseMailText(value: unknown, field: string, bad: (f: string, p: string
       bad(`${field}.${k}`, 'is not a setting (systemHeader, systemFooter, additionalText)');
     // eslint-disable-next-line no-control-regex -- control characters other than line breaks are refused
     if (typeof v !== 'string' || v.length > MAIL_TEXT_MAX || /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(v))
-      bad(`${field}.${k}`, `must be Markdown text of at most ${MAIL_TEXT_MAX} characters without control characters`);
+      bad(
+        `${field}.${k}`,
+        `must be Markdown text of at most ${MAIL_TEXT_MAX} characters without control characters`,
+      );
     out[k as keyof MailText] = v as string;
   }
   return out;
@@ -106,7 +109,8 @@ function parseAgentSettings(
   return {
     mailText: parseMailText(v.mailText, 'mailText', bad),
     nonParticipantReply:
-      parseNonParticipant(v.nonParticipantReply, 'nonParticipantReply', bad) ?? AGENT_DEFAULTS.nonParticipantReply,
+      parseNonParticipant(v.nonParticipantReply, 'nonParticipantReply', bad) ??
+      AGENT_DEFAULTS.nonParticipantReply,
     maxReplyAttachmentBytes: bytes('maxReplyAttachmentBytes'),
     maxReplyAttachmentsTotalBytes: bytes('maxReplyAttachmentsTotalBytes'),
   };

@@ -602,7 +602,11 @@ export class ServiceDesk {
     return this.mailClosedOnce(record, ticket, closedAt ?? ticket.closedAt);
   }
 
-  private async mailClosedOnce(record: TicketRecord, ticket: Ticket, closedAt: string | undefined): Promise<number> {
+  private async mailClosedOnce(
+    record: TicketRecord,
+    ticket: Ticket,
+    closedAt: string | undefined,
+  ): Promise<number> {
     const key = `${record.nodeId ?? `${record.repo}#${record.number}`}/${closedAt ?? 'unknown'}`;
     if (!(await this.store.once('closed-mail', key))) return 0;
     try {
@@ -725,7 +729,9 @@ export class ServiceDesk {
     const { record } = await this.ticketWithRecord(repo, number);
     if (!record) return ServiceDesk.NOT_A_TICKET;
     const gone = new Set(check.addresses);
-    const removed = record.participants.filter((p) => gone.has(p.address.toLowerCase())).map((p) => p.address);
+    const removed = record.participants
+      .filter((p) => gone.has(p.address.toLowerCase()))
+      .map((p) => p.address);
     const unknown = check.addresses.filter((a) => !removed.some((r) => r.toLowerCase() === a));
     if (removed.length) {
       record.participants = record.participants.filter((p) => !gone.has(p.address.toLowerCase()));
@@ -735,14 +741,21 @@ export class ServiceDesk {
       removed.length ? `removed ${removed.join(', ')} (they get no more mail about this ticket)` : '',
       unknown.length ? `not participants: ${unknown.join(', ')}` : '',
     ].filter(Boolean);
-    return { ok: removed.length > 0, text: removed.length ? parts.join('; ') : `refused: ${parts.join('; ')}` };
+    return {
+      ok: removed.length > 0,
+      text: removed.length ? parts.join('; ') : `refused: ${parts.join('; ')}`,
+    };
   }
 
   /** `/convert_to_ticket <email>`: a regular issue of a desk repository becomes a ticket. */
-  async convertToTicket(project: DeskProject, repo: string, number: number, args: string): Promise<ActionResult> {
+  async convertToTicket(
+    project: DeskProject,
+    repo: string,
+    number: number,
+    args: string,
+  ): Promise<ActionResult> {
     const check = checkAddresses(args, this.c, 1);
-    if (!check.ok)
-      return { ok: false, text: `refused: ${check.reason} (give the requester's one address)` };
+    if (!check.ok) return { ok: false, text: `refused: ${check.reason} (give the requester's one address)` };
     const [address] = check.addresses as [string];
     try {
       await this.checkPrivate(repo);
@@ -780,7 +793,10 @@ export class ServiceDesk {
     if (ticket.state === 'closed') return { ok: true, text: 'already closed; nothing mailed' };
     const closed = await this.d.tickets.close(repo, number);
     if (!project.closedMail)
-      return { ok: true, text: 'closed (nothing mailed: the project does not mail on close, closedMail is off)' };
+      return {
+        ok: true,
+        text: 'closed (nothing mailed: the project does not mail on close, closedMail is off)',
+      };
     const sent = await this.mailClosedOnce(record, closed, closed.closedAt);
     return { ok: true, text: `closed; ${sent} mailed the closed message`, sent };
   }
@@ -791,7 +807,8 @@ export class ServiceDesk {
     number: number,
     note: string,
   ): Promise<ActionResult & { quiet: boolean }> {
-    if (!note) return { ok: false, quiet: false, text: 'refused: nothing to send (write the answer after /reply)' };
+    if (!note)
+      return { ok: false, quiet: false, text: 'refused: nothing to send (write the answer after /reply)' };
     const { ticket, record } = await this.ticketWithRecord(repo, number);
     if (!record) return { ...ServiceDesk.NOT_A_TICKET, quiet: false };
     const a = this.c.agent;
@@ -811,7 +828,12 @@ export class ServiceDesk {
       files.attached.length ? `attached ${files.attached.map((f) => f.filename).join(', ')}` : '',
       files.linked.length ? `linked ${files.linked.map((f) => `${f.name} (${f.why})`).join(', ')}` : '',
     ].filter(Boolean);
-    return { ok: sent > 0, quiet: sent > 0 && !files.attached.length && !files.linked.length, text: parts.join('; '), sent };
+    return {
+      ok: sent > 0,
+      quiet: sent > 0 && !files.attached.length && !files.linked.length,
+      text: parts.join('; '),
+      sent,
+    };
   }
 
   /**
@@ -915,7 +937,10 @@ export class ServiceDesk {
   ): Promise<void> {
     const c = this.c;
     const unsubscribeUrl = `${c.publicUrl}/unsubscribe/${p.replyKey}`;
-    const texts = mailTextOf(c, this.c.projects.find((pr) => defaultKey(pr) === record.project));
+    const texts = mailTextOf(
+      c,
+      this.c.projects.find((pr) => defaultKey(pr) === record.project),
+    );
     const text = render(template, {
       ISSUE_ID: `#${record.number}`,
       ISSUE_PATH: `${record.repo}#${record.number}`,

@@ -56,6 +56,31 @@ describe('SesMailer', () => {
     });
   });
 
+  it('sends attachments as Simple content Attachments (SES v2), checked for header injection first', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-att' });
+    const mailer = new SesMailer(new SESv2Client({}));
+    const content = new Uint8Array([137, 80, 78, 71]);
+    await mailer.send({
+      ...mail,
+      attachments: [{ filename: 'shot.png', contentType: 'image/png', content }],
+    });
+    expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Content?.Simple?.Attachments).toEqual([
+      {
+        RawContent: content,
+        FileName: 'shot.png',
+        ContentType: 'image/png',
+        ContentDisposition: 'ATTACHMENT',
+      },
+    ]);
+    await expect(
+      mailer.send({
+        ...mail,
+        attachments: [{ filename: 'a.png\r\nBcc: x@evil.example', contentType: 'image/png', content }],
+      }),
+    ).rejects.toThrow(InputValidationError);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+  });
+
   it('leaves out what the message does not have', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
     await new SesMailer(new SESv2Client({}), { configurationSet: undefined }).send({

@@ -13,6 +13,15 @@ import { handleWebhook, verifySignature } from '../../shared/service-desk/webhoo
 import { parseDeskConfig } from '../../shared/service-desk/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { deskConfig, eml, harness, signed, WEBHOOK_SECRET } from './desk-harness.js';
+import { checkAddresses, parseQuickActions } from '../../shared/service-desk/quick-actions.js';
+import {
+  attachmentLinks,
+  collectReplyFiles,
+  fetchLimited,
+  refusedByMail,
+  safeFileName,
+  sizeText,
+} from '../../shared/service-desk/attachments.js';
 
 describe('the ticket sanitizer', () => {
   it('decodes, strips controls, then neutralizes mentions and markup', () => {
@@ -198,5 +207,124 @@ describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
     });
     await expect(slow.getIssue('a/b', 1)).rejects.toThrow(TicketApiError);
     await expect(slow.getIssue('a/b', 1)).rejects.toThrow(/timed out after 50 ms/);
+  });
+});
+
+describe('quick actions: the parser (leading lines only, /reply last)', () => {
+  it('reads the leading commands and the /reply note; anything else ends the block', () => {
+    expect(parseQuickActions('/add_email a@x.example b@x.example\r\n/close\n/reply Hi\nthere')).toEqual({
+      actions: [
+        { name: 'add_email', args: 'a@x.example b@x.example' },
+        { name: 'close', args: '' },
+      ],
+      note: 'Hi\nthere',
+    });
+    expect(parseQuickActions('/reply\n\nAnswer')).toEqual({ actions: [], note: 'Answer' });
+    expect(parseQuickActions('/replying to this\n/close')).toEqual({ actions: [] });
+    expect(parseQuickActions('text\n/close')).toEqual({ actions: [] });
+    expect(parseQuickActions('/close\ninternal remark\n/reply not a reply')).toEqual({
+      actions: [{ name: 'close', args: '' }],
+    });
+    // Linear on a hostile comment.
+    const many = '/close\n'.repeat(200_000);
+    expect(parseQuickActions(many).actions).toHaveLength(20);
+  });
+
+  it('checks addresses at the edge', () => {
+    const c = deskConfig();
+    expect(checkAddresses('<A@Example.com>, b@example.com;c@example.com', c, 6)).toEqual({
+      ok: true,
+      addresses: ['a@example.com', 'b@example.com', 'c@example.com'],
+    });
+    expect(checkAddresses('', c, 6)).toMatchObject({ ok: false, reason: 'name at least one email address' });
+    expect(checkAddresses('"Eve" <eve@example.com>', c, 6)).toMatchObject({ ok: false });
+    expect(checkAddresses('ａ@example.com', c, 6)).toMatchObject({ ok: false });
+    expect(checkAddresses('x@desk.localhost', c, 6)).toMatchObject({ ok: false });
+  });
+});
+
+describe('reply attachments: links found by markdown-it, fetched on the GHES origin only', () => {
+  const origin = 'https://ghes.example.com';
+  it('finds images, files, HTML img URLs and old repository paths; nothing on other hosts', () => {
+    const md = [
+      `![screen shot](${origin}/user-attachments/assets/0b5c7b3e-1111-4111-8111-111111111111)`,
+      `[report.pdf](${origin}/user-attachments/files/123/report.pdf)`,
+      `<img width="10" alt="x" src="${origin}/user-attachments/assets/2b5c7b3e-2222-4222-8222-222222222222">`,
+      `[old](${origin}/acme/support/files/77/old%20log.txt) [img](${origin}/acme/support/assets/5/abc-def)`,
+      `[evil](https://evil.example/user-attachments/assets/0b5c7b3e-1111-4111-8111-111111111111)`,
+      `[user](${origin.replace('https://', 'https://me:pw@')}/user-attachments/files/1/a.txt)`,
+      `[page](${origin}/acme/support/issues/1) \`${origin}/user-attachments/files/9/code.txt\``,
+    ].join('\n');
+    expect(attachmentLinks(md, origin).map((l) => l.name)).toEqual([
+      'screen shot',
+      'report.pdf',
+      '2b5c7b3e-2222-4222-8222-222222222222',
+      'old log.txt',
+      'img',
+    ]);
+    expect(safeFileName('../../etc/passwd\r\n')).toBe('etc_passwd_');
+    expect(refusedByMail('fix.EXE')).toBe(true);
+    expect(refusedByMail('log.txt')).toBe(false);
+  });
+
+  it('sends the token only to GHES, follows redirects by hand, stops reading past the limit', async () => {
+    const seen: { url: string; auth: string | null }[] = [];
+    const fetchFn = (async (url: string, init: RequestInit) => {
+      seen.push({ url: String(url), auth: new Headers(init.headers).get('authorization') });
+      if (String(url).startsWith(origin))
+        return new Response(null, {
+          status: 302,
+          headers: { location: 'https://storage.example/obj?sig=1' },
+        });
+      return new Response(new Uint8Array(3000), { status: 200, headers: { 'content-type': 'image/png' } });
+    }) as unknown as typeof fetch;
+    const ok = await fetchLimited(
+      fetchFn,
+      `${origin}/user-attachments/assets/a`,
+      origin,
+      async () => 't0k',
+      4000,
+    );
+    expect(ok).toMatchObject({ ok: true, contentType: 'image/png' });
+    expect(seen).toEqual([
+      { url: `${origin}/user-attachments/assets/a`, auth: 'token t0k' },
+      { url: 'https://storage.example/obj?sig=1', auth: null },
+    ]);
+    expect(
+      await fetchLimited(fetchFn, `${origin}/user-attachments/assets/a`, origin, async () => 't', 2000),
+    ).toEqual({ ok: false, reason: 'too-large' });
+    const files = await collectReplyFiles(
+      `![a.png](${origin}/user-attachments/assets/a)`,
+      { origin: () => origin, fetchFile: (u, max) => fetchLimited(fetchFn, u, origin, async () => 't', max) },
+      { maxBytes: 2000, maxTotal: 10_000 },
+    );
+    expect(files.linked).toEqual([
+      { name: 'a.png', url: `${origin}/user-attachments/assets/a`, why: 'over 2 KB' },
+    ]);
+    expect(sizeText(10 * 1024 * 1024)).toBe('10 MB');
+  });
+});
+
+describe('agent-side settings', () => {
+  const base = { local: 's', domain: 'd.example', publicUrl: 'https://x' };
+  const project = { slug: 'a', id: 1, repo: 'a/b' };
+  it('defaults: comment policy, 10 MB per file, no texts', () => {
+    expect(parseDeskConfig({ ...base, projects: [project] }, 't').agent).toEqual({
+      mailText: {},
+      nonParticipantReply: 'comment',
+      maxReplyAttachmentBytes: 10 * 1024 * 1024,
+      maxReplyAttachmentsTotalBytes: 25 * 1024 * 1024,
+    });
+  });
+  it('refuses unknown policies, text keys and control characters, naming the field', () => {
+    const bad =
+      (v: Record<string, unknown>, p: Record<string, unknown> = {}) =>
+      () =>
+        parseDeskConfig({ ...base, ...v, projects: [{ ...project, ...p }] }, 't');
+    expect(bad({ nonParticipantReply: 'add' })).toThrow(/nonParticipantReply must be one of "comment"/);
+    expect(bad({}, { nonParticipantReply: 'x' })).toThrow(/projects\[0\]\.nonParticipantReply/);
+    expect(bad({ mailText: { header: 'x' } })).toThrow(/mailText\.header is not a setting/);
+    expect(bad({ mailText: { systemFooter: 'a\u0007' } })).toThrow(/without control characters/);
+    expect(bad({ maxReplyAttachmentBytes: 50 * 1024 * 1024 })).toThrow(/maxReplyAttachmentBytes/);
   });
 });

@@ -126,7 +126,8 @@ export class SandboxIssues {
       this.withIssue(req, auth, (repo, issue, body) => {
         const wasOpen = issue.state === 'open';
         if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
-        if (issue.state === 'closed' && wasOpen) issue.closed_at = new Date(this.ghes.sandbox.now()).toISOString();
+        if (issue.state === 'closed' && wasOpen)
+          issue.closed_at = new Date(this.ghes.sandbox.now()).toISOString();
         if (issue.state === 'open') issue.closed_at = null;
         if (typeof body.title === 'string') issue.title = body.title;
         if (typeof body.body === 'string') issue.body = body.body;
@@ -160,7 +161,11 @@ export class SandboxIssues {
         this.deliver(
           repo,
           'issue_comment',
-          { action: 'created', issue: this.issueJson(repo, issue), comment: this.commentJson(repo, issue, c) },
+          {
+            action: 'created',
+            issue: this.issueJson(repo, issue),
+            comment: this.commentJson(repo, issue, c),
+          },
           auth!,
         );
         return json(201, this.commentJson(repo, issue, c));
@@ -194,7 +199,9 @@ export class SandboxIssues {
       ),
     );
     ghes.route('GET', '/user-attachments/assets/:id', (req, auth) => this.serveUpload(req.params.id, auth));
-    ghes.route('GET', '/user-attachments/files/:id/:name', (req, auth) => this.serveUpload(req.params.id, auth));
+    ghes.route('GET', '/user-attachments/files/:id/:name', (req, auth) =>
+      this.serveUpload(req.params.id, auth),
+    );
     ghes.route('GET', r('/contents/:a/:b/:c'), (req, auth) =>
       this.withRepo(req, auth, (repo) => {
         const path = [req.params.a, req.params.b, req.params.c].join('/');
@@ -245,9 +252,19 @@ export class SandboxIssues {
           body,
           signal: AbortSignal.timeout(30_000),
         });
-        this.deliveries.push({ event, action: String(payload.action), status: res.status, body: await res.text() });
+        this.deliveries.push({
+          event,
+          action: String(payload.action),
+          status: res.status,
+          body: await res.text(),
+        });
       } catch (e) {
-        this.deliveries.push({ event, action: String(payload.action), status: 0, body: (e as Error).message });
+        this.deliveries.push({
+          event,
+          action: String(payload.action),
+          status: 0,
+          body: (e as Error).message,
+        });
       }
     })();
     this.pending.add(p);
