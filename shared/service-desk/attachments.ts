@@ -218,7 +218,7 @@ export async function fetchLimited(
       const chunks: Uint8Array[] = [];
       let size = 0;
       if (res.body) {
-        const reader = res.body.getReader();
+        const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;

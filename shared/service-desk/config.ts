@@ -80,7 +80,7 @@ function parseMailText(value: unknown, field: string, bad: (f: string, p: string
         `${field}.${k}`,
         `must be Markdown text of at most ${MAIL_TEXT_MAX} characters without control characters`,
       );
-    out[k as keyof MailText] = v as string;
+    out[k] = v;
   }
   return out;
 }
@@ -104,7 +104,7 @@ function parseAgentSettings(
     const n = v[k] ?? AGENT_DEFAULTS[k];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 40 * 1024 * 1024)
       bad(k, 'must be a whole number of bytes from 0 to 41943040 (SES: 40 MB per message)');
-    return n as number;
+    return n;
   };
   return {
     mailText: parseMailText(v.mailText, 'mailText', bad),
