@@ -24,12 +24,14 @@ export type FetchedFile =
 export interface AttachmentFetcher {
   /** The GHES web origin (`https://ghes.example.com`): only its attachment URLs are fetched. */
   origin(): string;
-  fetchFile(url: string, maxBytes: number): Promise<FetchedFile>;
+  fetchFile(url: string, maxBytes: number, timeoutMs?: number): Promise<FetchedFile>;
 }
 
 const md = new MarkdownIt({ html: false, linkify: true });
 type Token = ReturnType<typeof md.parse>[number];
 export const MAX_FILES_PER_REPLY = 10;
+/** Time for reading all files of one reply (the webhook function's timeout is 30 s). */
+export const FETCH_BUDGET_MS = 15_000;
 
 /** Attachment links of a comment on `origin`, in order, each once (at most `MAX_FILES_PER_REPLY`). */
 export function attachmentLinks(markdown: string, origin: string): AttachmentLink[] {
@@ -135,19 +137,29 @@ export interface ReplyFiles {
 export async function collectReplyFiles(
   note: string,
   fetcher: AttachmentFetcher | undefined,
-  limits: { maxBytes: number; maxTotal: number },
+  limits: { maxBytes: number; maxTotal: number; budgetMs?: number },
+  now: () => number = Date.now,
 ): Promise<ReplyFiles> {
   const out: ReplyFiles = { attached: [], linked: [] };
   if (!fetcher) return out;
   let total = 0;
+  // The webhook function has 30 s (API Gateway's limit too): all files share one budget.
+  const deadline = now() + (limits.budgetMs ?? FETCH_BUDGET_MS);
   for (const link of attachmentLinks(note, fetcher.origin())) {
     if (refusedByMail(link.name)) {
       out.linked.push({ ...link, why: 'a file type mail servers refuse' });
       continue;
     }
+    const left = deadline - now();
+    if (left <= 0) {
+      out.linked.push({ ...link, why: 'not read in time' });
+      continue;
+    }
     const room = Math.min(limits.maxBytes, limits.maxTotal - total);
     const f =
-      room > 0 ? await fetcher.fetchFile(link.url, room) : ({ ok: false, reason: 'too-large' } as const);
+      room > 0
+        ? await fetcher.fetchFile(link.url, room, left)
+        : ({ ok: false, reason: 'too-large' } as const);
     if (f.ok) {
       out.attached.push({ filename: link.name, contentType: f.contentType, content: f.content });
       total += f.content.byteLength;
@@ -160,7 +172,15 @@ export async function collectReplyFiles(
             : `over ${sizeText(limits.maxBytes)}`,
       });
     } else {
-      out.linked.push({ ...link, why: f.reason === 'not-found' ? 'not found on GHES' : 'could not be read' });
+      out.linked.push({
+        ...link,
+        why:
+          f.reason === 'not-found'
+            ? 'not found on GHES'
+            : f.detail === 'timed out'
+              ? 'not read in time'
+              : 'could not be read',
+      });
     }
   }
   return out;

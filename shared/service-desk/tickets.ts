@@ -106,8 +106,15 @@ export class RestTicketRepository implements TicketRepository {
   /** Attachments of comments: from the GHES web origin (the API URL's), with the same token. */
   readonly uploads: AttachmentFetcher = {
     origin: () => this.origin(),
-    fetchFile: (url, maxBytes) =>
-      fetchLimited(this.fetchFn, url, this.origin(), this.token, maxBytes, this.opts.timeoutMs ?? 30_000),
+    fetchFile: (url, maxBytes, timeoutMs) =>
+      fetchLimited(
+        this.fetchFn,
+        url,
+        this.origin(),
+        this.token,
+        maxBytes,
+        timeoutMs ?? this.opts.timeoutMs ?? 30_000,
+      ),
   };
 
   private origin(): string {

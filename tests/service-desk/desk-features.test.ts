@@ -119,6 +119,31 @@ describe('desk webhook', () => {
   });
 });
 
+describe('quick actions through the webhook (unit)', () => {
+  const payload = (body: string, repo = 'acme/support-tickets') =>
+    JSON.stringify({
+      action: 'created',
+      issue: { number: 1 },
+      comment: { id: 3, body, user: { login: 'mona', type: 'User' } },
+      repository: { full_name: repo },
+    });
+  it('issues outside the desk repositories are left alone; bots never run commands', async () => {
+    const h = harness();
+    await h.desk.ingest({ raw: eml() });
+    const other = await handleWebhook(signed(payload('/close', 'acme/other')), WEBHOOK_SECRET, h.desk, h.log);
+    expect(other).toMatchObject({ status: 202, body: { action: 'not-a-desk-repository' } });
+    const bot = JSON.stringify({
+      ...(JSON.parse(payload('/close')) as object),
+      comment: { id: 4, body: '/close', user: { login: 'x[bot]', type: 'Bot' } },
+    });
+    expect((await handleWebhook(signed(bot), WEBHOOK_SECRET, h.desk, h.log)).body.action).toBe('ignored-bot');
+    expect(h.tickets.issues[0]?.state).toBe('open');
+    const r = await handleWebhook(signed(payload('/add_email b@example.com')), WEBHOOK_SECRET, h.desk, h.log);
+    expect(r).toMatchObject({ status: 200, body: { action: 'quick-actions', sent: 1 } });
+    expect(h.tickets.issues[0]?.comments.at(-1)).toContain('added b@example.com');
+  });
+});
+
 describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
   const issue = { number: 5, title: 't', state: 'open', html_url: 'https://g/5', assignees: [], labels: [] };
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -302,6 +327,29 @@ describe('reply attachments: links found by markdown-it, fetched on the GHES ori
       { name: 'a.png', url: `${origin}/user-attachments/assets/a`, why: 'over 2 KB' },
     ]);
     expect(sizeText(10 * 1024 * 1024)).toBe('10 MB');
+  });
+
+  it('all files of a reply share one time budget: a hung GHES leaves them linked, never a timed-out webhook', async () => {
+    const hang = ((_u: string, init: RequestInit) =>
+      new Promise((_r, reject) => {
+        const abort = (): void => reject(new Error('aborted'));
+        if (init.signal?.aborted) abort();
+        else init.signal?.addEventListener('abort', abort);
+      })) as unknown as typeof fetch;
+    const md = `[a.txt](${origin}/user-attachments/files/1/a.txt) [b.txt](${origin}/user-attachments/files/2/b.txt)`;
+    const files = await collectReplyFiles(
+      md,
+      {
+        origin: () => origin,
+        fetchFile: (u, max, timeoutMs) => fetchLimited(hang, u, origin, async () => 't', max, timeoutMs),
+      },
+      { maxBytes: 1000, maxTotal: 1000, budgetMs: 50 },
+    );
+    expect(files.attached).toEqual([]);
+    expect(files.linked.map((f) => [f.name, f.why])).toEqual([
+      ['a.txt', 'not read in time'],
+      ['b.txt', 'not read in time'],
+    ]);
   });
 });
 
