@@ -1,4 +1,5 @@
 import MarkdownIt from 'markdown-it';
+import { cutAt } from './sanitize.js';
 
 /**
  * Files attached to a `/reply` comment. GitHub uploads a file dropped into a comment and writes a
@@ -90,13 +91,18 @@ function safeDecode(s: string): string {
   }
 }
 
-/** A file name safe in a MIME header and on any disk: no path, no controls, at most 100 characters. */
+/**
+ * A file name safe in a MIME header and on any disk: letters and digits of any script (보고서.pdf
+ * stays), `.`, `_`, `(`, `)`, `-` and spaces; no path, no control or format characters (no
+ * right-to-left override), at most 100 characters.
+ */
 export function safeFileName(name: string): string {
   const flat = name
-    .replace(/[^A-Za-z0-9._() -]+/g, '_')
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._() -]+/gu, '_')
     .replace(/^[.\s_]+/, '')
     .trim();
-  return flat.slice(0, 100) || 'attachment';
+  return cutAt(flat, 100) || 'attachment';
 }
 
 /**

@@ -599,16 +599,17 @@ export class ServiceDesk {
     const ticket = await this.d.tickets.getIssue(repo, number);
     const record = await this.store.ticket(repo, number, ticket.nodeId);
     if (!record) return 0;
-    return this.mailClosedOnce(record, ticket, closedAt ?? ticket.closedAt);
+    return Math.max(0, await this.mailClosedOnce(record, ticket, closedAt ?? ticket.closedAt));
   }
 
+  /** Mails `closed` once per closing; -1 when this closing was mailed already. */
   private async mailClosedOnce(
     record: TicketRecord,
     ticket: Ticket,
     closedAt: string | undefined,
   ): Promise<number> {
     const key = `${record.nodeId ?? `${record.repo}#${record.number}`}/${closedAt ?? 'unknown'}`;
-    if (!(await this.store.once('closed-mail', key))) return 0;
+    if (!(await this.store.once('closed-mail', key))) return -1;
     try {
       return await this.mailParticipants('closed', record, record.participants, ticket, {});
     } catch (e) {
@@ -798,7 +799,15 @@ export class ServiceDesk {
         text: 'closed (nothing mailed: the project does not mail on close, closedMail is off)',
       };
     const sent = await this.mailClosedOnce(record, closed, closed.closedAt);
-    return { ok: true, text: `closed; ${sent} mailed the closed message`, sent };
+    // The `issues` webhook of this very closing may have mailed first (once per closing).
+    return {
+      ok: true,
+      text:
+        sent < 0
+          ? 'closed; the closed message went out with the closing webhook'
+          : `closed; ${sent} mailed the closed message`,
+      sent: Math.max(0, sent),
+    };
   }
 
   /** `/reply`: the note to the subscribed participants, with the comment's files (attachments.ts). */

@@ -288,6 +288,8 @@ describe('reply attachments: links found by markdown-it, fetched on the GHES ori
       'img',
     ]);
     expect(safeFileName('../../etc/passwd\r\n')).toBe('etc_passwd_');
+    expect(safeFileName('보고서 (최종).pdf')).toBe('보고서 (최종).pdf');
+    expect(safeFileName('invoice\u202Efdp.exe')).toBe('invoice_fdp.exe');
     expect(refusedByMail('fix.EXE')).toBe(true);
     expect(refusedByMail('log.txt')).toBe(false);
   });
