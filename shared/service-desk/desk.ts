@@ -715,12 +715,33 @@ export class ServiceDesk {
     const added: Participant[] = [];
     for (const a of fresh) added.push(await this.addParticipant(record, a));
     if (added.length) await this.store.saveTicket(record);
-    const sent = await this.mailParticipants('new_participant', record, added, ticket, {});
+    const { sent, failed } = await this.welcome(record, added, ticket);
     const parts = [
-      added.length ? `added ${fresh.join(', ')} (${sent} mailed the new-participant message)` : '',
+      added.length ? `added ${fresh.join(', ')} (${sent} mailed the new-participant message${failed})` : '',
       already.length ? `already participants: ${already.join(', ')}` : '',
     ].filter(Boolean);
     return { ok: added.length > 0, text: parts.join('; '), sent };
+  }
+
+  /**
+   * The new-participant mail of participants a quick action added. They are added either way: a
+   * mail that fails is said in the acknowledgement (and logged), never undoes the action.
+   */
+  private async welcome(
+    record: TicketRecord,
+    added: Participant[],
+    ticket: Ticket,
+  ): Promise<{ sent: number; failed: string }> {
+    try {
+      return { sent: await this.mailParticipants('new_participant', record, added, ticket, {}), failed: '' };
+    } catch (e) {
+      this.d.log.error('service desk: new-participant mail not sent (the participants are added)', {
+        repo: record.repo,
+        number: record.number,
+        detail: (e as Error).message,
+      });
+      return { sent: 0, failed: `; the mail failed: ${(e as Error).message.slice(0, 300)}` };
+    }
   }
 
   /** `/remove_email`: they get no more mail; a later reply of theirs is a non-participant's. */
@@ -779,10 +800,10 @@ export class ServiceDesk {
     await this.store.saveTicket(record);
     if (!ticket.labels.includes(SERVICE_DESK_LABEL))
       await this.d.tickets.addLabels(repo, number, [SERVICE_DESK_LABEL]);
-    const sent = await this.mailParticipants('new_participant', record, record.participants, ticket, {});
+    const { sent, failed } = await this.welcome(record, record.participants, ticket);
     return {
       ok: true,
-      text: `this issue is now a service desk ticket with requester ${address} (${sent} mailed the new-participant message)`,
+      text: `this issue is now a service desk ticket with requester ${address} (${sent} mailed the new-participant message${failed})`,
       sent,
     };
   }

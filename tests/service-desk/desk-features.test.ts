@@ -11,7 +11,7 @@ import {
 import { RestTicketRepository, TicketApiError } from '../../shared/service-desk/tickets.js';
 import { handleWebhook, verifySignature } from '../../shared/service-desk/webhook.js';
 import { parseDeskConfig } from '../../shared/service-desk/config.js';
-import { ConfigError } from '../../shared/errors.js';
+import { ConfigError, MailDeliveryFailed } from '../../shared/errors.js';
 import { deskConfig, eml, harness, signed, WEBHOOK_SECRET } from './desk-harness.js';
 import { checkAddresses, parseQuickActions } from '../../shared/service-desk/quick-actions.js';
 import {
@@ -141,6 +141,26 @@ describe('quick actions through the webhook (unit)', () => {
     const r = await handleWebhook(signed(payload('/add_email b@example.com')), WEBHOOK_SECRET, h.desk, h.log);
     expect(r).toMatchObject({ status: 200, body: { action: 'quick-actions', sent: 1 } });
     expect(h.tickets.issues[0]?.comments.at(-1)).toContain('added b@example.com');
+  });
+
+  it('a failing mailer does not undo /add_email: the acknowledgement says the mail failed', async () => {
+    const h = harness();
+    await h.desk.ingest({ raw: eml() });
+    h.mailer.send = () =>
+      Promise.reject(new MailDeliveryFailed('SES did not accept the message: Throttling'));
+    const r = await handleWebhook(signed(payload('/add_email c@example.com')), WEBHOOK_SECRET, h.desk, h.log);
+    expect(r).toMatchObject({ status: 200, body: { action: 'quick-actions', sent: 0 } });
+    expect(h.tickets.issues[0]?.comments.at(-1)).toContain(
+      'added c@example.com (0 mailed the new-participant message; the mail failed: SES did not accept the message: Throttling)',
+    );
+    const again = await handleWebhook(
+      signed(payload('/add_email c@example.com ')),
+      WEBHOOK_SECRET,
+      h.desk,
+      h.log,
+    );
+    expect(again.body.action).toBe('quick-actions');
+    expect(h.tickets.issues[0]?.comments.at(-1)).toContain('already participants: c@example.com');
   });
 });
 
