@@ -107,8 +107,8 @@ export async function handleWebhook(
     if (!repo || !number || !p.comment?.id) return done(400, 'incomplete-payload');
     if (!parsed.actions.length && !parsed.note) return done(202, 'empty-reply');
     act = async () => {
+      // Logged by the desk with each command's result.
       const r = await desk.handleComment(repo, number, parsed);
-      log.info('service desk: team comment handled', { repo, number, action: r.action, sent: r.sent });
       return done(r.action === 'not-a-desk-repository' ? 202 : 200, r.action, r.sent);
     };
   }
