@@ -4,6 +4,7 @@ import { WORKFLOWS, workflow } from '../shared/workflows.js';
 import { jsonBody, LocalHttpServer } from './http-server.js';
 import type { LocalWorld } from './world.js';
 import { allExecutions, findExecution } from './engine/execution-records.js';
+import { resetSandbox } from './sandbox/reset.js';
 
 /**
  * The local stack's HTTP server: serverless.yml's HTTP API routes, each served by its function
@@ -12,6 +13,7 @@ import { allExecutions, findExecution } from './engine/execution-records.js';
  * - `GET /`, `POST /executions/:workflow`, `GET /executions`, `GET /executions/:workflow/:name`
  *   (the stack's executions and those on record from other processes, wall-clock times),
  *   `POST /executions/:workflow/:name/stop` (StopExecution);
+ * - `POST /sandbox/reset`: rebuild the sandbox pair so a failover can be tried again;
  * - `POST /tasks/:token/success|failure` (SendTaskSuccess / SendTaskFailure);
  * - `POST /failover/approvals/:execution/decision`: `ghes-ops approve|reject` (JSON
  *   `{decision, reason?, by?}`), trusted like every route of this loopback-only server.
@@ -20,6 +22,7 @@ export function localHttpApi(world: LocalWorld): LocalHttpServer {
   const server = new LocalHttpServer();
   managementRoutes(server, world);
   submissionRoutes(server, world);
+  sandboxRoutes(server, world);
   server.serveFunctions(
     world.triggers.http,
     (key, event) => world.engine.invokeFunction(key, event),
@@ -157,5 +160,24 @@ function submissionRoutes(server: LocalHttpServer, world: LocalWorld): void {
       typeof body.cause === 'string' ? body.cause.slice(0, 2000) : 'stopped through the local stack',
     );
     return { status: 202, body: { executionArn: arn, stopping: true } };
+  });
+}
+
+/**
+ * `POST /sandbox/reset` (`ghes-ops sandbox reset`, the console's reset button): the sandbox pair
+ * rebuilt as after `ghe-repl-setup` (local/sandbox/reset.ts). 200 with what was done, 409 when
+ * refused (a failover running, no sandbox).
+ */
+function sandboxRoutes(server: LocalHttpServer, world: LocalWorld): void {
+  server.route('POST', '/sandbox/reset', async () => {
+    try {
+      const done = await resetSandbox(world);
+      world.deps.log.info('sandbox reset', { primary: done.primary, replica: done.replica });
+      return { status: 200, body: done };
+    } catch (error) {
+      const e = error as Error;
+      if (e.name !== 'SandboxResetRefused') throw error;
+      return { status: 409, body: { error: e.name, message: e.message } };
+    }
   });
 }

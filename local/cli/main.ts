@@ -23,6 +23,7 @@ import {
   runningStack,
   stackIdentityAt,
   stackMismatch,
+  stackUrl,
   stopOnStack,
 } from './stack-client.js';
 
@@ -39,6 +40,9 @@ Usage:
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
                                      decide a failover waiting for approval (on the running local stack)
+  ghes-ops sandbox reset [--config <file>]
+                                     rebuild the running stack's sandbox replica (as ghe-repl-setup
+                                     would) and put traffic back on the primary, to fail over again
 ${APP_USAGE}
 ${DESK_USAGE}
 ${AWS_USAGE}
@@ -276,6 +280,43 @@ async function runSubmitted(
   return 1;
 }
 
+/** `ghes-ops sandbox reset`: `POST /sandbox/reset` on the running stack (local/sandbox/reset.ts). */
+async function sandboxCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' } },
+  });
+  if (positionals[0] !== 'reset' || positionals.length !== 1)
+    throw new UsageError('usage: ghes-ops sandbox reset [--config <file>]');
+  const config = await loadLocalConfig(ROOT, values.config);
+  if (config.appliance.runner !== 'sandbox')
+    throw new UsageError('sandbox reset: the configuration selects a real appliance, not the sandbox.');
+  const url = await runningStack(config);
+  if (!url) {
+    console.log(
+      `No stack runs at ${stackUrl(config)}: nothing to reset. Each \`ghes-ops run\` starts with a fresh sandbox; the sandbox of \`ghes-ops start\` lives as long as the stack.`,
+    );
+    return 0;
+  }
+  const identity = await stackIdentityAt(url);
+  if (identity && path.resolve(identity.stateDir) !== path.resolve(config.local.stateDir)) {
+    console.error(
+      `ghes-ops: the stack at ${url} runs with the state directory ${identity.stateDir}, not ${config.local.stateDir}: pass the --config it was started with.`,
+    );
+    return 1;
+  }
+  const res = await fetch(`${url}/sandbox/reset`, { method: 'POST' });
+  const body = (await res.json().catch(() => ({}))) as { lines?: string[]; message?: string };
+  if (!res.ok) {
+    console.error(`ghes-ops: sandbox reset refused: ${body.message ?? `HTTP ${res.status}`}`);
+    return 1;
+  }
+  console.log(`sandbox of ${url} reset:`);
+  for (const line of body.lines ?? []) console.log(`  ${line}`);
+  return 0;
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -336,6 +377,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'aws':
       return awsCommand(rest, { out: (line) => console.log(line) });
+    case 'sandbox':
+      return sandboxCommand(rest);
     case 'start': {
       const { values } = parseArgs({
         args: rest,
