@@ -52,10 +52,10 @@ ${AWS_USAGE}
 run submits the execution to the running \`ghes-ops start\` stack when one runs with the same
 configuration (state directory, appliance, scenario, time scale), so it shows in its list and
 console; otherwise (or with --in-process) it runs in this process. Either way it is recorded in
-<stateDir>/executions. run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
-final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution safely, as StopExecution: a
-failover stopped before promotion takes maintenance mode off again, releases its lock and mails
-what happened; a second Ctrl-C exits at once, saying what was left.`;
+<stateDir>/executions. run exits 0 when the execution succeeded and 1 when it failed; progress
+goes to stderr and the final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution
+safely, as StopExecution: a failover stopped before promotion takes maintenance mode off again,
+releases its lock and mails what happened; a second Ctrl-C exits at once, saying what was left.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
