@@ -108,7 +108,38 @@ describe('ghes-ops run with a stack running', () => {
     expect(one.history.at(-1)?.type).toBe('ExecutionFailed');
   }, 90_000);
 
+  it('answers the approval gate of a submitted failover with --approve; a reset lets it run again', async () => {
+    const input = JSON.stringify({
+      mode: 'planned',
+      requireApproval: true,
+      traffic: { route53: { hostedZoneId: 'Z0SANDBOX00000000000', recordName: 'ghes.sandbox.test' } },
+      reason: 'drill on the stack',
+    });
+    const run = (name: string) =>
+      cli([
+        'run',
+        'failover',
+        '--input',
+        input,
+        '--approve',
+        '--name',
+        name,
+        '--quiet',
+        '--config',
+        configFile,
+      ]);
+    const first = await run('approved-1');
+    expect(first.stderr).toContain('approved approved-1');
+    expect(first.code).toBe(0);
+    expect(world.sandbox!.appliance('ghe-replica').role).toBe('primary');
+    expect((await fetch(`${url}/sandbox/reset`, { method: 'POST' })).status).toBe(200);
+    const second = await run('approved-2');
+    expect(second.code).toBe(0);
+  }, 120_000);
+
   it('stops an execution on the stack (POST /executions/:workflow/:name/stop)', async () => {
+    // A pair ready for a failover again (the test before promoted the replica).
+    expect((await fetch(`${url}/sandbox/reset`, { method: 'POST' })).status).toBe(200);
     const { executionArn } = await world.engine.startExecution(
       'failover',
       {
