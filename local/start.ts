@@ -127,6 +127,8 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   log(
     `  curl -s ${url}/executions            (list; then GET /executions/<workflow>/<name> for one, with its history)`,
   );
+  if (world.sandbox)
+    log(`  npx ghes-ops sandbox reset        (after a failover: rebuild the replica to fail over again)`);
   log('\nCtrl-C stops.');
   await new Promise<void>((resolve) => {
     let stopping = false;
