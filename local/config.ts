@@ -258,19 +258,19 @@ function hoistLocalBlock(file: Json, bad: (field: string, problem: string) => ne
   if (!isObj(file.local)) return bad('local', 'must be an object');
   const { local, ...rest } = file;
   const out: Json = { ...rest };
-  for (const [k, v] of Object.entries(local as Json)) {
+  for (const [k, v] of Object.entries(local)) {
     if (!(LOCAL_BLOCK_KEYS as readonly string[]).includes(k))
       bad(`local.${k}`, `is not a known setting (known: ${LOCAL_BLOCK_KEYS.join(', ')})`);
     if (k === 'mail') {
       if (!isObj(v)) bad('local.mail', 'must be an object with transport and smtp');
-      for (const m of Object.keys(v as Json))
+      for (const m of Object.keys(v))
         if (m !== 'transport' && m !== 'smtp')
           bad(`local.mail.${m}`, 'is not a known setting (known: transport, smtp)');
       const top = (out.mail ?? {}) as Json;
       if (!isObj(top)) bad('mail', 'must be an object');
-      for (const m of Object.keys(v as Json))
+      for (const m of Object.keys(v))
         if (top[m] !== undefined) bad(`local.mail.${m}`, `is also set as mail.${m}: keep one`);
-      out.mail = { ...top, ...(v as Json) };
+      out.mail = { ...top, ...v };
       continue;
     }
     if (out[k] !== undefined) bad(`local.${k}`, `is also set as ${k}: keep one`);
@@ -301,7 +301,7 @@ function applyDeskBlock(
   source: string,
 ): void {
   if (!isObj(desk)) bad('serviceDesk', 'must be an object');
-  const d = desk as Json;
+  const d = desk;
   const settable = ['desk', 'smtp', 'maxSmtpBytes'];
   for (const k of Object.keys(d))
     if (!settable.includes(k))
@@ -316,7 +316,7 @@ function applyDeskBlock(
     if (!isObj(d.desk)) bad('serviceDesk.desk', 'must be an object of service desk settings');
     const parsed = parseDeskConfig(deepMerge(sd.desk, d.desk), source);
     const known = Object.keys(parsed);
-    for (const k of Object.keys(d.desk as Json))
+    for (const k of Object.keys(d.desk))
       if (!known.includes(k))
         bad(`serviceDesk.desk.${k}`, `is not a known service desk setting (known: ${known.join(', ')})`);
     sd.desk = parsed;
@@ -324,25 +324,25 @@ function applyDeskBlock(
   }
   if (d.smtp !== undefined) {
     if (!isObj(d.smtp)) bad('serviceDesk.smtp', 'must be an object with host and port');
-    const s = d.smtp as Json;
+    const s = d.smtp;
     for (const k of Object.keys(s))
       if (k !== 'host' && k !== 'port')
         bad(`serviceDesk.smtp.${k}`, 'is not a known setting (known: host, port)');
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || !s.host)
         bad('serviceDesk.smtp.host', 'must be a host name or address');
-      sd.smtp.host = s.host as string;
+      sd.smtp.host = s.host;
     }
     if (s.port !== undefined) {
       if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
         bad('serviceDesk.smtp.port', 'must be a port number (0: any free port)');
-      sd.smtp.port = s.port as number;
+      sd.smtp.port = s.port;
     }
   }
   if (d.maxSmtpBytes !== undefined) {
     if (typeof d.maxSmtpBytes !== 'number' || !Number.isInteger(d.maxSmtpBytes) || d.maxSmtpBytes < 1)
       bad('serviceDesk.maxSmtpBytes', 'must be a positive whole number of bytes');
-    sd.maxSmtpBytes = d.maxSmtpBytes as number;
+    sd.maxSmtpBytes = d.maxSmtpBytes;
   }
 }
 

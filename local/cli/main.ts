@@ -244,7 +244,7 @@ async function runSubmitted(
         write(`started ${arn}`);
       },
       onEvent: (e, execution) => {
-        if (!values.quiet) print({ ...e, timestamp: Date.parse(e.timestamp) } as Parameters<typeof print>[0]);
+        if (!values.quiet) print({ ...e, timestamp: Date.parse(e.timestamp) });
         if (key !== 'failover' || e.type !== 'TaskTokenIssued' || e.stateName !== 'RequestApproval') return;
         if (!decision) {
           write(

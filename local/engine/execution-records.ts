@@ -85,7 +85,7 @@ export class ExecutionRecords {
       return [];
     }
     for (const w of workflows) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(path.join(this.dir, w)).filter((f) => f.endsWith('.json'));
       } catch {

@@ -181,7 +181,7 @@ describe('README commands', () => {
     };
     if (rest[0] === 'run') {
       expect(WORKFLOWS.map((w) => w.key)).toContain(rest[1]);
-      expect(() => JSON.parse(at('--input') ?? '')).not.toThrow();
+      expect(() => JSON.parse(at('--input') ?? '') as unknown).not.toThrow();
     }
     const scenario = at('--scenario');
     if (scenario !== undefined) expect(Object.keys(SCENARIOS)).toContain(scenario);
