@@ -63,7 +63,8 @@ async function run(
   const polls: Record<string, number> = {};
   for (const s of ['CheckDrain', 'CheckPromotion', 'CheckTraffic', 'Verify'])
     polls[s] = entered.filter((e) => e.stateName === s).length;
-  const workflowSeconds = (Date.parse(result.stopDate!) - Date.parse(result.startDate)) / 1000;
+  const workflowSeconds =
+    (Date.parse(result.workflowTime.stopDate!) - Date.parse(result.workflowTime.startDate)) / 1000;
   return {
     label,
     wallMs,

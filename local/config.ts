@@ -6,6 +6,7 @@ import { ConfigError } from '../shared/errors.js';
 import { isTarget, PATTERNS, TARGET_HINT } from '../shared/validate.js';
 import { redact } from '../shared/logger.js';
 import { defaultDeskSettings, deskAddresses, type LocalDeskSettings } from './service-desk.js';
+import { parseDeskConfig } from '../shared/service-desk/config.js';
 import { APP_FEATURES, checkGithubAppConfig } from '../shared/github-app/config.js';
 import { SANDBOX_GHES_PORT } from './sandbox/ghes/ghes-server.js';
 import { ATLASSIAN_RANGES_URL, DEFAULT_BACKUP_DATA_DIR } from '../shared/runbook/settings.js';
@@ -86,11 +87,12 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Applies a parsed config file over the default, checking every value it sets. */
-export function mergeConfig(base: LocalConfig, file: unknown, source: string): LocalConfig {
+export function mergeConfig(base: LocalConfig, input: unknown, source: string): LocalConfig {
   const bad = (field: string, problem: string): never => {
     throw new ConfigError(`${source}: ${field} ${problem}`);
   };
-  if (!isObj(file)) return bad('(file)', 'must hold a JSON object');
+  if (!isObj(input)) return bad('(file)', 'must hold a JSON object');
+  const file = hoistLocalBlock(input, bad);
   const out: LocalConfig = structuredClone(base);
   const known = [
     'appliance',
@@ -102,6 +104,7 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
     'http',
     'githubApp',
     'serviceDesk',
+    'local',
     '$schema',
   ];
   for (const k of Object.keys(file))
@@ -234,28 +237,113 @@ export function mergeConfig(base: LocalConfig, file: unknown, source: string): L
   );
   if (out.appliance.runner !== 'sandbox') out.local.timeScale = 1;
   out.local.serviceDesk = localDesk(`http://${out.local.http.host}:${out.local.http.port}`);
-  const desk = file.serviceDesk;
-  if (desk !== undefined) {
-    if (!isObj(desk)) bad('serviceDesk', 'must be an object');
-    const d = desk as Json;
-    for (const k of Object.keys(d))
-      if (k !== 'smtp') bad(`serviceDesk.${k}`, 'is not a known setting (known: smtp)');
-    if (d.smtp !== undefined) {
-      if (!isObj(d.smtp)) bad('serviceDesk.smtp', 'must be an object with host and port');
-      const s = d.smtp as Json;
-      if (s.host !== undefined) {
-        if (typeof s.host !== 'string' || !s.host)
-          bad('serviceDesk.smtp.host', 'must be a host name or address');
-        out.local.serviceDesk.smtp.host = s.host as string;
-      }
-      if (s.port !== undefined) {
-        if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
-          bad('serviceDesk.smtp.port', 'must be a port number (0: any free port)');
-        out.local.serviceDesk.smtp.port = s.port as number;
-      }
+  if (file.serviceDesk !== undefined) applyDeskBlock(out, file.serviceDesk, bad, source);
+  return out;
+}
+
+// ---- the `local` block and the service desk block (README "Configuration") ----------------------
+
+/** Settings of the file's `local` block, as `ghes-ops config --json` shows them under `local`. */
+const LOCAL_BLOCK_KEYS = ['timeScale', 'scenario', 'stateDir', 'mail', 'http', 'serviceDesk'] as const;
+
+/**
+ * The file may be written in the shape `ghes-ops config --json` prints: `local.timeScale`,
+ * `local.scenario`, `local.stateDir`, `local.mail.transport|smtp`, `local.http`,
+ * `local.serviceDesk`. These are moved to where the parser reads them (the top-level spellings
+ * `timeScale`, `stateDir`, ... and `mail.transport|smtp` are still read). A setting given both ways
+ * is refused.
+ */
+function hoistLocalBlock(file: Json, bad: (field: string, problem: string) => never): Json {
+  if (file.local === undefined) return file;
+  if (!isObj(file.local)) return bad('local', 'must be an object');
+  const { local, ...rest } = file;
+  const out: Json = { ...rest };
+  for (const [k, v] of Object.entries(local)) {
+    if (!(LOCAL_BLOCK_KEYS as readonly string[]).includes(k))
+      bad(`local.${k}`, `is not a known setting (known: ${LOCAL_BLOCK_KEYS.join(', ')})`);
+    if (k === 'mail') {
+      if (!isObj(v)) bad('local.mail', 'must be an object with transport and smtp');
+      for (const m of Object.keys(v))
+        if (m !== 'transport' && m !== 'smtp')
+          bad(`local.mail.${m}`, 'is not a known setting (known: transport, smtp)');
+      const top = (out.mail ?? {}) as Json;
+      if (!isObj(top)) bad('mail', 'must be an object');
+      for (const m of Object.keys(v))
+        if (top[m] !== undefined) bad(`local.mail.${m}`, `is also set as mail.${m}: keep one`);
+      out.mail = { ...top, ...v };
+      continue;
     }
+    if (out[k] !== undefined) bad(`local.${k}`, `is also set as ${k}: keep one`);
+    out[k] = v;
   }
   return out;
+}
+
+/** Plain objects merged key by key; anything else (arrays included) replaced. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObj(base) || !isObj(over)) return over;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/**
+ * `local.serviceDesk`: `desk` holds the desk settings, merged over the default desk and checked
+ * by the parser the Lambdas use for GHES_OPS_SERVICE_DESK (shared/service-desk/config.ts), so
+ * every desk setting it knows can be set locally, settings added later included. `smtp` is the
+ * SES stand-in's listener, `maxSmtpBytes` the largest message it accepts. `addresses`,
+ * `sandboxApiUrl` and `sandboxGhes` are derived (shown by `config --json`, not set).
+ */
+function applyDeskBlock(
+  out: LocalConfig,
+  desk: unknown,
+  bad: (field: string, problem: string) => never,
+  source: string,
+): void {
+  if (!isObj(desk)) bad('serviceDesk', 'must be an object');
+  const d = desk;
+  const settable = ['desk', 'smtp', 'maxSmtpBytes'];
+  for (const k of Object.keys(d))
+    if (!settable.includes(k))
+      bad(
+        `serviceDesk.${k}`,
+        ['addresses', 'sandboxApiUrl', 'sandboxGhes'].includes(k)
+          ? 'is derived, not set (the desk addresses come from serviceDesk.desk; the sandbox GHES from githubApp.ghesUrl)'
+          : `is not a known setting (known: ${settable.join(', ')})`,
+      );
+  const sd = out.local.serviceDesk;
+  if (d.desk !== undefined) {
+    if (!isObj(d.desk)) bad('serviceDesk.desk', 'must be an object of service desk settings');
+    const parsed = parseDeskConfig(deepMerge(sd.desk, d.desk), source);
+    const known = Object.keys(parsed);
+    for (const k of Object.keys(d.desk))
+      if (!known.includes(k))
+        bad(`serviceDesk.desk.${k}`, `is not a known service desk setting (known: ${known.join(', ')})`);
+    sd.desk = parsed;
+    sd.addresses = deskAddresses(parsed);
+  }
+  if (d.smtp !== undefined) {
+    if (!isObj(d.smtp)) bad('serviceDesk.smtp', 'must be an object with host and port');
+    const s = d.smtp;
+    for (const k of Object.keys(s))
+      if (k !== 'host' && k !== 'port')
+        bad(`serviceDesk.smtp.${k}`, 'is not a known setting (known: host, port)');
+    if (s.host !== undefined) {
+      if (typeof s.host !== 'string' || !s.host)
+        bad('serviceDesk.smtp.host', 'must be a host name or address');
+      sd.smtp.host = s.host;
+    }
+    if (s.port !== undefined) {
+      if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
+        bad('serviceDesk.smtp.port', 'must be a port number (0: any free port)');
+      sd.smtp.port = s.port;
+    }
+  }
+  if (d.maxSmtpBytes !== undefined) {
+    if (typeof d.maxSmtpBytes !== 'number' || !Number.isInteger(d.maxSmtpBytes) || d.maxSmtpBytes < 1)
+      bad('serviceDesk.maxSmtpBytes', 'must be a positive whole number of bytes');
+    sd.maxSmtpBytes = d.maxSmtpBytes;
+  }
 }
 
 /** Reads the effective local configuration: default, then the file (`--config`, GHES_OPS_CONFIG or ./ghes-ops.config.json). */

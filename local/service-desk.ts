@@ -110,11 +110,16 @@ export class LocalServiceDesk {
         ? {}
         : { journal: path.join(o.world.config.local.stateDir, 'sandbox-ghes', 'issues.jsonl') },
     );
-    const [owner, name] = SANDBOX_TICKETS_REPO.split('/') as [string, string];
-    const repo = this.issues.createRepo(owner, name, { private: true });
-    if (!repo.labels.has('service-desk')) {
-      repo.labels.add('service-desk');
-      this.issues.saveRepo(repo);
+    // The private tickets repository of every configured project (the local config may set other
+    // projects than the default one).
+    const repos = new Set([SANDBOX_TICKETS_REPO, ...o.settings.desk.projects.map((p) => p.repo)]);
+    for (const full of repos) {
+      const [owner, name] = full.split('/') as [string, string];
+      const repo = this.issues.createRepo(owner, name, { private: true });
+      if (!repo.labels.has('service-desk')) {
+        repo.labels.add('service-desk');
+        this.issues.saveRepo(repo);
+      }
     }
   }
 

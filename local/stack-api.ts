@@ -3,12 +3,17 @@ import { decideApproval } from '../shared/failover/approval.js';
 import { WORKFLOWS, workflow } from '../shared/workflows.js';
 import { jsonBody, LocalHttpServer } from './http-server.js';
 import type { LocalWorld } from './world.js';
+import { allExecutions, findExecution } from './engine/execution-records.js';
+import { resetSandbox } from './sandbox/reset.js';
 
 /**
  * The local stack's HTTP server: serverless.yml's HTTP API routes, each served by its function
  * (the same handler as in AWS, with an API Gateway payload 2.0 event), plus the local stack's own
  * management API, standing in for what the AWS console and `aws stepfunctions` do:
- * - `GET /`, `POST /executions/:workflow`, `GET /executions`, `GET /executions/:workflow/:name`;
+ * - `GET /`, `POST /executions/:workflow`, `GET /executions`, `GET /executions/:workflow/:name`
+ *   (the stack's executions and those on record from other processes, wall-clock times),
+ *   `POST /executions/:workflow/:name/stop` (StopExecution);
+ * - `POST /sandbox/reset`: rebuild the sandbox pair so a failover can be tried again;
  * - `POST /tasks/:token/success|failure` (SendTaskSuccess / SendTaskFailure);
  * - `POST /failover/approvals/:execution/decision`: `ghes-ops approve|reject` (JSON
  *   `{decision, reason?, by?}`), trusted like every route of this loopback-only server.
@@ -16,6 +21,8 @@ import type { LocalWorld } from './world.js';
 export function localHttpApi(world: LocalWorld): LocalHttpServer {
   const server = new LocalHttpServer();
   managementRoutes(server, world);
+  submissionRoutes(server, world);
+  sandboxRoutes(server, world);
   server.serveFunctions(
     world.triggers.http,
     (key, event) => world.engine.invokeFunction(key, event),
@@ -34,6 +41,8 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     status: 200,
     body: {
       service: 'ghes-ops local stack',
+      // What `ghes-ops run` compares with its own configuration before submitting here.
+      stack: stackIdentity(world),
       workflows: WORKFLOWS.map((w) => ({
         key: w.key,
         start: `POST /executions/${w.key}`,
@@ -55,20 +64,17 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
       return { status: 409, body: { error: (e as Error).name, message: (e as Error).message } };
     }
   });
-  server.route('GET', '/executions', () => ({ status: 200, body: engine.listExecutions() }));
+  server.route('GET', '/executions', () => ({
+    status: 200,
+    body: allExecutions(engine, world.records),
+  }));
   server.route('GET', '/executions/:workflow/:name', (req) => {
-    const arn = engine
-      .listExecutions()
-      .find((e) => e.stateMachine === req.params.workflow && e.name === req.params.name)?.executionArn;
-    if (!arn) return { status: 404, body: { error: 'no such execution' } };
-    const d = engine.describeExecution(arn);
+    const found = findExecution(engine, world.records, req.params.workflow ?? '', req.params.name ?? '');
+    if (!found) return { status: 404, body: { error: 'no such execution' } };
+    const d = found.description;
     return {
       status: 200,
-      body: {
-        ...d,
-        cause: d.cause ? causeMessage(d.cause) : undefined,
-        history: engine.getExecutionHistory(arn),
-      },
+      body: { ...d, cause: d.cause ? causeMessage(d.cause) : undefined, history: found.history },
     };
   });
   server.route('POST', '/tasks/:token/success', async (req) => {
@@ -113,6 +119,65 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
         status: e.name === 'ApprovalNotFound' ? 404 : 500,
         body: { error: e.name, message: e.message },
       };
+    }
+  });
+}
+
+/** What identifies a stack to the CLI: a run is submitted here only when these match its own. */
+export interface StackIdentity {
+  stateDir: string;
+  appliance: string;
+  scenario: string;
+  timeScale: number;
+}
+
+export function stackIdentity(world: Pick<LocalWorld, 'config'>): StackIdentity {
+  const { config } = world;
+  return {
+    stateDir: config.local.stateDir,
+    appliance: `${config.appliance.runner}:${config.appliance.primary}`,
+    scenario: config.local.scenario,
+    timeScale: config.local.timeScale,
+  };
+}
+
+/**
+ * Execution submission from `ghes-ops run` (local/cli/stack-client.ts): it starts with
+ * `POST /executions/:workflow?name=`, follows `GET /executions/:workflow/:name`, and on Ctrl-C
+ * stops the execution here, as StopExecution (a failover stopped before promotion takes
+ * maintenance mode off again, releases its lock and mails what happened).
+ */
+function submissionRoutes(server: LocalHttpServer, world: LocalWorld): void {
+  server.route('POST', '/executions/:workflow/:name/stop', async (req) => {
+    const arn = world.engine
+      .listExecutions({ stateMachine: req.params.workflow ?? '' })
+      .find((e) => e.name === req.params.name)?.executionArn;
+    if (!arn) return { status: 404, body: { error: 'no such execution running on this stack' } };
+    const body = jsonBody<{ error?: unknown; cause?: unknown }>(req.body) ?? {};
+    void world.engine.stopExecution(
+      arn,
+      typeof body.error === 'string' ? body.error.slice(0, 256) : 'Stopped',
+      typeof body.cause === 'string' ? body.cause.slice(0, 2000) : 'stopped through the local stack',
+    );
+    return { status: 202, body: { executionArn: arn, stopping: true } };
+  });
+}
+
+/**
+ * `POST /sandbox/reset` (`ghes-ops sandbox reset`, the console's reset button): the sandbox pair
+ * rebuilt as after `ghe-repl-setup` (local/sandbox/reset.ts). 200 with what was done, 409 when
+ * refused (a failover running, no sandbox).
+ */
+function sandboxRoutes(server: LocalHttpServer, world: LocalWorld): void {
+  server.route('POST', '/sandbox/reset', async () => {
+    try {
+      const done = await resetSandbox(world);
+      world.deps.log.info('sandbox reset', { primary: done.primary, replica: done.replica });
+      return { status: 200, body: done };
+    } catch (error) {
+      const e = error as Error;
+      if (e.name !== 'SandboxResetRefused') throw error;
+      return { status: 409, body: { error: e.name, message: e.message } };
     }
   });
 }

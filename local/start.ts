@@ -3,6 +3,7 @@ import { WORKFLOWS } from '../shared/workflows.js';
 import type { LocalConfig } from './config.js';
 import { startSchedules } from './events.js';
 import { createLocalWorld } from './world.js';
+import type { EngineEvent, ExecutionDescription } from './engine/local-engine.js';
 import { deskManagementRoutes, startLocalDesk } from './service-desk.js';
 import { ensureAdminToken, startSandboxMailProvider } from './custom-email-world.js';
 import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
@@ -12,24 +13,55 @@ import { localHttpApi } from './stack-api.js';
 /** How long a stop waits for accepted mail to be handled before closing (then it stays spooled). */
 const STOP_GRACE_MS = 20_000;
 
+const END_EVENTS: Record<string, string> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'TIMED_OUT',
+};
+
+/**
+ * The terminal line of an execution's start or end, or undefined for other events:
+ *   2026-11-30T12:03:04.120Z execution failover/drill-1 started
+ *   2026-11-30T12:03:19.402Z execution failover/drill-1 SUCCEEDED in 15.2s (workflow time 2m32s)
+ *   2026-11-30T12:03:19.402Z execution support-bundle/4f2a... FAILED in 3.1s: SupportBundleFailed
+ * (wall-clock times, like the mail lines).
+ */
+export function executionLine(
+  e: Pick<EngineEvent, 'type' | 'stateMachine' | 'executionArn' | 'timestamp' | 'error'>,
+  describe: () => Pick<ExecutionDescription, 'startDate' | 'stopDate' | 'workflowTime'>,
+): string | undefined {
+  const at = e.timestamp;
+  const id = `${e.stateMachine}/${e.executionArn.split(':').at(-1)}`;
+  if (e.type === 'ExecutionStarted') return `${at} execution ${id} started`;
+  const status = END_EVENTS[e.type];
+  if (!status) return undefined;
+  const d = describe();
+  const secs = (from: string, to?: string): number =>
+    ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000;
+  const wall = secs(d.startDate, d.stopDate);
+  const workflow =
+    d.workflowTime.timeScale !== 1
+      ? ` (workflow time ${duration(secs(d.workflowTime.startDate, d.workflowTime.stopDate))})`
+      : '';
+  return `${at} execution ${id} ${status} in ${duration(wall)}${workflow}${e.error ? `: ${e.error}` : ''}`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
 /** `npm start`: the local stack on the embedded default (the sandbox). Stops cleanly on Ctrl-C. */
 export async function startStack(root: string, config: LocalConfig): Promise<void> {
   const log = (line: string): void => console.log(line);
-  const world = createLocalWorld({
-    root,
-    config,
-    onEvent: (e, arn) => {
-      if (
-        e.type === 'ExecutionSucceeded' ||
-        e.type === 'ExecutionFailed' ||
-        e.type === 'ExecutionStarted' ||
-        e.type === 'ExecutionTimedOut'
-      ) {
-        log(
-          `${new Date().toISOString()} ${arn.split(':').slice(-2).join('/')} ${e.type}${e.error ? `: ${e.error}` : ''}`,
-        );
-      }
-    },
+  const world = createLocalWorld({ root, config, record: 'stack' });
+  // One line per execution started and ended, whatever started it (HTTP, CLI, schedule, mail).
+  world.engine.subscribe((e, arn) => {
+    const line = executionLine(e, () => world.engine.describeExecution(arn));
+    if (line) log(line);
   });
   const server = localHttpApi(world);
   // The sandbox GHES (web + REST) when githubApp.ghesUrl is on loopback: the GitHub App registers
@@ -95,6 +127,8 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
   log(
     `  curl -s ${url}/executions            (list; then GET /executions/<workflow>/<name> for one, with its history)`,
   );
+  if (world.sandbox)
+    log(`  npx ghes-ops sandbox reset        (after a failover: rebuild the replica to fail over again)`);
   log('\nCtrl-C stops.');
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -27,6 +27,7 @@ import { FetchGhesApi } from '../shared/ghes/fetch-ghes-api.js';
 import { ConfigError } from '../shared/errors.js';
 import { NodemailerSmtpSubmission } from '../shared/mail/nodemailer-smtp-submission.js';
 import { installRunbook, type RunbookSandbox } from './sandbox/runbook/install.js';
+import { ExecutionRecords, type ExecutionSource } from './engine/execution-records.js';
 
 /**
  * The local world: one process holding the engine, the handlers (through `setDeps`), the appliance
@@ -62,6 +63,8 @@ export interface LocalWorld {
   close(): Promise<void>;
   /** Registers something `close` stops too, last added first (servers started for one workflow). */
   onClose(stop: () => Promise<void>): void;
+  /** The execution store on disk (`<stateDir>/executions`); none in memory-only worlds. */
+  records?: ExecutionRecords;
 }
 
 export interface WorldOptions {
@@ -72,6 +75,8 @@ export interface WorldOptions {
   inMemory?: boolean;
   /** Extra sandbox options (benchmarks: `zeroDelays`). */
   sandbox?: Omit<SandboxOptions, 'scenario' | 'clock'>;
+  /** Record this world's executions in the execution store, as run by the CLI or the stack. */
+  record?: ExecutionSource;
 }
 
 /** The local mail bucket's name (`<stateDir>/buckets/<name>/`). */
@@ -184,7 +189,10 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
     log: log.child({ fn: 'eventbridge' }),
   });
   const closers: (() => Promise<void>)[] = [];
+  const records = opts.inMemory ? undefined : new ExecutionRecords(path.join(stateDir, 'executions'));
+  if (records && opts.record) records.attach(engine, opts.record);
   return {
+    ...(records ? { records } : {}),
     config,
     clock,
     engine,

@@ -16,13 +16,23 @@ import { stopOnSignal } from './interrupt.js';
 import { APP_USAGE, appCommand } from './app.js';
 import { DESK_USAGE, deskCommand } from './desk.js';
 import { AWS_USAGE, awsCommand } from './aws.js';
+import { userInfo } from 'node:os';
+import {
+  decideOnStack,
+  followOnStack,
+  runningStack,
+  stackIdentityAt,
+  stackMismatch,
+  stackUrl,
+  stopOnStack,
+} from './stack-client.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const USAGE = `ghes-ops: run the GHES operations workflows locally, against the sandbox or your appliance.
 
 Usage:
-  ghes-ops run <workflow> --input <json|@file> [--scenario <name>] [--config <file>] [--time-scale <n>] [--name <execution>]
+  ghes-ops run <workflow> --input <json|@file> [--scenario <name>] [--config <file>] [--time-scale <n>] [--name <execution>] [--in-process]
   ghes-ops workflows                 list the workflows and their inputs
   ghes-ops scenarios                 list the sandbox fault scenarios
   ghes-ops config --json [--config <file>]
@@ -30,16 +40,22 @@ Usage:
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
                                      decide a failover waiting for approval (on the running local stack)
+  ghes-ops sandbox reset [--config <file>]
+                                     rebuild the running stack's sandbox replica (as ghe-repl-setup
+                                     would) and put traffic back on the primary, to fail over again
 ${APP_USAGE}
 ${DESK_USAGE}
 ${AWS_USAGE}
   run failover ... [--approve|--reject] [--reason <text>]
                                      answer the failover's approval gate in this run
 
-run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
-final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution safely, as StopExecution: a
-failover stopped before promotion takes maintenance mode off again, releases its lock and mails
-what happened; a second Ctrl-C exits at once, saying what was left.`;
+run submits the execution to the running \`ghes-ops start\` stack when one runs with the same
+configuration (state directory, appliance, scenario, time scale), so it shows in its list and
+console; otherwise (or with --in-process) it runs in this process. Either way it is recorded in
+<stateDir>/executions. run exits 0 when the execution succeeded and 1 when it failed; progress
+goes to stderr and the final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution
+safely, as StopExecution: a failover stopped before promotion takes maintenance mode off again,
+releases its lock and mails what happened; a second Ctrl-C exits at once, saying what was left.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -88,6 +104,7 @@ async function run(args: string[]): Promise<number> {
       approve: { type: 'boolean' },
       reject: { type: 'boolean' },
       reason: { type: 'string' },
+      'in-process': { type: 'boolean' },
     },
   });
   const key = positionals[0];
@@ -99,10 +116,21 @@ async function run(args: string[]): Promise<number> {
   const write = (line: string): void => void process.stderr.write(line + '\n');
   const start = Date.now();
   const print = progressPrinter(write, start);
+  // With a stack running on this configuration, the execution runs there (it shows in its list
+  // and console); otherwise, or with --in-process, here. Both record it in the execution store.
+  const stack = values['in-process'] ? undefined : await runningStack(config);
+  if (stack) {
+    const mismatch = stackMismatch(await stackIdentityAt(stack), config);
+    if (mismatch.length === 0) return runSubmitted(stack, key, input, values, write, print);
+    write(
+      `a stack runs at ${stack}, but ${mismatch.join(', ')}: running in this process instead (recorded in ${path.relative(process.cwd(), path.join(config.local.stateDir, 'executions')) || '.'}, listed by the stack).`,
+    );
+  }
   const world = createLocalWorld({
     root: ROOT,
     config,
-    onEvent: values.quiet ? undefined : (e) => print({ ...e, timestamp: Date.now() }),
+    record: 'cli',
+    onEvent: values.quiet ? undefined : (e) => print({ ...e, timestamp: Date.parse(e.timestamp) }),
   });
   const target =
     config.appliance.runner === 'sandbox'
@@ -171,6 +199,124 @@ async function runIn(
   return 1;
 }
 
+/**
+ * `ghes-ops run` on the running stack: submits the execution, prints its progress from the
+ * stack's history, answers its approval gate with --approve/--reject, and stops it there on
+ * Ctrl-C (a second Ctrl-C leaves at once; the stack finishes the stop). Same output and exit codes
+ * as a run in this process.
+ */
+async function runSubmitted(
+  url: string,
+  key: string,
+  input: unknown,
+  values: { name?: string; approve?: boolean; reject?: boolean; reason?: string; quiet?: boolean },
+  write: (line: string) => void,
+  print: ReturnType<typeof progressPrinter>,
+): Promise<number> {
+  write(`ghes-ops run ${key} on the running stack ${url} (its scenario, time scale and console)`);
+  let name: string | undefined;
+  let stopping: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!name) process.exit(130);
+    if (stopping) {
+      write(
+        `\n${signal} again: exiting now; the stack finishes stopping ${name} (ghes-ops execution ${key} ${name}).`,
+      );
+      process.exit(130);
+    }
+    stopping = signal;
+    write(
+      `\n${signal}: stopping ${name} on the stack safely (as StopExecution): a failover stopped before promotion takes maintenance mode off again and releases its lock. ${signal} again to exit at once.`,
+    );
+    stopOnStack(url, key, name, `${signal} from the operator (ghes-ops run)`).catch((e: Error) =>
+      write(`  ${e.message}`),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const decision = values.approve ? 'approve' : values.reject ? 'reject' : undefined;
+  let result;
+  try {
+    result = await followOnStack(url, key, input, {
+      ...(values.name ? { name: values.name } : {}),
+      onStarted: (arn) => {
+        name = arn.split(':').at(-1);
+        write(`started ${arn}`);
+      },
+      onEvent: (e, execution) => {
+        if (!values.quiet) print({ ...e, timestamp: Date.parse(e.timestamp) });
+        if (key !== 'failover' || e.type !== 'TaskTokenIssued' || e.stateName !== 'RequestApproval') return;
+        if (!decision) {
+          write(
+            `  waiting for approval: ghes-ops approve|reject ${execution}, the console, or the link in the email`,
+          );
+          return;
+        }
+        decideOnStack(url, execution, {
+          decision,
+          by: `${userInfo().username} (ghes-ops run)`,
+          ...(values.reason ? { reason: values.reason } : {}),
+        }).then(
+          () => write(`  ${decision === 'approve' ? 'approved' : 'rejected'} ${execution}`),
+          (error: Error) => write(`  approval failed: ${error.message}`),
+        );
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  write(`on the stack: ${url}/executions/${key}/${result.name}`);
+  if (result.status === 'SUCCEEDED') {
+    process.stdout.write(JSON.stringify(result.output ?? null, null, 2) + '\n');
+    return 0;
+  }
+  if (stopping) write(`\nstopped by ${stopping}`);
+  write(`\n${result.status}: ${result.error ?? ''}`);
+  if (result.cause) write(result.cause);
+  process.stdout.write(
+    JSON.stringify({ status: result.status, error: result.error, cause: result.cause }, null, 2) + '\n',
+  );
+  return 1;
+}
+
+/** `ghes-ops sandbox reset`: `POST /sandbox/reset` on the running stack (local/sandbox/reset.ts). */
+async function sandboxCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' } },
+  });
+  if (positionals[0] !== 'reset' || positionals.length !== 1)
+    throw new UsageError('usage: ghes-ops sandbox reset [--config <file>]');
+  const config = await loadLocalConfig(ROOT, values.config);
+  if (config.appliance.runner !== 'sandbox')
+    throw new UsageError('sandbox reset: the configuration selects a real appliance, not the sandbox.');
+  const url = await runningStack(config);
+  if (!url) {
+    console.log(
+      `No stack runs at ${stackUrl(config)}: nothing to reset. Each \`ghes-ops run\` starts with a fresh sandbox; the sandbox of \`ghes-ops start\` lives as long as the stack.`,
+    );
+    return 0;
+  }
+  const identity = await stackIdentityAt(url);
+  if (identity && path.resolve(identity.stateDir) !== path.resolve(config.local.stateDir)) {
+    console.error(
+      `ghes-ops: the stack at ${url} runs with the state directory ${identity.stateDir}, not ${config.local.stateDir}: pass the --config it was started with.`,
+    );
+    return 1;
+  }
+  const res = await fetch(`${url}/sandbox/reset`, { method: 'POST' });
+  const body = (await res.json().catch(() => ({}))) as { lines?: string[]; message?: string };
+  if (!res.ok) {
+    console.error(`ghes-ops: sandbox reset refused: ${body.message ?? `HTTP ${res.status}`}`);
+    return 1;
+  }
+  console.log(`sandbox of ${url} reset:`);
+  for (const line of body.lines ?? []) console.log(`  ${line}`);
+  return 0;
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -231,6 +377,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'aws':
       return awsCommand(rest, { out: (line) => console.log(line) });
+    case 'sandbox':
+      return sandboxCommand(rest);
     case 'start': {
       const { values } = parseArgs({
         args: rest,

@@ -1,7 +1,7 @@
 /**
  * Execution history: the library's event log (state entered/exited/failed/retried/caught, Map
  * iterations, Parallel branches, execution start/end) merged with the engine's own events
- * (Lambda invocations, task tokens), in order, with clock timestamps.
+ * (Lambda invocations, task tokens), in order, with wall-clock timestamps and the workflow clock's.
  */
 
 export type HistoryEventType =
@@ -42,8 +42,11 @@ export interface HistoryEvent {
   /** 1-based position in the history. */
   id: number;
   type: HistoryEventType;
-  /** ISO time on the engine's clock. */
+  /** Wall-clock ISO time (as in Step Functions' history). */
   timestamp: string;
+  /** The same moment on the workflow's clock (what Wait states and handlers follow; ahead of the
+   * wall clock when the local engine runs faster than real time). */
+  workflowTimestamp: string;
   /** The state the event belongs to (the Map/Parallel state for iteration and branch events). */
   stateName?: string;
   stateType?: string;
@@ -72,8 +75,11 @@ export interface HistoryEvent {
   resource?: string;
 }
 
-/** An event without the fields the execution assigns (id, timestamp). */
-export type NewHistoryEvent = Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: string };
+/** An event without the fields the execution assigns (id, timestamps). */
+export type NewHistoryEvent = Omit<HistoryEvent, 'id' | 'timestamp' | 'workflowTimestamp'> & {
+  timestamp?: string;
+  workflowTimestamp?: string;
+};
 
 /** The library's event log entry (its types are not exported; this is the shape it yields). */
 export interface LibraryEvent {

@@ -48,9 +48,11 @@ export interface ExecutionDescription {
   output?: unknown;
   error?: string;
   cause?: string;
-  /** ISO times on the engine's clock. */
+  /** Wall-clock ISO times (as Step Functions gives them). */
   startDate: string;
   stopDate?: string;
+  /** The same moments on the workflow's clock (the one Wait states and handlers follow), and its scale. */
+  workflowTime: { startDate: string; stopDate?: string; timeScale: number };
 }
 
 /** A callback task waiting for SendTaskSuccess / SendTaskFailure. */
@@ -60,7 +62,7 @@ export interface PendingTask {
   stateMachine: string;
   stateName: string;
   functionKey: string;
-  /** When the token was issued (ISO, clock time). */
+  /** When the token was issued (wall-clock ISO time). */
   since: string;
   /** The payload the function received (with the token in it). */
   payload: unknown;
@@ -119,8 +121,12 @@ interface Execution {
   output?: Json;
   error?: string;
   cause?: string;
+  /** Wall-clock ISO times. */
   startDate: string;
   stopDate?: string;
+  /** The same on the workflow's clock. */
+  workflowStartDate: string;
+  workflowStopDate?: string;
   history: HistoryEvent[];
   /** The history is complete (the execution has ended). */
   closed: boolean;
@@ -287,7 +293,7 @@ export class LocalEngine {
       execution.abort();
     }
     const ended = await execution.done;
-    return { stopDate: ended.stopDate ?? isoNow(this.clock) };
+    return { stopDate: ended.stopDate ?? new Date().toISOString() };
   }
 
   /** Callback tasks waiting for a token, oldest first. */
@@ -402,7 +408,8 @@ export class LocalEngine {
       input,
       inputText,
       status: 'RUNNING',
-      startDate: isoNow(this.clock),
+      startDate: new Date().toISOString(),
+      workflowStartDate: isoNow(this.clock),
       history: [],
       closed: false,
       sentinel: `local-task-token-${randomUUID()}`,
@@ -419,7 +426,8 @@ export class LocalEngine {
       Execution: {
         Id: arn,
         Name: name,
-        StartTime: execution.startDate,
+        // Handlers compare it with their clock: the workflow's.
+        StartTime: execution.workflowStartDate,
         Input: input,
         RoleArn: `arn:aws:iam::${this.account}:role/${prepared.key}-local`,
       },
@@ -462,9 +470,10 @@ export class LocalEngine {
         const event = raw as LibraryEvent;
         const mapped = fromLibraryEvent(event);
         if (!mapped) continue;
-        const timestamp = this.clockTime(event.timestamp);
+        const timestamp = new Date(event.timestamp).toISOString();
+        const workflowTimestamp = this.clockTime(event.timestamp);
         if (END_EVENTS.has(mapped.type)) {
-          this.end(execution, mapped, timestamp);
+          this.end(execution, { ...mapped, workflowTimestamp }, timestamp);
           continue;
         }
         const at = `${mapped.stateName}#${mapped.index ?? ''}`;
@@ -475,7 +484,7 @@ export class LocalEngine {
           const seconds = prepared.waitSeconds[mapped.stateName];
           if (seconds !== undefined) mapped.waitSeconds = seconds;
         }
-        this.append(execution, { ...mapped, timestamp });
+        this.append(execution, { ...mapped, timestamp, workflowTimestamp });
       }
     } catch (error) {
       console.error(`local engine: history of ${execution.arn} stopped:`, error);
@@ -506,7 +515,7 @@ export class LocalEngine {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([history, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
     clearTimeout(timer);
-    this.end(execution, outcome, isoNow(this.clock));
+    this.end(execution, outcome, new Date().toISOString());
     return this.describe(execution);
   }
 
@@ -539,7 +548,8 @@ export class LocalEngine {
       };
     }
     execution.stopDate = timestamp;
-    this.append(execution, { ...last, timestamp });
+    execution.workflowStopDate = event.workflowTimestamp ?? isoNow(this.clock);
+    this.append(execution, { ...last, timestamp, workflowTimestamp: execution.workflowStopDate });
     execution.closed = true;
     execution.cancelTimeout?.();
     for (const pending of [...this.pending.values()]) {
@@ -551,12 +561,13 @@ export class LocalEngine {
 
   private append(execution: Execution, event: NewHistoryEvent): void {
     if (execution.closed) return;
-    const { timestamp, ...rest } = event;
+    const { timestamp, workflowTimestamp, ...rest } = event;
     const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     const full = {
       id: execution.history.length + 1,
       type: event.type,
-      timestamp: timestamp ?? isoNow(this.clock),
+      timestamp: timestamp ?? new Date().toISOString(),
+      workflowTimestamp: workflowTimestamp ?? isoNow(this.clock),
       ...fields,
     } as HistoryEvent;
     execution.history.push(full);
@@ -587,6 +598,11 @@ export class LocalEngine {
       ...(e.cause !== undefined && { cause: e.cause }),
       startDate: e.startDate,
       ...(e.stopDate !== undefined && { stopDate: e.stopDate }),
+      workflowTime: {
+        startDate: e.workflowStartDate,
+        ...(e.workflowStopDate !== undefined && { stopDate: e.workflowStopDate }),
+        timeScale: this.clock.scale,
+      },
     };
   }
 
@@ -672,7 +688,7 @@ export class LocalEngine {
       execution,
       stateName: binding.stateName,
       functionKey: binding.functionKey,
-      since: isoNow(this.clock),
+      since: new Date().toISOString(),
       payload,
       settled: false,
       promise,

@@ -37,3 +37,4 @@ export {
 } from './scenarios.js';
 export { parseShellLine, SandboxShellRefused } from './shell-parser.js';
 export { compareVersions, DEFAULT_GHES_VERSION } from './version.js';
+export { resetSandbox, SandboxResetRefused, type SandboxResetResult } from './reset.js';

@@ -278,6 +278,50 @@ export class Sandbox {
     }
   }
 
+  // ---- reset (local/sandbox/reset.ts) -----------------------------------------------------------
+
+  /**
+   * Puts the pair back as the scenario started it, as an operator does after a failover with
+   * `ghe-repl-setup <primary>` and `ghe-repl-start` on the rebuilt replica: the primary up, out of
+   * maintenance mode and taking writes; the replica replicating from it with every channel OK;
+   * both in the high availability configuration; then the scenario's own setup again (so a
+   * `primary-down` demo starts with the primary down again). Versions and files are kept.
+   * Throws while a promotion runs.
+   */
+  rebuildPair(): { primary: string; replica: string } {
+    this.sync();
+    const primary = this.node(SANDBOX_PRIMARY);
+    const replica = this.node(SANDBOX_REPLICA);
+    for (const node of [primary, replica])
+      if (node.busy.size > 0)
+        throw new Error(
+          `${node.name} is busy (${[...node.busy].join(', ')}): wait for it to finish before resetting the sandbox.`,
+        );
+    const fresh = {
+      primary: createAppliance(primary.name, 'primary', primary.version),
+      replica: createAppliance(replica.name, 'replica', replica.version),
+    };
+    for (const [node, role] of [
+      [primary, 'primary'],
+      [replica, 'replica'],
+    ] as const) {
+      node.role = role;
+      node.up = true;
+      node.maintenance = { enabled: false, since: null };
+      node.load = { ...fresh[role].load };
+    }
+    const ha = [
+      { uuid: primary.uuid, hostname: primary.name },
+      { uuid: replica.uuid, hostname: replica.name },
+    ];
+    primary.clusterNodes = ha.map((n) => ({ ...n }));
+    replica.clusterNodes = ha.map((n) => ({ ...n }));
+    primary.replication = null;
+    replica.replication = { primary: primary.name, running: true, channels: healthyChannels(primary.name) };
+    resolveScenario(this.scenario).setup({ primary, replica });
+    return { primary: primary.name, replica: replica.name };
+  }
+
   // ---- execution ----------------------------------------------------------------------------
 
   /**

@@ -271,13 +271,18 @@ describe('LocalEngine: Map, Choice, Wait and the time scale', () => {
     expect(result.output).toEqual({ status: { done: true, polls: 3 } });
     expect(polls).toBe(3);
     // Two waits of 60 s of workflow time, played in about 120 ms.
-    const clockMs = Date.parse(result.stopDate!) - Date.parse(result.startDate);
+    const clockMs = Date.parse(result.workflowTime.stopDate!) - Date.parse(result.workflowTime.startDate);
     expect(clockMs).toBeGreaterThanOrEqual(119_000);
     expect(clockMs).toBeLessThan(600_000);
     expect(realMs).toBeLessThan(2000);
-    const waits = engine
-      .getExecutionHistory(result.executionArn)
-      .filter((e) => e.type === 'StateEntered' && e.stateName === 'Pause');
+    // startDate/stopDate and history timestamps are wall-clock times; the workflow's are beside them.
+    expect(result.workflowTime.timeScale).toBe(0.001);
+    expect(Date.parse(result.startDate)).toBeGreaterThanOrEqual(realStart);
+    expect(Date.parse(result.stopDate!)).toBeLessThanOrEqual(Date.now());
+    const history = engine.getExecutionHistory(result.executionArn);
+    expect(Date.parse(history.at(-1)!.timestamp)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(history.at(-1)!.workflowTimestamp)).toBeGreaterThan(Date.now() + 100_000);
+    const waits = history.filter((e) => e.type === 'StateEntered' && e.stateName === 'Pause');
     expect(waits.map((e) => e.waitSeconds)).toEqual([60, 60]);
   });
 
@@ -288,7 +293,7 @@ describe('LocalEngine: Map, Choice, Wait and the time scale', () => {
     expect(Date.now() - realStart).toBeLessThan(2000); // not the hour-long Wait
     expect(result.status).toBe('TIMED_OUT');
     expect(result.error).toBe('States.Timeout');
-    const clockMs = Date.parse(result.stopDate!) - Date.parse(result.startDate);
+    const clockMs = Date.parse(result.workflowTime.stopDate!) - Date.parse(result.workflowTime.startDate);
     expect(clockMs).toBeGreaterThanOrEqual(119_000);
     expect(clockMs).toBeLessThan(3_600_000);
     const history = engine.getExecutionHistory(result.executionArn);

@@ -72,6 +72,15 @@ describe('ghes-ops CLI', () => {
     });
   });
 
+  it('sandbox reset without a stack of this configuration says there is nothing to reset; bad usage is 2', () => {
+    const r = cli(['sandbox', 'reset']);
+    expect(r.code).toBe(r.stdout.includes('No stack runs') ? 0 : 1);
+    expect(`${r.stdout}${r.stderr}`).toMatch(
+      /No stack runs at .*nothing to reset|runs with the state directory/,
+    );
+    expect(cli(['sandbox', 'rebuild']).code).toBe(2);
+  });
+
   /** `ghes-ops run failover` (planned, sandbox) that gets `signals` SIGINTs once the primary is fenced. */
   async function interruptedFailover(signals: number) {
     const dir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-cli-'));

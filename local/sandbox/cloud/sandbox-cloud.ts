@@ -206,6 +206,29 @@ export class SandboxCloud {
     };
   }
 
+  /**
+   * Traffic back on the primary (the sandbox reset): the public name points at it again at once
+   * (a change already INSYNC) and the target group holds only it. Earlier changes stay listed.
+   */
+  resetTraffic(): void {
+    const now = this.sandbox.now();
+    this.dnsChanges.push({
+      id: `C${randomUUID().replaceAll('-', '').slice(0, 12).toUpperCase()}`,
+      zone: SANDBOX_ZONE_ID,
+      name: SANDBOX_PUBLIC_NAME,
+      type: 'CNAME',
+      value: this.sandbox.scenario.split('+').includes('dns-stale-record')
+        ? SANDBOX_STALE_TARGET
+        : SANDBOX_PRIMARY,
+      ttl: 60,
+      submittedAt: now,
+      insyncAt: now,
+    });
+    this.targets.set(SANDBOX_TARGET_GROUP, [
+      { id: SANDBOX_INSTANCES[SANDBOX_PRIMARY]!.instanceId, port: 443 },
+    ]);
+  }
+
   /** What the public name resolves to now (changes count once INSYNC). */
   record(name: string = SANDBOX_PUBLIC_NAME): { type: string; value: string } | undefined {
     const now = this.sandbox.now();
