@@ -55,9 +55,9 @@ export interface StartLineOptions {
  */
 export class Sandbox {
   readonly clock: Clock;
-  /** The scenario names applied, joined with `+`. */
-  readonly scenario: string;
-  readonly durations: Readonly<Durations>;
+  /** The scenario names applied, joined with `+` (`reset` may switch it). */
+  scenario: string;
+  durations: Readonly<Durations>;
   readonly runner: SandboxRunner;
 
   private readonly nodeMap = new Map<string, ApplianceState>();
@@ -66,9 +66,10 @@ export class Sandbox {
   private readonly log: CommandLogEntry[] = [];
   private readonly uploadList: UploadRecord[] = [];
   private readonly bundleList: BundleRecord[] = [];
-  private readonly faultState: Faults;
+  private faultState: Faults;
   private readonly instance: InstanceData = defaultInstanceData();
-  private readonly world: SandboxWorld;
+  private world: SandboxWorld;
+  private readonly opts: SandboxOptions;
   private time: number;
   private syncing = false;
 
@@ -79,13 +80,21 @@ export class Sandbox {
       throw new ConfigError(
         `Sandbox version ${JSON.stringify(version)} is not a GHES version such as 3.17.2.`,
       );
+    this.opts = opts;
     const scenario = resolveScenario(opts.scenario);
     this.clock = opts.clock;
     this.time = opts.clock.now();
     this.scenario = scenario.names.join('+');
     this.durations = resolveDurations(opts.durations, scenario.durationFactor, opts.zeroDelays === true);
     this.faultState = { ...NO_FAULTS, ...scenario.faults };
+    this.buildPair(version, scenario);
 
+    this.world = this.createWorld();
+    this.runner = new SandboxRunner(this, opts.runner);
+  }
+
+  /** A fresh primary and replica with replication set up and running, as the scenario wants them. */
+  private buildPair(version: string, scenario: ReturnType<typeof resolveScenario>): void {
     const primary = createAppliance(SANDBOX_PRIMARY, 'primary', version);
     const replica = createAppliance(SANDBOX_REPLICA, 'replica', version);
     const ha = [
@@ -98,9 +107,22 @@ export class Sandbox {
     scenario.setup({ primary, replica });
     this.nodeMap.set(primary.name, primary);
     this.nodeMap.set(replica.name, replica);
+  }
 
+  /**
+   * Rebuilds the primary and the replica as a fresh pair, as `ghe-repl-setup` and `ghe-repl-start`
+   * on a new replica leave them, with the faults and durations of `scenario` (default: the current
+   * one): a demo can be repeated on one running stack. Instance data (users, organizations), other
+   * hosts, the command log and the records stay.
+   */
+  reset(scenario: string = this.scenario): void {
+    const resolved = resolveScenario(scenario);
+    this.sync();
+    this.scenario = resolved.names.join('+');
+    this.durations = resolveDurations(this.opts.durations, resolved.durationFactor, this.opts.zeroDelays === true);
+    this.faultState = { ...NO_FAULTS, ...resolved.faults };
+    this.buildPair(this.opts.version ?? DEFAULT_GHES_VERSION, resolved);
     this.world = this.createWorld();
-    this.runner = new SandboxRunner(this, opts.runner);
   }
 
   // ---- inspection (read-only) ---------------------------------------------------------------

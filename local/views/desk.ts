@@ -1,6 +1,7 @@
 import type { Outcome } from '../../shared/service-desk/desk.js';
 import type { DeskStore } from '../../shared/service-desk/store.js';
 import type { SandboxIssues } from '../sandbox/ghes/issues-api.js';
+import { describeOutcome } from '../service-desk.js';
 
 /**
  * The service desk as the console and `ghes-ops desk tickets` show it: the tickets (issues of the
@@ -84,6 +85,8 @@ export function formatTickets(tickets: readonly TicketView[]): string[] {
 export interface InboundView {
   receivedAt: string;
   action: string;
+  /** One line, as the terminal of npm start prints it. */
+  summary: string;
   reason?: string;
   ticket?: string;
   detail?: string;
@@ -91,7 +94,11 @@ export interface InboundView {
 
 /** The view of one outcome of the SES receive function. */
 export function inboundView(o: Outcome, receivedAt: number): InboundView {
-  const v: InboundView = { receivedAt: new Date(receivedAt).toISOString(), action: o.action };
+  const v: InboundView = {
+    receivedAt: new Date(receivedAt).toISOString(),
+    action: o.action,
+    summary: describeOutcome(o),
+  };
   if ('reason' in o) v.reason = o.reason;
   if ('repo' in o && o.repo && 'number' in o && o.number) v.ticket = `${o.repo}#${o.number}`;
   if (o.action === 'held') v.detail = `${o.from ?? '(no sender)'}: ${o.subject}`;

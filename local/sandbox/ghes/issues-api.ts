@@ -1,7 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { HttpRequest } from '../../http-server.js';
 import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-server.js';
+import { signWebhook } from './apps.js';
 
 /**
  * Sandbox GHES REST endpoints for repositories, issues, comments, labels, assignees and file
@@ -49,10 +51,29 @@ type JournalLine =
   | { issue: SandboxIssue & { repo: number } }
   | { deleted: number };
 
+/** A repository webhook (GHES: repository Settings, Webhooks): `issue_comment` and `issues` events. */
+export interface RepoHook {
+  url: string;
+  secret: string;
+}
+
+/** One delivery of a repository webhook, as GHES lists them under Recent Deliveries. */
+export interface HookDelivery {
+  id: string;
+  repo: string;
+  event: string;
+  action: string;
+  status: number | 'failed';
+}
+
 export class SandboxIssues {
   readonly repos = new Map<string, SandboxRepo>();
   private commentSeq = 1000;
   private idSeq = 1;
+  private readonly hooks = new Map<string, RepoHook[]>();
+  private readonly inflight = new Set<Promise<void>>();
+  /** Every repository webhook delivery, in order. */
+  readonly hookDeliveries: HookDelivery[] = [];
 
   constructor(
     private readonly ghes: SandboxGhes,
@@ -101,7 +122,9 @@ export class SandboxIssues {
     );
     ghes.route('PATCH', r('/issues/:number'), (req, auth) =>
       this.withIssue(req, auth, (repo, issue, body) => {
+        const closing = body.state === 'closed' && issue.state !== 'closed';
         if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
+        if (closing) this.deliver(repo, 'issues', { action: 'closed', issue: this.issueJson(repo, issue) });
         if (typeof body.title === 'string') issue.title = body.title;
         if (typeof body.body === 'string') issue.body = body.body;
         if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
@@ -129,7 +152,13 @@ export class SandboxIssues {
         };
         issue.comments.push(c);
         this.saveIssue(repo, issue);
-        return json(201, this.commentJson(repo, issue, c));
+        const comment = this.commentJson(repo, issue, c);
+        this.deliver(repo, 'issue_comment', {
+          action: 'created',
+          issue: this.issueJson(repo, issue),
+          comment: { ...comment, user: { login: c.user, type: auth!.kind === 'pat' ? 'User' : 'Bot' } },
+        });
+        return json(201, comment);
       }),
     );
     ghes.route('POST', r('/issues/:number/labels'), (req, auth) =>
@@ -253,6 +282,62 @@ export class SandboxIssues {
       }
       const id = 'repo' in line ? line.repo.id : 'issue' in line ? line.issue.id : line.deleted;
       this.idSeq = Math.max(this.idSeq, id + 1);
+    }
+  }
+
+  /**
+   * Adds a repository webhook: each comment created and each issue closed on `full` is POSTed to
+   * `url` as GHES does (`X-GitHub-Event`, `X-GitHub-Delivery`, `X-Hub-Signature-256` with `secret`),
+   * after the API call that caused it has answered. Hooks live in memory (added at each start).
+   */
+  addHook(full: string, hook: RepoHook): void {
+    const key = full.toLowerCase();
+    this.hooks.set(key, [...(this.hooks.get(key) ?? []).filter((h) => h.url !== hook.url), hook]);
+  }
+
+  /** Resolves when every webhook delivery started so far has been answered (or failed). */
+  async hooksSettled(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+
+  private deliver(repo: SandboxRepo, event: string, payload: Record<string, unknown>): void {
+    const full = `${repo.owner}/${repo.name}`;
+    for (const hook of this.hooks.get(full.toLowerCase()) ?? []) {
+      const body = JSON.stringify({
+        ...payload,
+        repository: this.repoJson(repo),
+        sender: (payload.comment as { user?: unknown } | undefined)?.user ?? { login: 'ghost' },
+      });
+      const id = randomUUID();
+      const p = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() =>
+          fetch(hook.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'GitHub-Hookshot/sandbox',
+              'x-github-event': event,
+              'x-github-delivery': id,
+              'x-github-hook-installation-target-type': 'repository',
+              'x-github-hook-installation-target-id': String(repo.id),
+              'x-hub-signature-256': signWebhook(hook.secret, body),
+            },
+            body,
+            signal: AbortSignal.timeout(10_000),
+          }),
+        )
+        .then(
+          async (res) => {
+            await res.text();
+            return res.status;
+          },
+          () => 'failed' as const,
+        )
+        .then((status) => {
+          this.hookDeliveries.push({ id, repo: full, event, action: String(payload.action), status });
+        })
+        .finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
     }
   }
 
