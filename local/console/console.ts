@@ -140,7 +140,7 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
   }));
 
   // --- workflows ---------------------------------------------------------------------------------
-  get('/console', () => redirect('/console/'));
+  // `/console/` (the pattern also matches `/console`).
   get('/console/', (req) =>
     consolePage(
       'Workflows',
