@@ -38,11 +38,7 @@ export interface AslGroup {
 }
 
 /** The graph in the order the Mermaid text lists it (nodes, their edges, groups opened and closed). */
-export type AslItem =
-  | { node: AslNode }
-  | { edge: AslEdge }
-  | { open: AslGroup }
-  | { close: AslGroup };
+export type AslItem = { node: AslNode } | { edge: AslEdge } | { open: AslGroup } | { close: AslGroup };
 
 const id = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
 const label = (s: string): string => s.replace(/"/g, "'");

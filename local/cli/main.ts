@@ -182,7 +182,9 @@ async function runIn(
 /** `--config <file>` taken out of a command's arguments. */
 function configArg(args: string[]): { file: string | undefined; args: string[] } {
   const i = args.findIndex((a) => a === '--config' || a === '-c');
-  return i >= 0 ? { file: args[i + 1], args: [...args.slice(0, i), ...args.slice(i + 2)] } : { file: undefined, args };
+  return i >= 0
+    ? { file: args[i + 1], args: [...args.slice(0, i), ...args.slice(i + 2)] }
+    : { file: undefined, args };
 }
 
 async function readStdin(): Promise<string> {

@@ -42,7 +42,10 @@ export class StackUnavailable extends Error {
 }
 
 /** GETs a console API path of the running stack; undefined when no stack runs. */
-async function fromStack<T>(config: LocalConfig, apiPath: string): Promise<{ status: number; body: T } | undefined> {
+async function fromStack<T>(
+  config: LocalConfig,
+  apiPath: string,
+): Promise<{ status: number; body: T } | undefined> {
   const url = await runningStack(config);
   if (!url) return undefined;
   const token = readConsoleToken(config.local.stateDir);
@@ -74,8 +77,15 @@ export async function ticketsFromStateDir(config: LocalConfig): Promise<TicketVi
   const ghes = new SandboxGhes(new Sandbox({ clock: realClock }));
   const issues = new SandboxIssues(ghes, { journal: path.join(stateDir, 'sandbox-ghes', 'issues.jsonl') });
   const desk = config.local.serviceDesk.desk;
-  const store = new DeskStore(new JournalRecordStore(realClock, path.join(stateDir, 'records.jsonl')), desk.recordPrefix);
-  return ticketViews({ issues, store, repos: [...new Set([SANDBOX_TICKETS_REPO, ...desk.projects.map((p) => p.repo)])] });
+  const store = new DeskStore(
+    new JournalRecordStore(realClock, path.join(stateDir, 'records.jsonl')),
+    desk.recordPrefix,
+  );
+  return ticketViews({
+    issues,
+    store,
+    repos: [...new Set([SANDBOX_TICKETS_REPO, ...desk.projects.map((p) => p.repo)])],
+  });
 }
 
 export async function executionsCommand(args: string[], config: LocalConfig, io: ViewsIo): Promise<number> {
@@ -91,7 +101,11 @@ export async function executionsCommand(args: string[], config: LocalConfig, io:
 }
 
 export async function executionCommand(args: string[], config: LocalConfig, io: ViewsIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' } },
+  });
   const [workflow, name] = positionals;
   if (!workflow || !name) {
     io.err('usage: ghes-ops execution <workflow> <name> [--json]   (ghes-ops executions lists them)');

@@ -8,7 +8,12 @@ import type { HttpRequest, HttpResponse, LocalHttpServer } from '../http-server.
 import { SANDBOX_TICKETS_REPO, type LocalServiceDesk } from '../service-desk.js';
 import { SCENARIOS } from '../sandbox/scenarios.js';
 import type { LocalWorld } from '../world.js';
-import { executionView, findExecution, listExecutionViews, type ExecutionDetail } from '../views/executions.js';
+import {
+  executionView,
+  findExecution,
+  listExecutionViews,
+  type ExecutionDetail,
+} from '../views/executions.js';
 import { graphSvg } from '../views/graph.js';
 import { listOutbox, outboxMail, type OutboxSource } from '../views/outbox.js';
 import { InboundLog, ticketViews, type TicketView } from '../views/desk.js';
@@ -55,7 +60,11 @@ const FLASH: Record<string, string> = {
   reset: 'Sandbox reset: primary and replica rebuilt, replication set up again.',
 };
 
-type Handler = (req: HttpRequest, caller: Caller, form: URLSearchParams) => Promise<HttpResponse> | HttpResponse;
+type Handler = (
+  req: HttpRequest,
+  caller: Caller,
+  form: URLSearchParams,
+) => Promise<HttpResponse> | HttpResponse;
 
 export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Console {
   const { world, desk, auth } = o;
@@ -83,7 +92,9 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     ...new Set([SANDBOX_TICKETS_REPO, ...(world.config.serviceDesk?.desk.projects.map((p) => p.repo) ?? [])]),
   ];
   const tickets = async (): Promise<TicketView[]> =>
-    desk ? ticketViews({ issues: desk.issues, store: deskFromDeps(world.deps).store, repos: deskRepos() }) : [];
+    desk
+      ? ticketViews({ issues: desk.issues, store: deskFromDeps(world.deps).store, repos: deskRepos() })
+      : [];
   const flashOf = (req: HttpRequest): string | undefined => FLASH[req.query.get('flash') ?? ''];
 
   const guard =
@@ -109,33 +120,69 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
         return await handler(req, caller, form);
       } catch (error) {
         const err = error as Error;
-        const status = err.name === 'FormInputError' || err.name === 'InvalidName' || err.name === 'ConfigError' || err.name === 'ApprovalNotFound' ? 400 : err.name === 'ExecutionAlreadyExists' ? 409 : 500;
-        return consolePage('Not done', `<p><a href="/console/">Back to the console</a></p>`, { error: `${err.name}: ${err.message}` }, status);
+        const status =
+          err.name === 'FormInputError' ||
+          err.name === 'InvalidName' ||
+          err.name === 'ConfigError' ||
+          err.name === 'ApprovalNotFound'
+            ? 400
+            : err.name === 'ExecutionAlreadyExists'
+              ? 409
+              : 500;
+        return consolePage(
+          'Not done',
+          `<p><a href="/console/">Back to the console</a></p>`,
+          { error: `${err.name}: ${err.message}` },
+          status,
+        );
       }
     };
   const get = (path: string, h: Handler): void => void server.route('GET', path, guard(h));
   const post = (path: string, h: Handler): void => void server.route('POST', path, guard(h, true));
   const apiJson = (body: unknown, status = 200): HttpResponse => ({
     status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
     body: JSON.stringify(body, null, 2) + '\n',
   });
 
   // --- login and assets (the login route checks the token itself) --------------------------------
   server.route('GET', '/console/login', (req) => {
-    const probe = { ...req, headers: { ...req.headers, authorization: `Bearer ${req.query.get('token') ?? ''}` } };
+    const probe = {
+      ...req,
+      headers: { ...req.headers, authorization: `Bearer ${req.query.get('token') ?? ''}` },
+    };
     if (!auth.caller(probe))
-      return { status: 401, headers: { ...CONSOLE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: 'Wrong or missing console token.\n' };
-    return { status: 303, headers: { ...CONSOLE_HEADERS, location: '/console/', 'set-cookie': auth.loginCookie() }, body: '' };
+      return {
+        status: 401,
+        headers: { ...CONSOLE_HEADERS, 'content-type': 'text/plain; charset=utf-8' },
+        body: 'Wrong or missing console token.\n',
+      };
+    return {
+      status: 303,
+      headers: { ...CONSOLE_HEADERS, location: '/console/', 'set-cookie': auth.loginCookie() },
+      body: '',
+    };
   });
   get('/console/assets/console.css', () => ({
     status: 200,
-    headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    },
     body: CONSOLE_CSS,
   }));
   get('/console/assets/console.js', () => ({
     status: 200,
-    headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    },
     body: CONSOLE_JS,
   }));
 
@@ -148,7 +195,10 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
         (w) =>
           `<section class="card" id="wf-${e(w.key)}"><h2>${e(w.title)} <code>${e(w.key)}</code></h2><p>${e(w.description)}</p>` +
           `<details${req.query.get('open') === w.key ? ' open' : ''}><summary>Start ${e(w.key)}</summary>` +
-          postForm(`/console/workflows/${w.key}`, auth.csrf, workflowFields(w), `Start ${w.key}`, { cls: 'primary', id: `start-${w.key}` }) +
+          postForm(`/console/workflows/${w.key}`, auth.csrf, workflowFields(w), `Start ${w.key}`, {
+            cls: 'primary',
+            id: `start-${w.key}`,
+          }) +
           `</details></section>`,
       ).join(''),
       { ...(flashOf(req) ? { flash: flashOf(req)! } : {}) },
@@ -160,7 +210,9 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     const input = inputFromForm(w, form);
     const name = (form.get('name') ?? '').trim();
     const started = await world.engine.startExecution(w.key, input, name || undefined);
-    return redirect(`/console/executions/${w.key}/${encodeURIComponent(started.executionArn.split(':').pop()!)}?flash=started`);
+    return redirect(
+      `/console/executions/${w.key}/${encodeURIComponent(started.executionArn.split(':').pop()!)}?flash=started`,
+    );
   });
 
   // --- executions --------------------------------------------------------------------------------
@@ -181,7 +233,8 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
   });
   get('/console/executions/:workflow/:name', async (req) => {
     const d = executionView(world.engine, req.params.workflow!, req.params.name!);
-    if (!d) return consolePage('No such execution', '<p><a href="/console/executions">Executions</a></p>', {}, 404);
+    if (!d)
+      return consolePage('No such execution', '<p><a href="/console/executions">Executions</a></p>', {}, 404);
     const definition = await readDefinition(world.engine.root, d.workflow);
     const flash = flashOf(req);
     return consolePage(`${d.workflow} / ${d.name}`, executionPage(d, definition, auth.csrf), {
@@ -196,7 +249,9 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     return d;
   };
   const back = (req: HttpRequest, flash: string): HttpResponse =>
-    redirect(`/console/executions/${encodeURIComponent(req.params.workflow!)}/${encodeURIComponent(req.params.name!)}?flash=${flash}`);
+    redirect(
+      `/console/executions/${encodeURIComponent(req.params.workflow!)}/${encodeURIComponent(req.params.name!)}?flash=${flash}`,
+    );
   post('/console/executions/:workflow/:name/stop', (req) => {
     const d = execution(req);
     void world.engine.stopExecution(d.executionArn, 'StoppedFromConsole', 'Stopped from the local console');
@@ -244,7 +299,9 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     return consolePage(
       m.subject || '(no subject)',
       `<table><tbody><tr><th>from</th><td>${e(m.from)}</td></tr><tr><th>to</th><td>${e(m.to.join(', '))}</td></tr>${m.cc.length ? `<tr><th>cc</th><td>${e(m.cc.join(', '))}</td></tr>` : ''}<tr><th>date</th><td>${e(m.date)}</td></tr></tbody></table>` +
-        (m.html ? `<h2>HTML</h2><iframe class="mail" sandbox src="/console/outbox/${e(m.id)}/html" title="the mail as HTML"></iframe>` : '') +
+        (m.html
+          ? `<h2>HTML</h2><iframe class="mail" sandbox src="/console/outbox/${e(m.id)}/html" title="the mail as HTML"></iframe>`
+          : '') +
         `<h2>Text</h2><pre id="mail-text">${e(m.text)}</pre>` +
         `<h2>Headers</h2><table><tbody>${m.headers.map((h) => `<tr><th>${e(h.key)}</th><td><code>${e(h.value)}</code></td></tr>`).join('')}</tbody></table>` +
         `<h2>Raw</h2>${m.raw !== undefined ? `<p><a href="/console/outbox/${e(m.id)}/raw">download .eml</a></p><pre>${e(m.raw)}</pre>` : '<p class="muted">An in-memory outbox keeps no raw message.</p>'}`,
@@ -258,7 +315,8 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
       headers: {
         ...CONSOLE_HEADERS,
         // The mail's HTML, in the console's sandboxed frame: no script, no remote content.
-        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox",
+        'content-security-policy':
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox",
         'x-frame-options': 'SAMEORIGIN',
       },
       body: m.html,
@@ -281,7 +339,11 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
 
   // --- service desk ------------------------------------------------------------------------------
   get('/console/desk', async (req) => {
-    if (!desk) return consolePage('Service desk', '<p>The service desk runs on the sandbox only (appliance.runner "sandbox").</p>');
+    if (!desk)
+      return consolePage(
+        'Service desk',
+        '<p>The service desk runs on the sandbox only (appliance.runner "sandbox").</p>',
+      );
     const list = await tickets();
     const spools = await desk.spools();
     const flash = flashOf(req);
@@ -317,11 +379,22 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
       'Service desk',
       `<div id="desk" data-live>` +
         `<h2>Tickets</h2><table id="tickets"><thead><tr><th>ticket</th><th>title</th><th>state</th><th>labels</th><th>participants</th><th>comments</th><th>SLA</th></tr></thead><tbody>${ticketRows || '<tr><td colspan="7" class="muted">No tickets yet: mail the desk (see the addresses npm start printed).</td></tr>'}</tbody></table>` +
-        `<h2>Inbound mail</h2><p class="muted">Since this start: what became of each message (counts: ${e(Object.entries(spools.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')}).</p>` +
+        `<h2>Inbound mail</h2><p class="muted">Since this start: what became of each message (counts: ${e(
+          Object.entries(spools.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none',
+        )}).</p>` +
         `<table id="inbound"><thead><tr><th>received</th><th>outcome</th><th>reason</th><th>ticket</th><th>detail</th></tr></thead><tbody>${inboundRows || '<tr><td colspan="5" class="muted">No mail since this start.</td></tr>'}</tbody></table>` +
         `<h2>Spools</h2><p>${spools.incoming.length} accepted, not yet handled.</p>` +
         `<h3>Failed (after the retries)</h3><table><thead><tr><th>request</th><th>messages</th><th>error</th><th></th></tr></thead><tbody>${failedRows || '<tr><td colspan="4" class="muted">none</td></tr>'}</tbody></table>` +
-        (spools.failed.length ? postForm('/console/desk/replay', auth.csrf, '<input type="hidden" name="failed" value="true">', 'Replay all failed') : '') +
+        (spools.failed.length
+          ? postForm(
+              '/console/desk/replay',
+              auth.csrf,
+              '<input type="hidden" name="failed" value="true">',
+              'Replay all failed',
+            )
+          : '') +
         `<h3>Held (sender burst limit)</h3><table><thead><tr><th>message</th><th>key</th><th></th></tr></thead><tbody>${heldRows || '<tr><td colspan="3" class="muted">none</td></tr>'}</tbody></table>` +
         `</div>`,
       { live: true, ...(flash ? { flash } : {}) },
@@ -329,7 +402,9 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
   });
   get('/console/desk/tickets/:owner/:repo/:number', async (req) => {
     const full = `${req.params.owner}/${req.params.repo}`;
-    const t = (await tickets()).find((x) => x.repo.toLowerCase() === full.toLowerCase() && x.number === Number(req.params.number));
+    const t = (await tickets()).find(
+      (x) => x.repo.toLowerCase() === full.toLowerCase() && x.number === Number(req.params.number),
+    );
     if (!t) return consolePage('No such ticket', '', {}, 404);
     const flash = flashOf(req);
     return consolePage(
@@ -360,7 +435,11 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
         `${desk.ghes.apiUrl}/repos/${encodeURIComponent(req.params.owner!)}/${encodeURIComponent(req.params.repo!)}/issues/${Number(req.params.number)}/comments`,
         {
           method: 'POST',
-          headers: { authorization: `token ${token}`, 'content-type': 'application/json', accept: 'application/vnd.github+json' },
+          headers: {
+            authorization: `token ${token}`,
+            'content-type': 'application/json',
+            accept: 'application/vnd.github+json',
+          },
           body: JSON.stringify({ body }),
         },
       );
@@ -368,12 +447,18 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     } finally {
       desk.ghes.revokeToken(token);
     }
-    return redirect(`/console/desk/tickets/${req.params.owner}/${req.params.repo}/${Number(req.params.number)}?flash=replied`);
+    return redirect(
+      `/console/desk/tickets/${req.params.owner}/${req.params.repo}/${Number(req.params.number)}?flash=replied`,
+    );
   });
   post('/console/desk/replay', async (_req, _caller, form) => {
     if (!desk) throw new FormInputError('no service desk on this stack');
     const id = form.get('id');
-    void desk.replay({ failed: form.get('failed') === 'true', held: form.get('held') === 'true', ...(id ? { ids: [id] } : {}) });
+    void desk.replay({
+      failed: form.get('failed') === 'true',
+      held: form.get('held') === 'true',
+      ...(id ? { ids: [id] } : {}),
+    });
     return redirect('/console/desk?flash=replayed');
   });
 
@@ -381,7 +466,11 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
   get('/console/sandbox', (req) => {
     const v = sandboxView(world);
     const flash = flashOf(req);
-    if (!v) return consolePage('Sandbox', `<p>This stack runs against a real appliance (${e(world.config.appliance.runner)}), not the sandbox.</p>`);
+    if (!v)
+      return consolePage(
+        'Sandbox',
+        `<p>This stack runs against a real appliance (${e(world.config.appliance.runner)}), not the sandbox.</p>`,
+      );
     return consolePage(
       'Sandbox',
       `<div id="sandbox" data-live><p>Scenario <strong id="scenario">${e(v.scenario)}</strong>; workflow time ${e(v.now)}${v.splitBrain ? ' · <strong>split brain</strong>' : ''}.</p>` +
@@ -398,12 +487,18 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
           '/console/sandbox/scenario',
           auth.csrf,
           `<select name="scenario" id="scenario-select">${Object.entries(SCENARIOS)
-            .map(([name, d]) => `<option value="${e(name)}"${name === v.scenario ? ' selected' : ''}>${e(name)}: ${e(d)}</option>`)
+            .map(
+              ([name, d]) =>
+                `<option value="${e(name)}"${name === v.scenario ? ' selected' : ''}>${e(name)}: ${e(d)}</option>`,
+            )
             .join('')}</select>`,
           'Switch and reset',
         ) +
         `<h2>Reset</h2><p class="muted">Rebuilds the appliances as after <code>ghe-repl-setup</code> and <code>ghe-repl-start</code> on a fresh replica (a new primary and replica pair, DNS and load balancer back on the primary), and forgets the failover lock and the last failover, so a demo can be repeated. Running executions keep running.</p>` +
-        postForm('/console/sandbox/reset', auth.csrf, '', 'Reset the sandbox', { cls: 'danger', id: 'reset-form' }),
+        postForm('/console/sandbox/reset', auth.csrf, '', 'Reset the sandbox', {
+          cls: 'danger',
+          id: 'reset-form',
+        }),
       { live: true, ...(flash ? { flash } : {}) },
     );
   });
@@ -476,7 +571,10 @@ function executionPage(d: ExecutionDetail, definition: unknown, csrf: string): s
     );
   if (d.status === 'RUNNING')
     actions.push(
-      postForm(`/console/executions/${d.workflow}/${d.name}/stop`, csrf, '', 'Stop execution', { cls: 'danger', id: 'stop-form' }),
+      postForm(`/console/executions/${d.workflow}/${d.name}/stop`, csrf, '', 'Stop execution', {
+        cls: 'danger',
+        id: 'stop-form',
+      }),
     );
   const states = Object.values(d.states)
     .map(

@@ -14,11 +14,15 @@ export const CONSOLE_CSP =
 
 export const CONSOLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...PAGE_HEADERS,
+  // Same-origin only: with no-referrer, Chromium sends `Origin: null` on the console's own form
+  // posts, and the Origin check could not tell them from a foreign page's.
+  'referrer-policy': 'same-origin',
   'content-security-policy': CONSOLE_CSP,
 });
 
-/** An escaped text; `h\`...\`` is not needed: every dynamic value goes through `e()`. */
-export const e = (v: unknown): string => escapeHtml(v === undefined || v === null ? '' : String(v));
+/** Every dynamic value of a page goes through `e()`. */
+export const e = (v: string | number | boolean | undefined | null): string =>
+  escapeHtml(v === undefined || v === null ? '' : String(v));
 
 export const json = (v: unknown): string => `<pre>${e(JSON.stringify(v, null, 2))}</pre>`;
 

@@ -21,7 +21,11 @@ export function startConsole(
   const token = o.token ?? newConsoleToken();
   const tokenFile = world.inMemory ? undefined : saveConsoleToken(world.config.local.stateDir, token);
   if (o.desk) connectDeskWebhook(o.desk, world, `${o.httpUrl}/service-desk/webhook`);
-  const c = mountConsole(server, { world, auth: new ConsoleAuth(token), ...(o.desk ? { desk: o.desk } : {}) });
+  const c = mountConsole(server, {
+    world,
+    auth: new ConsoleAuth(token),
+    ...(o.desk ? { desk: o.desk } : {}),
+  });
   return { ...c, ...(tokenFile ? { tokenFile } : {}) };
 }
 

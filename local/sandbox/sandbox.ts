@@ -119,7 +119,11 @@ export class Sandbox {
     const resolved = resolveScenario(scenario);
     this.sync();
     this.scenario = resolved.names.join('+');
-    this.durations = resolveDurations(this.opts.durations, resolved.durationFactor, this.opts.zeroDelays === true);
+    this.durations = resolveDurations(
+      this.opts.durations,
+      resolved.durationFactor,
+      this.opts.zeroDelays === true,
+    );
     this.faultState = { ...NO_FAULTS, ...resolved.faults };
     this.buildPair(this.opts.version ?? DEFAULT_GHES_VERSION, resolved);
     this.world = this.createWorld();

@@ -54,7 +54,12 @@ export async function ticketViews(source: TicketSource): Promise<TicketView[]> {
           ...(p.name ? { name: p.name } : {}),
           ...(p.unsubscribed ? { unsubscribed: true } : {}),
         })),
-        comments: issue.comments.map((c) => ({ id: c.id, user: c.user, createdAt: c.created_at, body: c.body })),
+        comments: issue.comments.map((c) => ({
+          id: c.id,
+          user: c.user,
+          createdAt: c.created_at,
+          body: c.body,
+        })),
       });
     }
   }

@@ -86,7 +86,11 @@ function timesOf(d: ExecutionDescription): ExecutionTimes {
   };
 }
 
-function summaryOf(store: ExecutionStore, d: ExecutionDescription, history?: HistoryEvent[]): ExecutionSummary {
+function summaryOf(
+  store: ExecutionStore,
+  d: ExecutionDescription,
+  history?: HistoryEvent[],
+): ExecutionSummary {
   const pending = d.status === 'RUNNING' ? store.listPendingTasks(d.executionArn) : [];
   let currentState: string | undefined;
   if (d.status === 'RUNNING') {
@@ -114,12 +118,19 @@ export function listExecutionViews(store: ExecutionStore): ExecutionSummary[] {
 }
 
 /** The execution `workflow`/`name`, or undefined. */
-export function findExecution(store: ExecutionStore, workflow: string, name: string): ExecutionDescription | undefined {
+export function findExecution(
+  store: ExecutionStore,
+  workflow: string,
+  name: string,
+): ExecutionDescription | undefined {
   return store.listExecutions().find((e) => e.stateMachine === workflow && e.name === name);
 }
 
 /** Each state's status from the history, as the Step Functions graph view colours it. */
-export function stateViews(history: readonly HistoryEvent[], pending: readonly { stateName: string }[]): Record<string, StateView> {
+export function stateViews(
+  history: readonly HistoryEvent[],
+  pending: readonly { stateName: string }[],
+): Record<string, StateView> {
   const states: Record<string, StateView> = {};
   const of = (e: HistoryEvent): StateView | undefined => {
     if (!e.stateName) return undefined;
@@ -181,12 +192,17 @@ export function stateViews(history: readonly HistoryEvent[], pending: readonly {
     if (s && s.status === 'running') s.status = 'waiting';
   }
   // A running Wait state is waiting.
-  for (const s of Object.values(states)) if (s.type === 'Wait' && s.status === 'running') s.status = 'waiting';
+  for (const s of Object.values(states))
+    if (s.type === 'Wait' && s.status === 'running') s.status = 'waiting';
   return redact(states);
 }
 
 /** One execution with its history, each state's status, input and output, and what it waits for. */
-export function executionView(store: ExecutionStore, workflow: string, name: string): ExecutionDetail | undefined {
+export function executionView(
+  store: ExecutionStore,
+  workflow: string,
+  name: string,
+): ExecutionDetail | undefined {
   const d = findExecution(store, workflow, name);
   if (!d) return undefined;
   const history = store.getExecutionHistory(d.executionArn);
@@ -228,7 +244,9 @@ export function formatExecution(d: ExecutionDetail): string[] {
     `  started ${d.startedAt ?? d.startDate}${d.startedAt ? ` (workflow time ${d.startDate})` : ''}`,
   ];
   if (d.stopDate || d.stoppedAt)
-    lines.push(`  stopped ${d.stoppedAt ?? d.stopDate}${d.stoppedAt && d.stopDate ? ` (workflow time ${d.stopDate})` : ''}`);
+    lines.push(
+      `  stopped ${d.stoppedAt ?? d.stopDate}${d.stoppedAt && d.stopDate ? ` (workflow time ${d.stopDate})` : ''}`,
+    );
   if (d.cause) lines.push(`  cause: ${d.cause}`);
   if (d.waitingForApproval)
     lines.push(`  waiting for approval: ghes-ops approve ${d.name}  (or reject ${d.name})`);

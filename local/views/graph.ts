@@ -170,7 +170,8 @@ export function graphSvg(definition: unknown, status: Record<string, StateStatus
   }
   for (const n of g.nodes) {
     const s = n.type === 'Start' ? 'start' : (status[n.name] ?? 'not-run');
-    const rx = n.type === 'Choice' ? 14 : n.type === 'Succeed' || n.type === 'Wait' || n.type === 'Start' ? 15 : 3;
+    const rx =
+      n.type === 'Choice' ? 14 : n.type === 'Succeed' || n.type === 'Wait' || n.type === 'Start' ? 15 : 3;
     parts.push(
       `<g class="state st-${s} t-${escapeHtml(n.type.toLowerCase())}" data-state="${escapeHtml(n.name)}" data-status="${s}">` +
         `<title>${escapeHtml(`${n.name} (${n.type}): ${s}`)}</title>` +

@@ -82,11 +82,11 @@ export async function listOutbox(source: OutboxSource): Promise<OutboxItem[]> {
     const names = await files(source.dir);
     const items = await Promise.all(
       names.map(async (n) => {
-        const { headers: _h, text: _t, ...item } = await parse(
-          n.slice(0, -4),
-          await readFile(path.join(source.dir!, n), 'utf8'),
-          false,
-        );
+        const {
+          headers: _h,
+          text: _t,
+          ...item
+        } = await parse(n.slice(0, -4), await readFile(path.join(source.dir!, n), 'utf8'), false);
         return item;
       }),
     );

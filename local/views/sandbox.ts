@@ -61,9 +61,12 @@ export function sandboxView(world: LocalWorld): SandboxView | undefined {
  * Refused while a failover runs: it holds the lock and acts on these appliances.
  */
 export async function resetSandboxWorld(world: LocalWorld, scenario?: string): Promise<void> {
-  if (!world.sandbox) throw new ConfigError('Only the sandbox can be reset: this stack runs against a real appliance.');
+  if (!world.sandbox)
+    throw new ConfigError('Only the sandbox can be reset: this stack runs against a real appliance.');
   if (world.engine.listExecutions({ stateMachine: 'failover', status: 'RUNNING' }).length)
-    throw new ConfigError('A failover is running on the sandbox: wait for its end (or stop it) before a reset.');
+    throw new ConfigError(
+      'A failover is running on the sandbox: wait for its end (or stop it) before a reset.',
+    );
   world.sandbox.reset(scenario);
   world.config.local.scenario = world.sandbox.scenario;
   world.cloud?.reset();

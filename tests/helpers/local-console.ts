@@ -1,12 +1,8 @@
 import { newConsoleToken } from '../../local/console/auth.js';
 import { startConsole, type Console } from '../../local/console/index.js';
-import {
-  defaultDeskSettings,
-  deskManagementRoutes,
-  LocalServiceDesk,
-} from '../../local/service-desk.js';
+import { defaultDeskSettings, deskManagementRoutes, LocalServiceDesk } from '../../local/service-desk.js';
 import { localHttpApi } from '../../local/stack-api.js';
-import type { LocalWorld } from '../../local/world.js';
+import type { LocalWorld, WorldOptions } from '../../local/world.js';
 import { testWorld } from './local-world.js';
 
 export interface ConsoleStack {
@@ -23,8 +19,11 @@ export interface ConsoleStack {
  * A local stack as `npm start` wires it (HTTP API through the functions, the service desk with
  * its SES stand-in and sandbox GHES, the console), on ephemeral ports, in memory.
  */
-export async function consoleStack(o: { scenario?: string; timeScale?: number } = {}): Promise<ConsoleStack> {
+export async function consoleStack(
+  o: { scenario?: string; timeScale?: number; sandbox?: WorldOptions['sandbox'] } = {},
+): Promise<ConsoleStack> {
   const world = testWorld({
+    ...(o.sandbox ? { sandbox: o.sandbox } : {}),
     ...(o.scenario ? { scenario: o.scenario } : {}),
     ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
   });

@@ -32,7 +32,9 @@ afterAll(async () => s?.close());
 const page = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${s.url}${path}`, { headers: { cookie, ...headers }, redirect: 'manual' });
 const api = async <T>(path: string): Promise<T> =>
-  (await (await fetch(`${s.url}/console/api${path}`, { headers: { authorization: `Bearer ${s.token}` } })).json()) as T;
+  (await (
+    await fetch(`${s.url}/console/api${path}`, { headers: { authorization: `Bearer ${s.token}` } })
+  ).json()) as T;
 const csrf = async (): Promise<string> =>
   /name="csrf" value="([0-9a-f]+)"/.exec(await (await page('/console/')).text())![1]!;
 const post = async (path: string, fields: Record<string, string>, o: { origin?: string | null } = {}) =>
@@ -46,7 +48,11 @@ const post = async (path: string, fields: Record<string, string>, o: { origin?: 
     },
     body: new URLSearchParams(fields).toString(),
   });
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 15_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -65,10 +71,22 @@ describe('console access', () => {
     expect(set).toMatch(/Path=\/console/);
     expect(login.headers.get('location')).toBe('/console/');
     expect((await fetch(`${s.url}/console/login?token=wrong`, { redirect: 'manual' })).status).toBe(401);
-    for (const path of ['/console/', '/console/executions', '/console/outbox', '/console/desk', '/console/sandbox', '/console/api/executions', '/console/assets/console.js'])
+    for (const path of [
+      '/console/',
+      '/console/executions',
+      '/console/outbox',
+      '/console/desk',
+      '/console/sandbox',
+      '/console/api/executions',
+      '/console/assets/console.js',
+    ])
       expect([path, (await fetch(`${s.url}${path}`)).status]).toEqual([path, 401]);
-    expect((await fetch(`${s.url}/console/api/executions`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
-    expect((await fetch(`${s.url}/console/`, { headers: { cookie: 'ghes_ops_console=nope' } })).status).toBe(401);
+    expect(
+      (await fetch(`${s.url}/console/api/executions`, { headers: { authorization: 'Bearer nope' } })).status,
+    ).toBe(401);
+    expect((await fetch(`${s.url}/console/`, { headers: { cookie: 'ghes_ops_console=nope' } })).status).toBe(
+      401,
+    );
     // Another Host (DNS rebinding) is refused even with the cookie.
     const status = await new Promise<number | undefined>((resolve, reject) =>
       http
@@ -98,8 +116,13 @@ describe('console access', () => {
     const token = await csrf();
     expect((await post('/console/workflows/backup-health', { 'in.maxAgeHours': '26' })).status).toBe(403);
     expect((await post('/console/workflows/backup-health', { csrf: 'f'.repeat(64) })).status).toBe(403);
-    expect((await post('/console/workflows/backup-health', { csrf: token }, { origin: 'http://evil.example' })).status).toBe(403);
-    expect((await post('/console/workflows/backup-health', { csrf: token }, { origin: null })).status).toBe(403);
+    expect(
+      (await post('/console/workflows/backup-health', { csrf: token }, { origin: 'http://evil.example' }))
+        .status,
+    ).toBe(403);
+    expect((await post('/console/workflows/backup-health', { csrf: token }, { origin: null })).status).toBe(
+      403,
+    );
     expect(s.world.engine.listExecutions()).toHaveLength(before);
   });
 });
@@ -125,9 +148,9 @@ describe('workflows and executions', () => {
       timeoutMinutes: 30,
       notify: ['a@example.com', 'b@example.com'],
     });
-    expect(() => inputFromForm(workflow('failover')!, new URLSearchParams({ 'in.traffic': '{nope' }))).toThrow(
-      'traffic: not valid JSON',
-    );
+    expect(() =>
+      inputFromForm(workflow('failover')!, new URLSearchParams({ 'in.traffic': '{nope' })),
+    ).toThrow('traffic: not valid JSON');
   });
 
   it('draws every state of every state machine, from the ASL the docs use', () => {
@@ -171,7 +194,10 @@ describe('workflows and executions', () => {
     expect(html).toContain('id="approve-form"');
     expect(html).toMatch(/data-state="RequestApproval" data-status="waiting"/);
     const list = await api<ExecutionSummary[]>('/executions');
-    expect(list.find((e) => e.name === 'console-approve')).toMatchObject({ waitingForApproval: true, status: 'RUNNING' });
+    expect(list.find((e) => e.name === 'console-approve')).toMatchObject({
+      waitingForApproval: true,
+      status: 'RUNNING',
+    });
 
     const ok = await post('/console/executions/failover/console-approve/approval', {
       csrf: token,
@@ -180,23 +206,32 @@ describe('workflows and executions', () => {
       reason: 'looks good',
     });
     expect(ok.headers.get('location')).toContain('flash=approved');
-    const done = await until('the end', async () => {
-      const d = await api<ExecutionDetail>('/executions/failover/console-approve');
-      return d.status !== 'RUNNING' ? d : undefined;
-    }, 60_000);
+    const done = await until(
+      'the end',
+      async () => {
+        const d = await api<ExecutionDetail>('/executions/failover/console-approve');
+        return d.status !== 'RUNNING' ? d : undefined;
+      },
+      60_000,
+    );
     expect(done.status).toBe('SUCCEEDED');
     expect((done.output as { approval: { by: string } }).approval.by).toBe('mona');
-    expect(Object.values(done.states).every((st) => st.status !== 'running' && st.status !== 'waiting')).toBe(true);
+    expect(Object.values(done.states).every((st) => st.status !== 'running' && st.status !== 'waiting')).toBe(
+      true,
+    );
     expect(s.world.cloud!.record()?.value).toBe('ghe-replica');
   }, 90_000);
 
   it('resets the sandbox so the failover can be run again (a fresh replica, traffic on the primary, no anti-flapping)', async () => {
-    expect((await api<{ appliances: { name: string; role: string }[] }>('/sandbox')).appliances).toContainEqual(
-      expect.objectContaining({ name: 'ghe-replica', role: 'primary' }),
-    );
+    expect(
+      (await api<{ appliances: { name: string; role: string }[] }>('/sandbox')).appliances,
+    ).toContainEqual(expect.objectContaining({ name: 'ghe-replica', role: 'primary' }));
     const res = await post('/console/sandbox/reset', { csrf: await csrf() });
     expect(res.headers.get('location')).toBe('/console/sandbox?flash=reset');
-    const v = await api<{ appliances: { name: string; role: string; replication: string }[]; traffic: string }>('/sandbox');
+    const v = await api<{
+      appliances: { name: string; role: string; replication: string }[];
+      traffic: string;
+    }>('/sandbox');
     expect(v.appliances.filter((a) => a.name !== 'ghe-backup').map((a) => [a.name, a.role])).toEqual([
       ['ghe-primary', 'primary'],
       ['ghe-replica', 'replica'],
@@ -212,14 +247,22 @@ describe('workflows and executions', () => {
     const res = await post('/console/sandbox/scenario', { csrf: await csrf(), scenario: 'replica-lagging' });
     expect(res.status).toBe(303);
     expect(s.world.sandbox!.scenario).toBe('replica-lagging');
-    expect(await (await page('/console/sandbox')).text()).toContain('<strong id="scenario">replica-lagging</strong>');
+    expect(await (await page('/console/sandbox')).text()).toContain(
+      '<strong id="scenario">replica-lagging</strong>',
+    );
     await post('/console/sandbox/scenario', { csrf: await csrf(), scenario: 'healthy' });
-    expect((await post('/console/sandbox/scenario', { csrf: await csrf(), scenario: 'nope' })).status).toBe(400);
+    expect((await post('/console/sandbox/scenario', { csrf: await csrf(), scenario: 'nope' })).status).toBe(
+      400,
+    );
   });
 
   it('stops a running execution from the page', async () => {
     await s.world.engine.startExecution('failover', failoverInput({ requireApproval: true }), 'console-stop');
-    await until('the approval gate', async () => (await api<ExecutionDetail>('/executions/failover/console-stop')).waitingForApproval || undefined);
+    await until(
+      'the approval gate',
+      async () =>
+        (await api<ExecutionDetail>('/executions/failover/console-stop')).waitingForApproval || undefined,
+    );
     const res = await post('/console/executions/failover/console-stop/stop', { csrf: await csrf() });
     expect(res.headers.get('location')).toContain('flash=stopped');
     const d = await until('the stop', async () => {
@@ -260,7 +303,10 @@ describe('service desk', () => {
     expect(notes[0]!.text).toContain('Please restart the client.');
     expect(s.desk.issues.hookDeliveries.at(-1)).toMatchObject({ event: 'issue_comment', status: 200 });
     const after = (await api<TicketView[]>('/desk/tickets')).find((x) => x.number === t.number)!;
-    expect(after.comments.at(-1)).toMatchObject({ user: 'support-agent', body: '/reply Please restart the client.' });
+    expect(after.comments.at(-1)).toMatchObject({
+      user: 'support-agent',
+      body: '/reply Please restart the client.',
+    });
 
     // An internal note is posted without /reply: not mailed.
     const n = s.world.outbox!.sent.length;
