@@ -44,7 +44,8 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   // Anything the page loads from elsewhere would be a CDN or a leak: the console serves everything.
   page.on('request', (r) => {
-    if (!r.url().startsWith(s.url) && !r.url().startsWith('data:')) throw new Error(`request off the stack: ${r.url()}`);
+    if (!r.url().startsWith(s.url) && !r.url().startsWith('data:'))
+      throw new Error(`request off the stack: ${r.url()}`);
   });
   await page.goto(s.console.loginUrl(s.url));
 }, 30_000);
@@ -57,16 +58,24 @@ afterAll(async () => {
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Opens a workflow's form on the workflows page and starts it; resolves on its execution page. */
-async function startFromForm(key: string, fill: (p: Page) => Promise<void> = async () => undefined): Promise<void> {
+async function startFromForm(
+  key: string,
+  fill: (p: Page) => Promise<void> = async () => undefined,
+): Promise<void> {
   await page.goto(`${s.url}/console/?open=${key}`);
   await fill(page);
-  await Promise.all([page.waitForURL(/\/console\/executions\/failover\/[^/?]+\?flash=started$/), page.click(`#start-${key} button[type=submit]`)]);
+  await Promise.all([
+    page.waitForURL(/\/console\/executions\/failover\/[^/?]+\?flash=started$/),
+    page.click(`#start-${key} button[type=submit]`),
+  ]);
 }
 
 /** The statuses the graph shows now, by state. */
 const graphStatuses = (): Promise<Record<string, string>> =>
   page.$$eval('svg.graph g.state', (gs) =>
-    Object.fromEntries(gs.map((g) => [g.getAttribute('data-state') ?? '', g.getAttribute('data-status') ?? ''])),
+    Object.fromEntries(
+      gs.map((g) => [g.getAttribute('data-state') ?? '', g.getAttribute('data-status') ?? '']),
+    ),
   );
 
 describe('the console in a browser', () => {
@@ -80,7 +89,7 @@ describe('the console in a browser', () => {
     // Watch: the page refreshes its graph while the execution runs; collect what it showed.
     const seen = new Set<string>();
     let midShot = false;
-    for (const end = Date.now() + 60_000; Date.now() < end; ) {
+    for (const end = Date.now() + 60_000; Date.now() < end;) {
       for (const st of Object.values(await graphStatuses())) seen.add(st);
       if (!midShot && seen.has('running')) {
         await shot('2-failover-running');
@@ -94,7 +103,9 @@ describe('the console in a browser', () => {
     const final = await graphStatuses();
     expect(seen.has('running') || seen.has('waiting')).toBe(true);
     expect(Object.values(final)).not.toContain('running');
-    const succeeded = Object.entries(final).filter(([, v]) => v === 'succeeded').map(([k]) => k);
+    const succeeded = Object.entries(final)
+      .filter(([, v]) => v === 'succeeded')
+      .map(([k]) => k);
     expect(succeeded.length).toBeGreaterThan(8);
     expect(final.RequestApproval ?? 'not-run').toBe('not-run');
     expect(await page.textContent('#summary')).toContain('SUCCEEDED');
@@ -113,7 +124,9 @@ describe('the console in a browser', () => {
       await p.fill('#start-failover #f-name', 'approved-in-browser');
     });
     await page.waitForSelector('#approve-form', { timeout: 20_000 });
-    expect(await page.getAttribute('svg.graph g[data-state="RequestApproval"]', 'data-status')).toBe('waiting');
+    expect(await page.getAttribute('svg.graph g[data-state="RequestApproval"]', 'data-status')).toBe(
+      'waiting',
+    );
     await shot('5-waiting-for-approval');
     await page.fill('#approve-form #by', 'mona');
     await page.fill('#approve-form #reason', 'change window open');
@@ -143,7 +156,10 @@ describe('the console in a browser', () => {
 
   it("an agent's reply from the ticket page arrives in the outbox", async () => {
     await page.goto(`${s.url}/console/desk`);
-    await Promise.all([page.waitForURL(/\/console\/desk\/tickets\//), page.click('#tickets >> text=acme/support-tickets#')]);
+    await Promise.all([
+      page.waitForURL(/\/console\/desk\/tickets\//),
+      page.click('#tickets >> text=acme/support-tickets#'),
+    ]);
     expect(await page.textContent('#ticket')).toContain('Permission denied (publickey).');
     await page.fill('#reply', 'Please add your SSH key under Settings, SSH keys.');
     await Promise.all([page.waitForURL(/flash=replied$/), page.click('#reply-form button')]);
@@ -151,12 +167,16 @@ describe('the console in a browser', () => {
     await shot('8-ticket-replied');
 
     await page.goto(`${s.url}/console/outbox`);
-    const row = page.locator('#outbox tr', { hasText: 'bob@example.com' }).filter({ hasText: 'Cannot push over SSH' });
+    const row = page
+      .locator('#outbox tr', { hasText: 'bob@example.com' })
+      .filter({ hasText: 'Cannot push over SSH' });
     await row.first().waitFor({ timeout: 15_000 });
     await shot('9-outbox');
     const replies = page.locator('#outbox tr', { hasText: 'Cannot push over SSH' });
     await Promise.all([page.waitForURL(/\/console\/outbox\/[^/]+$/), replies.first().locator('a').click()]);
-    expect(await page.textContent('#mail-text')).toContain('Please add your SSH key under Settings, SSH keys.');
+    expect(await page.textContent('#mail-text')).toContain(
+      'Please add your SSH key under Settings, SSH keys.',
+    );
     await shot('10-outbox-mail');
   }, 30_000);
 });
