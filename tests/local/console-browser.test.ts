@@ -70,13 +70,13 @@ async function startFromForm(
   ]);
 }
 
-/** The statuses the graph shows now, by state. */
-const graphStatuses = (): Promise<Record<string, string>> =>
-  page.$$eval('svg.graph g.state', (gs) =>
-    Object.fromEntries(
-      gs.map((g) => [g.getAttribute('data-state') ?? '', g.getAttribute('data-status') ?? '']),
-    ),
+/** The statuses the graph shows now, by state (from the live DOM, as serialized by the browser). */
+const graphStatuses = async (): Promise<Record<string, string>> => {
+  const svg = (await page.locator('#graph').innerHTML()).replaceAll('&amp;', '&');
+  return Object.fromEntries(
+    [...svg.matchAll(/data-state="([^"]*)" data-status="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
   );
+};
 
 describe('the console in a browser', () => {
   it('a failover started from its form, watched in the graph until it succeeds', async () => {
