@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { LocalHttpServer } from '../http-server.js';
 import type { LocalServiceDesk } from '../service-desk.js';
 import type { LocalWorld } from '../world.js';
@@ -26,7 +27,15 @@ export function startConsole(
     auth: new ConsoleAuth(token),
     ...(o.desk ? { desk: o.desk } : {}),
   });
-  return { ...c, ...(tokenFile ? { tokenFile } : {}) };
+  return {
+    ...c,
+    ...(tokenFile ? { tokenFile } : {}),
+    // The token dies with the stack: the CLI finds no stale token next time.
+    close: () => {
+      c.close();
+      if (tokenFile) rmSync(tokenFile, { force: true });
+    },
+  };
 }
 
 /** The desk's webhook on each of its repositories on the sandbox GHES. */

@@ -226,13 +226,17 @@ export function executionView(
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
+/** Wall-clock time with the workflow time beside it; workflow time, said so, when the store has no wall-clock time. */
+const startText = (e: ExecutionTimes): string =>
+  e.startedAt ? `${e.startedAt} (workflow time ${e.startDate})` : `${e.startDate} (workflow time)`;
+
 /** `ghes-ops executions`: one line per execution. */
 export function formatExecutionList(list: readonly ExecutionSummary[]): string[] {
   if (!list.length) return ['no executions'];
   const w = Math.max(...list.map((e) => `${e.workflow}/${e.name}`.length));
   return list.map(
     (e) =>
-      `${pad(`${e.workflow}/${e.name}`, w)}  ${pad(e.status, 9)}  ${e.startedAt ?? e.startDate}${e.startedAt ? ` (workflow time ${e.startDate})` : ''}` +
+      `${pad(`${e.workflow}/${e.name}`, w)}  ${pad(e.status, 9)}  ${startText(e)}` +
       `${e.currentState ? `  at ${e.currentState}` : ''}${e.waitingForApproval ? '  WAITING FOR APPROVAL' : ''}${e.error ? `  ${e.error}` : ''}`,
   );
 }
@@ -241,7 +245,7 @@ export function formatExecutionList(list: readonly ExecutionSummary[]): string[]
 export function formatExecution(d: ExecutionDetail): string[] {
   const lines = [
     `${d.workflow}/${d.name}: ${d.status}${d.error ? ` ${d.error}` : ''}`,
-    `  started ${d.startedAt ?? d.startDate}${d.startedAt ? ` (workflow time ${d.startDate})` : ''}`,
+    `  started ${startText(d)}`,
   ];
   if (d.stopDate || d.stoppedAt)
     lines.push(
@@ -258,7 +262,7 @@ export function formatExecution(d: ExecutionDetail): string[] {
   lines.push('history:');
   for (const e of d.history)
     lines.push(
-      `  ${String(e.id).padStart(4)} ${e.timestamp} ${pad(e.type, 24)} ${e.stateName ?? ''}${e.attempt !== undefined ? ` attempt ${e.attempt}` : ''}${e.waitSeconds !== undefined ? ` wait ${e.waitSeconds}s` : ''}${e.error ? ` ${e.error}` : ''}`,
+      `  ${String(e.id).padStart(4)} ${e.timestamp} ${pad(e.type, 24)} ${e.stateName ?? ''}${e.attempt !== undefined ? ` attempt ${e.attempt}` : ''}${e.waitSeconds !== undefined ? ` wait ${e.waitSeconds}s` : ''}${e.error ? ` ${e.error}` : ''}`.trimEnd(),
     );
   return lines;
 }
