@@ -1,6 +1,6 @@
 import type { Outcome } from '../../shared/service-desk/desk.js';
 import type { DeskStore } from '../../shared/service-desk/store.js';
-import type { SandboxIssues } from '../sandbox/ghes/issues-api.js';
+import type { SandboxIssue, SandboxIssues } from '../sandbox/ghes/issues-api.js';
 import { describeOutcome } from '../service-desk.js';
 
 /**
@@ -8,14 +8,11 @@ import { describeOutcome } from '../service-desk.js';
  * desk's repositories on the sandbox GHES) with their comments, and their participants from the
  * desk's store (reply keys never shown: each one lets its holder write on the ticket).
  */
-export interface TicketView {
+export interface TicketView extends Pick<
+  SandboxIssue,
+  'number' | 'title' | 'body' | 'state' | 'labels' | 'assignees'
+> {
   repo: string;
-  number: number;
-  title: string;
-  body: string;
-  state: 'open' | 'closed';
-  labels: string[];
-  assignees: string[];
   createdAt: string;
   participants: { address: string; name?: string; unsubscribed?: boolean }[];
   comments: { id: number; user: string; createdAt: string; body: string }[];

@@ -1,9 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { HttpRequest } from '../../http-server.js';
 import { json, unauthorized, type SandboxGhes, type TokenInfo } from './ghes-server.js';
-import { signWebhook } from './apps.js';
+import { postWebhook } from './apps.js';
 
 /**
  * Sandbox GHES REST endpoints for repositories, issues, comments, labels, assignees and file
@@ -303,39 +302,40 @@ export class SandboxIssues {
   private deliver(repo: SandboxRepo, event: string, payload: Record<string, unknown>): void {
     const full = `${repo.owner}/${repo.name}`;
     for (const hook of this.hooks.get(full.toLowerCase()) ?? []) {
-      const body = JSON.stringify({
-        ...payload,
-        repository: this.repoJson(repo),
-        sender: (payload.comment as { user?: unknown } | undefined)?.user ?? { login: 'ghost' },
-      });
-      const id = randomUUID();
       const p = new Promise<void>((resolve) => setImmediate(resolve))
         .then(() =>
-          fetch(hook.url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': 'GitHub-Hookshot/sandbox',
-              'x-github-event': event,
-              'x-github-delivery': id,
-              'x-github-hook-installation-target-type': 'repository',
-              'x-github-hook-installation-target-id': String(repo.id),
-              'x-hub-signature-256': signWebhook(hook.secret, body),
+          postWebhook(
+            hook.url,
+            hook.secret,
+            event,
+            {
+              ...payload,
+              repository: this.repoJson(repo),
+              sender: (payload.comment as { user?: unknown } | undefined)?.user ?? { login: 'ghost' },
             },
-            body,
-            signal: AbortSignal.timeout(10_000),
-          }),
+            { type: 'repository', id: repo.id },
+          ),
         )
         .then(
-          async (res) => {
-            await res.text();
-            return res.status;
+          (d) => {
+            this.hookDeliveries.push({
+              id: d.id,
+              repo: full,
+              event,
+              action: String(payload.action),
+              status: d.status,
+            });
           },
-          () => 'failed' as const,
+          () => {
+            this.hookDeliveries.push({
+              id: '',
+              repo: full,
+              event,
+              action: String(payload.action),
+              status: 'failed',
+            });
+          },
         )
-        .then((status) => {
-          this.hookDeliveries.push({ id, repo: full, event, action: String(payload.action), status });
-        })
         .finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }
