@@ -39,7 +39,6 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  expect(offStack).toEqual([]);
   await browser?.close();
   await s?.close();
 });
@@ -167,5 +166,6 @@ describe('the console in a browser', () => {
       'Please add your SSH key under Settings, SSH keys.',
     );
     await shot('10-outbox-mail');
+    expect(offStack).toEqual([]);
   }, 30_000);
 });
