@@ -254,7 +254,14 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
     );
   post('/console/executions/:workflow/:name/stop', (req) => {
     const d = execution(req);
-    void world.engine.stopExecution(d.executionArn, 'StoppedFromConsole', 'Stopped from the local console');
+    void world.engine
+      .stopExecution(d.executionArn, 'StoppedFromConsole', 'Stopped from the local console')
+      .catch((error: Error) =>
+        world.deps.log.error('console: stopping the execution failed', {
+          error: error.name,
+          detail: error.message,
+        }),
+      );
     return back(req, 'stopped');
   });
   post('/console/executions/:workflow/:name/approval', async (req, _caller, form) => {
@@ -454,11 +461,15 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
   post('/console/desk/replay', async (_req, _caller, form) => {
     if (!desk) throw new FormInputError('no service desk on this stack');
     const id = form.get('id');
-    void desk.replay({
-      failed: form.get('failed') === 'true',
-      held: form.get('held') === 'true',
-      ...(id ? { ids: [id] } : {}),
-    });
+    void desk
+      .replay({
+        failed: form.get('failed') === 'true',
+        held: form.get('held') === 'true',
+        ...(id ? { ids: [id] } : {}),
+      })
+      .catch((error: Error) =>
+        world.deps.log.error('console: replay failed', { error: error.name, detail: error.message }),
+      );
     return redirect('/console/desk?flash=replayed');
   });
 

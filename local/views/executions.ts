@@ -152,6 +152,9 @@ export function stateViews(
       case 'StateExited':
         s.status = 'succeeded';
         if (e.output !== undefined) s.output = e.output;
+        // An error retried away is in `retries`, not on the state.
+        delete s.error;
+        delete s.cause;
         break;
       case 'StateFailed':
       case 'LambdaFunctionFailed':
