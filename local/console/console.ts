@@ -616,7 +616,7 @@ function executionPage(d: ExecutionDetail, definition: unknown, csrf: string): s
     )
     .join('');
   return (
-    `<div id="summary" data-live><p>${badge(d.status)} started ${e(d.startedAt ?? d.startDate)}${d.startedAt ? ` <span class="muted">(workflow time ${e(d.startDate)})</span>` : ''}` +
+    `<div id="summary" data-live><p>${badge(d.status)} started ${d.startedAt ? `${e(d.startedAt)} <span class="muted">(workflow time ${e(d.startDate)})</span>` : `${e(d.startDate)} <span class="muted">(workflow time)</span>`}` +
     `${d.stopDate ? ` · ended ${e(d.stoppedAt ?? d.stopDate)}` : ''}${d.currentState ? ` · now in <strong>${e(d.currentState)}</strong>` : ''}</p>` +
     `${d.error ? `<p class="error">${e(d.error)}${d.cause ? `: ${e(causeMessage(d.cause))}` : ''}</p>` : ''}${actions.join('')}</div>` +
     `<div class="cols"><div><h2>Graph</h2><p class="legend">${LEGEND.map(([k, t]) => `<span><i class="lg-${k}"></i>${t}</span>`).join('')}</p>` +
