@@ -151,10 +151,8 @@ export class LocalServiceDesk {
     await deps.params.put(secretName, this.webhookSecret, { secure: true, overwrite: true });
     // The repository's webhook, as an operator adds it on GHES (docs/service-desk.md): team
     // comments and closings reach the desk through the HTTP API, signed with that secret.
-    this.issues.setHook(SANDBOX_TICKETS_REPO, {
-      url: `${settings.desk.publicUrl}/webhook`,
-      secret: this.webhookSecret,
-    });
+    for (const repo of new Set([SANDBOX_TICKETS_REPO, ...settings.desk.projects.map((p) => p.repo)]))
+      this.issues.setHook(repo, { url: `${settings.desk.publicUrl}/webhook`, secret: this.webhookSecret });
 
     const ses = world.triggers.ses;
     if (!ses)

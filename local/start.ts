@@ -9,6 +9,7 @@ import { ensureAdminToken, startSandboxMailProvider } from './custom-email-world
 import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
 import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
 import { localHttpApi } from './stack-api.js';
+import { startConsole } from './console/index.js';
 
 /** How long a stop waits for accepted mail to be handled before closing (then it stays spooled). */
 const STOP_GRACE_MS = 20_000;
@@ -94,6 +95,8 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     );
   }
   const { url } = await server.listen(config.local.http.port, config.local.http.host);
+  // The console (executions, approvals, outbox, desk, sandbox), behind a token printed once below.
+  const consoleUi = startConsole(server, world, { ...(desk ? { desk } : {}), httpUrl: url });
   // Approval links in failover emails point at this server.
   process.env.GHES_OPS_APPROVAL_URL ??= url;
   const target =
@@ -109,6 +112,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     `  mail:      ${world.outbox ? `outbox ${config.local.stateDir}/outbox` : `SMTP ${config.local.mail.smtp?.host}:${config.local.mail.smtp?.port}`}`,
   );
   log(`  http:      ${url}`);
+  log(`  console:   ${consoleUi.loginUrl(url)}`);
   if (config.githubApp)
     log(
       `  github app: setup ${config.githubApp.publicUrl}/github-app/setup on ${appGhes ? `sandbox GHES ${appGhes.url}` : config.githubApp.ghesUrl}`,
@@ -162,6 +166,7 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
       void (async () => {
         const left = desk ? await desk.stop(STOP_GRACE_MS) : undefined;
         await world.invoker.settled();
+        consoleUi.close();
         await server.close();
         await provider?.close();
         await appGhes?.close();

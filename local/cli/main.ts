@@ -26,6 +26,13 @@ import {
   stackUrl,
   stopOnStack,
 } from './stack-client.js';
+import {
+  VIEWS_USAGE,
+  deskTicketsCommand,
+  executionCommand,
+  executionsCommand,
+  outboxCommand,
+} from './views.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -43,6 +50,7 @@ Usage:
   ghes-ops sandbox reset [--config <file>]
                                      rebuild the running stack's sandbox replica (as ghe-repl-setup
                                      would) and put traffic back on the primary, to fail over again
+${VIEWS_USAGE}
 ${APP_USAGE}
 ${DESK_USAGE}
 ${AWS_USAGE}
@@ -317,6 +325,14 @@ async function sandboxCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `--config <file>` taken out of a command's arguments. */
+function configArg(args: string[]): { file: string | undefined; args: string[] } {
+  const i = args.findIndex((a) => a === '--config' || a === '-c');
+  return i >= 0
+    ? { file: args[i + 1], args: [...args.slice(0, i), ...args.slice(i + 2)] }
+    : { file: undefined, args };
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -366,7 +382,25 @@ async function main(argv: string[]): Promise<number> {
       const args = i >= 0 ? [...rest.slice(0, i), ...rest.slice(i + 2)] : rest;
       return appCommand(args, await loadLocalConfig(ROOT, file), { out: (l) => console.log(l) });
     }
+    case 'executions':
+    case 'execution':
+    case 'outbox': {
+      // The views of the running stack (or of the state directory): local/cli/views.ts.
+      const { file, args } = configArg(rest);
+      const config = await loadLocalConfig(ROOT, file);
+      const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
+      if (cmd === 'executions') return executionsCommand(args, config, io);
+      if (cmd === 'execution') return executionCommand(args, config, io);
+      return outboxCommand(args, config, io);
+    }
     case 'desk':
+      if (rest[0] === 'tickets') {
+        const { file, args } = configArg(rest.slice(1));
+        return deskTicketsCommand(args, await loadLocalConfig(ROOT, file), {
+          out: (l) => console.log(l),
+          err: (l) => console.error(l),
+        });
+      }
       return deskCommand(rest, (file) => loadLocalConfig(ROOT, file), {
         out: (line) => console.log(line),
         err: (line) => console.error(line),

@@ -157,3 +157,44 @@ export function findExecution(
   const r = records?.get(workflow, name);
   return r ? { description: { ...r.description, source: r.source }, history: r.history } : undefined;
 }
+
+/**
+ * The engine's executions and those only on record, behind the engine's own read calls: what the
+ * console and `ghes-ops executions` read (local/views/executions.ts), so a `ghes-ops run` made in
+ * another process, or before a restart, is listed and can be opened. Without an engine (no stack
+ * running) it is the records alone.
+ */
+export function recordedExecutions(
+  engine:
+    | Pick<LocalEngine, 'listExecutions' | 'describeExecution' | 'getExecutionHistory' | 'listPendingTasks'>
+    | undefined,
+  records: ExecutionRecords | undefined,
+): {
+  listExecutions(): ExecutionDescription[];
+  describeExecution(executionArn: string): ExecutionDescription;
+  getExecutionHistory(executionArn: string): HistoryEvent[];
+  listPendingTasks(executionArn?: string): ReturnType<LocalEngine['listPendingTasks']>;
+} {
+  const live = (arn: string): boolean =>
+    engine?.listExecutions().some((e) => e.executionArn === arn) ?? false;
+  const recorded = (arn: string): ExecutionRecord => {
+    const r = records?.list().find((x) => x.description.executionArn === arn);
+    if (!r) throw new Error(`Execution ${arn} does not exist.`);
+    return r;
+  };
+  return {
+    listExecutions: () => {
+      const own = engine?.listExecutions() ?? [];
+      const known = new Set(own.map((d) => d.executionArn));
+      const others = (records?.list() ?? [])
+        .map((r) => r.description)
+        .filter((d) => !known.has(d.executionArn));
+      return [...own, ...others].sort((a, b) => a.startDate.localeCompare(b.startDate));
+    },
+    describeExecution: (arn) =>
+      engine && live(arn) ? engine.describeExecution(arn) : recorded(arn).description,
+    getExecutionHistory: (arn) =>
+      engine && live(arn) ? engine.getExecutionHistory(arn) : recorded(arn).history,
+    listPendingTasks: (arn) => engine?.listPendingTasks(arn) ?? [],
+  };
+}

@@ -1,3 +1,4 @@
+import { SANDBOX_PRIMARY, SANDBOX_REPLICA } from './appliance-names.js';
 import { failoverParams } from '../../shared/failover/names.js';
 import type { LocalWorld } from '../world.js';
 
@@ -16,13 +17,14 @@ export interface SandboxResetResult {
 /**
  * Rebuilds the sandbox pair so a demo can be repeated, e.g. a second failover after the first left
  * no replica: the primary back in service, the replica rebuilt as `ghe-repl-setup <primary>` and
- * `ghe-repl-start` would (Sandbox.rebuildPair), traffic back on the primary (DNS record, target
+ * `ghe-repl-start` would (Sandbox.reset, optionally switching the scenario), traffic back on the primary (DNS record, target
  * group), and the failover's sandbox-scoped state cleared (its lock and the anti-flapping record of
  * the last failover, which belong to the appliances being rebuilt). Refused while a failover runs:
  * stop it or let it end first. What `POST /sandbox/reset` and `ghes-ops sandbox reset` call.
  */
 export async function resetSandbox(
   world: Pick<LocalWorld, 'sandbox' | 'cloud' | 'engine' | 'deps' | 'config'>,
+  scenario?: string,
 ): Promise<SandboxResetResult> {
   if (!world.sandbox)
     throw new SandboxResetRefused(
@@ -35,11 +37,13 @@ export async function resetSandbox(
     );
   let pair: { primary: string; replica: string };
   try {
-    pair = world.sandbox.rebuildPair();
+    world.sandbox.reset(scenario);
+    pair = { primary: SANDBOX_PRIMARY, replica: SANDBOX_REPLICA };
   } catch (error) {
     throw new SandboxResetRefused((error as Error).message);
   }
-  world.cloud?.resetTraffic();
+  world.config.local.scenario = world.sandbox.scenario;
+  world.cloud?.reset();
   const names = failoverParams(world.config);
   await world.deps.params.delete(names.lock);
   await world.deps.params.delete(names.last);

@@ -55,9 +55,9 @@ export interface StartLineOptions {
  */
 export class Sandbox {
   readonly clock: Clock;
-  /** The scenario names applied, joined with `+`. */
-  readonly scenario: string;
-  readonly durations: Readonly<Durations>;
+  /** The scenario names applied, joined with `+` (`reset` may switch it). */
+  scenario: string;
+  durations: Readonly<Durations>;
   readonly runner: SandboxRunner;
 
   private readonly nodeMap = new Map<string, ApplianceState>();
@@ -66,9 +66,10 @@ export class Sandbox {
   private readonly log: CommandLogEntry[] = [];
   private readonly uploadList: UploadRecord[] = [];
   private readonly bundleList: BundleRecord[] = [];
-  private readonly faultState: Faults;
+  private faultState: Faults;
   private readonly instance: InstanceData = defaultInstanceData();
-  private readonly world: SandboxWorld;
+  private world: SandboxWorld;
+  private readonly opts: SandboxOptions;
   private time: number;
   private syncing = false;
 
@@ -79,13 +80,21 @@ export class Sandbox {
       throw new ConfigError(
         `Sandbox version ${JSON.stringify(version)} is not a GHES version such as 3.17.2.`,
       );
+    this.opts = opts;
     const scenario = resolveScenario(opts.scenario);
     this.clock = opts.clock;
     this.time = opts.clock.now();
     this.scenario = scenario.names.join('+');
     this.durations = resolveDurations(opts.durations, scenario.durationFactor, opts.zeroDelays === true);
     this.faultState = { ...NO_FAULTS, ...scenario.faults };
+    this.buildPair(version, scenario);
 
+    this.world = this.createWorld();
+    this.runner = new SandboxRunner(this, opts.runner);
+  }
+
+  /** A fresh primary and replica with replication set up and running, as the scenario wants them. */
+  private buildPair(version: string, scenario: ReturnType<typeof resolveScenario>): void {
     const primary = createAppliance(SANDBOX_PRIMARY, 'primary', version);
     const replica = createAppliance(SANDBOX_REPLICA, 'replica', version);
     const ha = [
@@ -98,9 +107,32 @@ export class Sandbox {
     scenario.setup({ primary, replica });
     this.nodeMap.set(primary.name, primary);
     this.nodeMap.set(replica.name, replica);
+  }
 
+  /**
+   * Rebuilds the primary and the replica as a fresh pair, as `ghe-repl-setup` and `ghe-repl-start`
+   * on a new replica leave them, with the faults and durations of `scenario` (default: the current
+   * one): a demo can be repeated on one running stack (local/sandbox/reset.ts). Throws while an
+   * appliance is busy (a promotion running). Instance data (users, organizations), other
+   * hosts, the command log and the records stay.
+   */
+  reset(scenario: string = this.scenario): void {
+    const resolved = resolveScenario(scenario);
+    this.sync();
+    for (const node of this.nodeMap.values())
+      if (node.busy.size > 0)
+        throw new Error(
+          `${node.name} is busy (${[...node.busy].join(', ')}): wait for it to finish before resetting the sandbox.`,
+        );
+    this.scenario = resolved.names.join('+');
+    this.durations = resolveDurations(
+      this.opts.durations,
+      resolved.durationFactor,
+      this.opts.zeroDelays === true,
+    );
+    this.faultState = { ...NO_FAULTS, ...resolved.faults };
+    this.buildPair(this.opts.version ?? DEFAULT_GHES_VERSION, resolved);
     this.world = this.createWorld();
-    this.runner = new SandboxRunner(this, opts.runner);
   }
 
   // ---- inspection (read-only) ---------------------------------------------------------------
@@ -276,50 +308,6 @@ export class Sandbox {
     } else {
       this.registry.register(nameOrSpec, typeof runOrOpts === 'object' ? runOrOpts : {});
     }
-  }
-
-  // ---- reset (local/sandbox/reset.ts) -----------------------------------------------------------
-
-  /**
-   * Puts the pair back as the scenario started it, as an operator does after a failover with
-   * `ghe-repl-setup <primary>` and `ghe-repl-start` on the rebuilt replica: the primary up, out of
-   * maintenance mode and taking writes; the replica replicating from it with every channel OK;
-   * both in the high availability configuration; then the scenario's own setup again (so a
-   * `primary-down` demo starts with the primary down again). Versions and files are kept.
-   * Throws while a promotion runs.
-   */
-  rebuildPair(): { primary: string; replica: string } {
-    this.sync();
-    const primary = this.node(SANDBOX_PRIMARY);
-    const replica = this.node(SANDBOX_REPLICA);
-    for (const node of [primary, replica])
-      if (node.busy.size > 0)
-        throw new Error(
-          `${node.name} is busy (${[...node.busy].join(', ')}): wait for it to finish before resetting the sandbox.`,
-        );
-    const fresh = {
-      primary: createAppliance(primary.name, 'primary', primary.version),
-      replica: createAppliance(replica.name, 'replica', replica.version),
-    };
-    for (const [node, role] of [
-      [primary, 'primary'],
-      [replica, 'replica'],
-    ] as const) {
-      node.role = role;
-      node.up = true;
-      node.maintenance = { enabled: false, since: null };
-      node.load = { ...fresh[role].load };
-    }
-    const ha = [
-      { uuid: primary.uuid, hostname: primary.name },
-      { uuid: replica.uuid, hostname: replica.name },
-    ];
-    primary.clusterNodes = ha.map((n) => ({ ...n }));
-    replica.clusterNodes = ha.map((n) => ({ ...n }));
-    primary.replication = null;
-    replica.replication = { primary: primary.name, running: true, channels: healthyChannels(primary.name) };
-    resolveScenario(this.scenario).setup({ primary, replica });
-    return { primary: primary.name, replica: replica.name };
   }
 
   // ---- execution ----------------------------------------------------------------------------

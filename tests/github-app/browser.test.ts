@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import sparticuz from '@sparticuz/chromium';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { signWebhook } from '../../local/sandbox/ghes/apps.js';
 import { appStack, filesUnder, type AppStack } from '../helpers/github-app.js';
 import { ROOT } from '../helpers/local-world.js';
@@ -20,20 +20,7 @@ let stack: AppStack;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: await sparticuz.executablePath(),
-    headless: true,
-    args: [
-      ...sparticuz.args,
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-default-apps',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   stack = await appStack();
 }, 20_000);
 

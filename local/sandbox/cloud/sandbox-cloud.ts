@@ -78,21 +78,7 @@ export class SandboxCloud {
   ) {
     this.propagationMs = (opts.dnsPropagationSeconds ?? (sandbox.durations.promote === 0 ? 0 : 20)) * 1000;
     if (!sandbox.commands().includes(gheAnnounce.name)) sandbox.registerCommand(gheAnnounce);
-    // The public name points at the primary; the target group holds the primary.
-    const primary = SANDBOX_INSTANCES[SANDBOX_PRIMARY]!;
-    this.dnsChanges.push({
-      id: 'C0INITIAL',
-      zone: SANDBOX_ZONE_ID,
-      name: SANDBOX_PUBLIC_NAME,
-      type: 'CNAME',
-      value: sandbox.scenario.split('+').includes('dns-stale-record')
-        ? SANDBOX_STALE_TARGET
-        : SANDBOX_PRIMARY,
-      ttl: 60,
-      submittedAt: 0,
-      insyncAt: 0,
-    });
-    this.targets.set(SANDBOX_TARGET_GROUP, [{ id: primary.instanceId, port: 443 }]);
+    this.reset();
     const fault = (name: keyof typeof CLOUD_SCENARIOS): boolean => sandbox.scenario.split('+').includes(name);
 
     this.dns = {
@@ -206,30 +192,33 @@ export class SandboxCloud {
     };
   }
 
+  /** What the public name resolves to now (changes count once INSYNC). */
   /**
-   * Traffic back on the primary (the sandbox reset): the public name points at it again at once
-   * (a change already INSYNC) and the target group holds only it. Earlier changes stay listed.
+   * The cloud as at the start (the public name and the target group on the primary), after the
+   * sandbox's own `reset`: DNS history, targets and stopped instances are forgotten.
    */
-  resetTraffic(): void {
-    const now = this.sandbox.now();
+  reset(): void {
+    const sandbox = this.sandbox;
+    this.dnsChanges.length = 0;
+    this.stopped.length = 0;
+    this.targets.clear();
+    // The public name points at the primary; the target group holds the primary.
+    const primary = SANDBOX_INSTANCES[SANDBOX_PRIMARY]!;
     this.dnsChanges.push({
-      id: `C${randomUUID().replaceAll('-', '').slice(0, 12).toUpperCase()}`,
+      id: 'C0INITIAL',
       zone: SANDBOX_ZONE_ID,
       name: SANDBOX_PUBLIC_NAME,
       type: 'CNAME',
-      value: this.sandbox.scenario.split('+').includes('dns-stale-record')
+      value: sandbox.scenario.split('+').includes('dns-stale-record')
         ? SANDBOX_STALE_TARGET
         : SANDBOX_PRIMARY,
       ttl: 60,
-      submittedAt: now,
-      insyncAt: now,
+      submittedAt: 0,
+      insyncAt: 0,
     });
-    this.targets.set(SANDBOX_TARGET_GROUP, [
-      { id: SANDBOX_INSTANCES[SANDBOX_PRIMARY]!.instanceId, port: 443 },
-    ]);
+    this.targets.set(SANDBOX_TARGET_GROUP, [{ id: primary.instanceId, port: 443 }]);
   }
 
-  /** What the public name resolves to now (changes count once INSYNC). */
   record(name: string = SANDBOX_PUBLIC_NAME): { type: string; value: string } | undefined {
     const now = this.sandbox.now();
     const c = this.dnsChanges.filter((x) => x.name === name.toLowerCase() && x.insyncAt <= now).at(-1);

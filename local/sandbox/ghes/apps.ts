@@ -223,23 +223,10 @@ export class SandboxApps {
   ): Promise<DeliveredWebhook | undefined> {
     const app = this.apps.get(appId);
     if (!app?.hookUrl) return undefined;
-    const body = JSON.stringify(payload);
-    const id = randomUUID();
-    const res = await fetch(app.hookUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'GitHub-Hookshot/sandbox',
-        'x-github-event': event,
-        'x-github-delivery': id,
-        'x-github-hook-installation-target-type': 'integration',
-        'x-github-hook-installation-target-id': String(app.id),
-        'x-hub-signature-256': signWebhook(app.webhookSecret, body),
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
+    const delivery = await postWebhook(app.hookUrl, app.webhookSecret, event, payload, {
+      type: 'integration',
+      id: app.id,
     });
-    const delivery = { id, event, status: res.status, body: await res.text() };
     this.deliveries.push(delivery);
     return delivery;
   }
@@ -439,6 +426,36 @@ export class SandboxApps {
     if (!ok || !(exp > now) || !(iat <= now + 60) || exp - iat > 660) return undefined;
     return { login: app.slug, scopes: [], kind: 'app', appId: app.id };
   }
+}
+
+/**
+ * POSTs one webhook as GHES does: JSON body, `X-GitHub-Event`, a new `X-GitHub-Delivery`, the hook's
+ * target, and `X-Hub-Signature-256` with the hook's secret. Resolves with the receiver's answer.
+ */
+export async function postWebhook(
+  url: string,
+  secret: string,
+  event: string,
+  payload: Record<string, unknown>,
+  target: { type: 'integration' | 'repository'; id: number },
+): Promise<DeliveredWebhook> {
+  const body = JSON.stringify(payload);
+  const id = randomUUID();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/sandbox',
+      'x-github-event': event,
+      'x-github-delivery': id,
+      'x-github-hook-installation-target-type': target.type,
+      'x-github-hook-installation-target-id': String(target.id),
+      'x-hub-signature-256': signWebhook(secret, body),
+    },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { id, event, status: res.status, body: await res.text() };
 }
 
 export function signWebhook(secret: string, body: string): string {
