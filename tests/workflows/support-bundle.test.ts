@@ -56,7 +56,7 @@ describe('support-bundle workflow (real ASL, local engine, sandbox appliance)', 
     const { result, history } = await runWorkflow(world, 'support-bundle', { ticket: '1234567' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('SupportBundleFailed');
-    expect(causeMessage(result.cause)).toMatch(/exit code [1-9]/);
+    expect(causeMessage(result.cause)).toMatch(/failed with exit status [1-9]/);
     expect(statesEntered(history)).toEqual(expect.arrayContaining(['NotifyFailure', 'Failed']));
     const mail = world.outbox!.sent[0]!;
     expect(mail.subject).toBe('[ghes-ops] Support bundle for ticket 1234567: FAILED (SupportBundleFailed)');
