@@ -133,7 +133,14 @@ export async function checkBundle(
     },
   );
   const seen = `status file: ${statusFile === undefined ? 'unreadable' : JSON.stringify(statusFile)}`;
-  if (tail.exitCode !== 0) {
+  if (tail.exitCode !== 0 && !/No such file or directory/i.test(tail.stderr)) {
+    // Could not read it this time (not "missing"): say so, and look again at the next poll.
+    deps.log.warn('could not read the bundle output file', {
+      outputFile: progress.outputFile,
+      exitCode: tail.exitCode,
+      detail: outputTail(tail.stderr, 5, 500),
+    });
+  } else if (tail.exitCode !== 0) {
     throw new SupportBundleFailed(
       `The output file ${progress.outputFile} of ${progress.command} is gone from ${progress.target} after ${elapsedSeconds} s ` +
         `(${seen}): the appliance may have restarted, which ends the bundle. Check ${SUPPORT_BUNDLE_STATUS_FILE} there, ` +
@@ -141,7 +148,7 @@ export async function checkBundle(
       { outputFile: progress.outputFile, ...(statusFile !== undefined ? { statusFile } : {}) },
     );
   }
-  const { output: raw, exitStatus } = readOutputTail(tail.stdout);
+  const { output: raw, exitStatus } = readOutputTail(tail.exitCode === 0 ? tail.stdout : '');
   const output = outputTail(raw);
   const base = {
     ...(statusFile !== undefined ? { statusFile } : {}),
