@@ -519,7 +519,9 @@ export class Sandbox {
     err: (text: string) => void,
   ): CommandProgram {
     const [program = '', ...args] = argv;
-    const spec = this.registry.lookup(program, node.version);
+    // A program named by its path runs when that file is installed there (e.g. /usr/local/bin/actions-sync).
+    const installed = program.startsWith('/') && node.files.has(program);
+    const spec = this.registry.lookup(installed ? (program.split('/').at(-1) ?? '') : program, node.version);
     if (!spec) {
       err(
         program.includes('/')

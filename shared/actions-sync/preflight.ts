@@ -137,11 +137,14 @@ export async function preflight(
   }
 
   // 4. Present and its version.
-  const v = await deps.runner.run(request.target, actionsSyncVersion(), { timeoutSeconds: 30 });
+  // The binary checked above, by its path: the one the wrapper runs (--binary), not the PATH's.
+  const v = await deps.runner.run(request.target, actionsSyncVersion(request.binaryPath), {
+    timeoutSeconds: 30,
+  });
   const version = /GHES Actions Sync (v\S+)/.exec(v.stdout)?.[1];
   if (v.exitCode !== 0 || !version) {
     throw new ActionsSyncNotInstalled(
-      `"actions-sync version" failed on ${request.target} (exit ${v.exitCode}: ${(v.stderr || v.stdout).trim().slice(0, 200)}). Put ${request.binaryPath} on the PATH (linux_${want} asset from ${RELEASES}).`,
+      `"${request.binaryPath} version" failed on ${request.target} (exit ${v.exitCode}: ${(v.stderr || v.stdout).trim().slice(0, 200)}). Install the linux_${want} asset from ${RELEASES} at ${request.binaryPath} (executable), or set binaryPath to where it is.`,
       { exitCode: v.exitCode },
     );
   }

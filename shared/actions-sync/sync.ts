@@ -51,6 +51,7 @@ export async function startSync(
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
     ...(settings.actionsAdminUser ? { actionsAdminUser: settings.actionsAdminUser } : {}),
     githubAppAuth: settings.auth.mode === 'app',
+    binaryPath: settings.binaryPath,
   });
   const handle = await deps.runner.start(settings.target, cmd, { timeoutSeconds: 3600 });
   return handle;

@@ -50,11 +50,21 @@ export function command(program: string, ...args: string[]): ApplianceCommand {
   return pipe([program, ...args]);
 }
 
+/**
+ * Programs that may also be named by an absolute path (the binary a check looked at is the one
+ * that runs): path segments of safe characters, none starting with a dot (no `..`).
+ */
+const ALLOWED_BY_PATH = /^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,100}\/){0,10}(actions-sync)$/;
+
+function allowedProgram(program: string | undefined): boolean {
+  return !!program && (ALLOWED_PROGRAMS.has(program) || ALLOWED_BY_PATH.test(program));
+}
+
 export function pipe(...stages: string[][]): ApplianceCommand {
   if (stages.length === 0) throw new TypeError('a command needs at least one stage');
   for (const argv of stages) {
     const [program] = argv;
-    if (!program || !ALLOWED_PROGRAMS.has(program)) {
+    if (!allowedProgram(program)) {
       throw new TypeError(`program not allowed on the appliance: ${JSON.stringify(program)}`);
     }
     for (const arg of argv) {

@@ -35,7 +35,7 @@ describe('actions-sync workflow (local engine, sandbox)', () => {
       .sandbox!.commandLog.map((c) => c.line)
       .filter((l) => l.startsWith('ghes-ops-actions-sync'));
     expect(lines).toContain(
-      `ghes-ops-actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /data/user/ghes-ops/actions-sync-cache/actions__checkout --destination-url ${await w.deps.ghesApi.baseUrl()} --repo-name actions/checkout`,
+      `ghes-ops-actions-sync --binary /usr/local/bin/actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /data/user/ghes-ops/actions-sync-cache/actions__checkout --destination-url ${await w.deps.ghesApi.baseUrl()} --repo-name actions/checkout`,
     );
     expect(w.outbox!.sent[0]!.subject).toBe('[ghes-ops] actions-sync: 5 actions synced (0 unchanged)');
     expect(w.outbox!.sent[0]!.text).toMatch(/actions\/action-slack\s+synced/);

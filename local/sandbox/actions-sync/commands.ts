@@ -199,9 +199,20 @@ export function actionsSyncCommands(sim: ActionsSyncSim, ghes: SandboxGhes): Com
    * SSM, SSH or the execution history record.
    */
   function* wrapper(ctx: CommandContext): CommandProgram {
-    const [flag, name, ...rest] = ctx.args;
+    let argv = [...ctx.args];
+    if (argv[0] === '--binary') {
+      const binary = argv[1] ?? '';
+      if (!ctx.node.files.has(binary) || !sim.binaries.has(ctx.node.name)) {
+        ctx.printErr(`ghes-ops-actions-sync: ${binary} is not an executable file`);
+        return 2;
+      }
+      argv = argv.slice(2);
+    }
+    const [flag, name, ...rest] = argv;
     if (flag !== '--token-parameter' || !name) {
-      ctx.printErr('usage: ghes-ops-actions-sync --token-parameter NAME [--] ACTIONS-SYNC-ARGS...');
+      ctx.printErr(
+        'usage: ghes-ops-actions-sync [--binary /path/to/actions-sync] --token-parameter /ssm/parameter/name -- <actions-sync arguments>',
+      );
       return 2;
     }
     const args = rest[0] === '--' ? rest.slice(1) : rest;

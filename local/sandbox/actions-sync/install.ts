@@ -50,8 +50,11 @@ export function installActionsSync(
   for (const spec of actionsSyncCommands(sim, ghes)) sandbox.registerCommand(spec, { replace: true });
 
   const on = new Set(sandbox.scenario.split('+'));
-  for (const name of sandbox.applianceNames)
+  for (const name of sandbox.applianceNames) {
     sim.binaries.set(name, on.has('actions-sync-386-binary') ? '386' : 'amd64');
+    // The installed file: `file -L`, the wrapper's --binary and `PATH version` find it.
+    sandbox.writeFile(name, sim.binaryPath, '<ELF executable>');
+  }
   if (!on.has('actions-sync-not-owner')) sandbox.addOrganization('actions', ['octocat']);
   if (on.has('actions-sync-one-fails')) sim.missingUpstream.add('actions/does-not-exist');
   if (on.has('actions-sync-transient')) sim.transient.set('actions/checkout', 1);
