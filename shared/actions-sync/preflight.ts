@@ -1,4 +1,5 @@
 import { ApplianceUnreachable } from '../errors.js';
+import { snapshotRefs, type RefsSnapshot } from './refs.js';
 import { actionsSyncVersion, binaryInfo, hostArch } from '../appliance/actions-sync.js';
 import type { Deps } from '../runtime/deps.js';
 import { destinationToken } from './credentials.js';
@@ -24,6 +25,8 @@ export interface PreflightResult {
   binaryBuild: string;
   version: string;
   installedVersion?: string;
+  /** Each destination's refs before the sync (refs.ts), to tell updated from unchanged after it. */
+  refsBefore: RefsSnapshot;
 }
 
 const RELEASES = 'https://github.com/actions/actions-sync/releases';
@@ -152,7 +155,9 @@ export async function preflight(
   const meta = await deps.ghesApi.get(url, '/meta');
   const installed = (meta.body as { installed_version?: unknown } | undefined)?.installed_version;
   deps.log.info('actions-sync preflight passed', { login: pusher, organizations, host, build, version });
+  const refsBefore = await snapshotRefs(request.actions, url, token, deps);
   return {
+    refsBefore,
     login: pusher,
     scopes,
     organizations,

@@ -13,6 +13,8 @@ export interface ActionResult {
   message: string;
   durationSeconds: number;
   exitCode?: number;
+  /** What the destination's refs showed (set by CompareRefs; see refs.ts). */
+  refs?: string;
 }
 
 export type SyncCheck =
@@ -74,12 +76,13 @@ export async function checkSync(
   if (!poll.done) return { state: 'running', nextPollSeconds: nextPollSeconds(elapsed) };
   const durationSeconds = Math.round(elapsed);
   if (poll.exitCode === 0) {
-    const unchanged = /already up-to-date/i.test(poll.stdout);
+    // actions-sync prints the same lines whether or not anything changed: CompareRefs tells
+    // "unchanged" from the destination's refs before and after.
     return {
       state: 'done',
       result: {
         action: action.name,
-        outcome: unchanged ? 'unchanged' : 'synced',
+        outcome: 'synced',
         message: lastLine(poll.stdout).slice(0, 500),
         durationSeconds,
         exitCode: 0,

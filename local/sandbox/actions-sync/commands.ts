@@ -10,8 +10,9 @@ import type { ActionsSyncSim, BinaryArch } from './sim.js';
  * `not using impersonation for the requests`, `syncing \`X\``, `Existing repo`/`Created repo`,
  * `repo successfully synced \`X\``, `error creating github repository ...`, `error syncing
  * repository ...`, `could not pull X, the repository may require authentication or does not
- * exist`; exit 1 on the first error (later repositories are not synced). Plausible, not exact:
- * the flag validation lines and `already up-to-date` (printed when nothing changed).
+ * exist`; exit 1 on the first error (later repositories are not synced). As the real tool, it
+ * prints `Existing repo` then `repo successfully synced` whether or not anything changed (ghes-ops
+ * compares the destination's refs instead). Plausible, not exact: the flag validation lines.
  */
 const ACTIONS_SYNC_VERSION_LINE = 'GHES Actions Sync v0.2';
 
@@ -184,7 +185,6 @@ export function actionsSyncCommands(sim: ActionsSyncSim, ghes: SandboxGhes): Com
         );
         return 1;
       }
-      if (before === revision) ctx.print('already up-to-date');
       sim.synced.set(key, revision);
       ctx.print(`repo successfully synced \`${dest}\``);
       void repo;

@@ -46,7 +46,7 @@ export function installActionsSync(
   const sim = new ActionsSyncSim(prefix);
   const ghes = new SandboxGhes(sandbox);
   const files = new Map([[SANDBOX_OPS_REPO_FILE, SANDBOX_ACTIONS_LIST]]);
-  addActionsSyncRoutes(ghes, files);
+  addActionsSyncRoutes(ghes, files, sim.synced);
   for (const spec of actionsSyncCommands(sim, ghes)) sandbox.registerCommand(spec, { replace: true });
 
   const on = new Set(sandbox.scenario.split('+'));
