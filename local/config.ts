@@ -65,12 +65,12 @@ function parseAwsSettings(value: unknown, bad: (field: string, problem: string) 
   if (value.profile !== undefined) {
     if (typeof value.profile !== 'string' || !AWS_PROFILE.test(value.profile))
       bad('aws.profile', 'must be a profile name of ~/.aws/config, e.g. "ops"');
-    out.profile = value.profile as string;
+    out.profile = value.profile;
   }
   if (value.region !== undefined) {
     if (typeof value.region !== 'string' || !AWS_REGION.test(value.region))
       bad('aws.region', 'must be an AWS region such as "ap-northeast-2"');
-    out.region = value.region as string;
+    out.region = value.region;
   }
   return out;
 }

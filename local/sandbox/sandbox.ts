@@ -345,6 +345,7 @@ export class Sandbox {
       timeout === undefined ? null : this.time + timeout * 1000,
     );
     launcher.program = (function* (): CommandProgram {
+      yield 0; // the shell forks the background job, then echoes its id
       launcher.stdout += `${pid}\n`;
       return 0;
     })();
