@@ -63,16 +63,22 @@ const config = (() => {
   return c;
 })();
 
+/** The bundle logic's dependencies with the real SSM runner on a fake clock. */
+function ssmDeps() {
+  const clock = fakeClock();
+  const deps = {
+    clock,
+    log: createLogger({ level: 'error', write: () => undefined }),
+    runner: new SsmCommandRunner(new SSMClient({}), { clock }),
+  };
+  return { clock, deps };
+}
+
 describe('support bundle over SSM, detached', () => {
   const request = parseSupportBundleRequest({ ticket: '1234567' }, config);
 
   it('starts detached with one exact line, polls the status file and the tail, complete only at the end', async () => {
-    const clock = fakeClock();
-    const deps = {
-      clock,
-      log: createLogger({ level: 'error', write: () => undefined }),
-      runner: new SsmCommandRunner(new SSMClient({}), { clock }),
-    };
+    const { clock, deps } = ssmDeps();
     let status = 'missing';
     let output = PROGRESS;
     answer = (line) => {
@@ -135,12 +141,7 @@ describe('support bundle over SSM, detached', () => {
   });
 
   it('exit status 0 without "complete" in the status file is not reported uploaded', async () => {
-    const clock = fakeClock();
-    const deps = {
-      clock,
-      log: createLogger({ level: 'error', write: () => undefined }),
-      runner: new SsmCommandRunner(new SSMClient({}), { clock }),
-    };
+    const { deps } = ssmDeps();
     answer = (line) => {
       if (line.startsWith('cat '))
         return [1, '', 'cat: /tmp/ghe-support-bundle-status: No such file or directory\n'];
@@ -155,12 +156,7 @@ describe('support bundle over SSM, detached', () => {
   });
 
   it('the output file gone (appliance restarted): SupportBundleFailed naming the file', async () => {
-    const clock = fakeClock();
-    const deps = {
-      clock,
-      log: createLogger({ level: 'error', write: () => undefined }),
-      runner: new SsmCommandRunner(new SSMClient({}), { clock }),
-    };
+    const { deps } = ssmDeps();
     let status: string | null = null;
     answer = (line) => {
       if (line.startsWith('cat '))
