@@ -32,6 +32,48 @@ export interface LocalConfig extends Config {
     /** Service desk (sandbox): SMTP server, sandbox GHES API, desk settings and its addresses. */
     serviceDesk: LocalDeskSettings & { addresses: string[]; sandboxApiUrl: string };
   };
+  /**
+   * With a real appliance (runner "ssh"): switch Route 53 / the load balancer with the operator's
+   * own AWS credentials (the SDK's default chain: environment, then this profile of
+   * ~/.aws/credentials and ~/.aws/config, SSO). No keys here: only where to find them.
+   */
+  aws?: LocalAwsSettings;
+}
+
+export interface LocalAwsSettings {
+  /** Named profile of the shared AWS config files. */
+  profile?: string;
+  /** Region of the load balancer (Route 53 is global). */
+  region?: string;
+}
+
+const AWS_PROFILE = /^[A-Za-z0-9_.+=,@-]{1,64}$/;
+const AWS_REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+/** The `aws` setting: a profile name and a region, never credentials. */
+function parseAwsSettings(value: unknown, bad: (field: string, problem: string) => never): LocalAwsSettings {
+  if (!isObj(value))
+    return bad('aws', 'must be an object such as {"profile": "ops", "region": "ap-northeast-2"}');
+  const out: LocalAwsSettings = {};
+  for (const k of Object.keys(value)) {
+    if (/key|secret|token|password|credential/i.test(k))
+      bad(
+        `aws.${k}`,
+        'is not accepted: no credentials in the config file. Put them where the AWS SDK finds them (aws configure --profile NAME, aws sso login, or AWS_* environment variables) and name the profile here.',
+      );
+    if (k !== 'profile' && k !== 'region') bad(`aws.${k}`, 'is not a known setting (known: profile, region)');
+  }
+  if (value.profile !== undefined) {
+    if (typeof value.profile !== 'string' || !AWS_PROFILE.test(value.profile))
+      bad('aws.profile', 'must be a profile name of ~/.aws/config, e.g. "ops"');
+    out.profile = value.profile;
+  }
+  if (value.region !== undefined) {
+    if (typeof value.region !== 'string' || !AWS_REGION.test(value.region))
+      bad('aws.region', 'must be an AWS region such as "ap-northeast-2"');
+    out.region = value.region;
+  }
+  return out;
 }
 
 const DEFAULT_CONFIG_FILE = 'ghes-ops.config.json';
@@ -105,11 +147,13 @@ export function mergeConfig(base: LocalConfig, input: unknown, source: string): 
     'githubApp',
     'serviceDesk',
     'local',
+    'aws',
     '$schema',
   ];
   for (const k of Object.keys(file))
     if (!known.includes(k)) bad(k, `is not a known setting (known: ${known.join(', ')})`);
 
+  if (file.aws !== undefined) out.aws = parseAwsSettings(file.aws, bad);
   if (file.appliance !== undefined) {
     const a = file.appliance;
     if (!isObj(a)) bad('appliance', 'must be an object');

@@ -149,7 +149,12 @@ export function createLocalWorld(opts: WorldOptions): LocalWorld {
         );
       },
     });
-  const { cloud, ...failover } = localFailoverDeps(sandbox, params, config.parameterPrefix);
+  const { cloud, ...failover } = localFailoverDeps(
+    sandbox,
+    params,
+    config.parameterPrefix,
+    sandbox ? undefined : config.aws,
+  );
   const runbook = installRunbook(sandbox, config);
   const deps: Deps = {
     config,

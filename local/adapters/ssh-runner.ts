@@ -64,12 +64,14 @@ const TIMEOUT_EXIT_CODE = 124;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 const OPTION = /^[A-Za-z][A-Za-z0-9]*=[^\0\r\n]*$/;
 /**
- * ssh's own messages when it could not connect or authenticate (then ssh exits 255), e.g.
- * `ssh: connect to host h port 122: Connection refused`, `ssh: Could not resolve hostname h: ...`,
- * `admin@h: Permission denied (publickey).`, `Host key verification failed.`.
+ * ssh's own messages when it could not connect or authenticate, or the session dropped (then ssh
+ * exits 255), e.g. `ssh: connect to host h port 122: Connection refused`, `ssh: Could not resolve
+ * hostname h: ...`, `admin@h: Permission denied (publickey).`, `Host key verification failed.`,
+ * and for a session whose path died `Timeout, server h not responding.` (keepalives unanswered),
+ * `Connection to h closed by remote host.`, `client_loop: send disconnect: Broken pipe`.
  */
 const UNREACHABLE =
-  /^(?:ssh: (?:connect to host|could not resolve hostname)|\S+: permission denied \(|host key verification failed|kex_exchange_identification|banner exchange|connection (?:closed|reset|timed out) by)/im;
+  /^(?:ssh: (?:connect to host|could not resolve hostname)|\S+: permission denied \(|host key verification failed|kex_exchange_identification|banner exchange|connection (?:closed|reset|timed out) by|timeout, server \S+ not responding|connection to \S+ closed by remote host|client_loop: send disconnect)/im;
 
 /** Collects a stream up to a byte limit. */
 class CappedBuffer {

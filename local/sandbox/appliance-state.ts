@@ -52,6 +52,8 @@ export interface ApplianceState {
   files: Map<string, FileEntry>;
   /** Exclusive activities running on the node (`support-bundle`, `promote`). */
   busy: Set<string>;
+  /** Until this virtual time (ms) new SSH connections are refused (a dropped network path). */
+  refuseConnectionsUntil?: number;
 }
 
 export const UUID_FILE = '/data/user/common/uuid';

@@ -63,6 +63,8 @@ export interface SandboxWorld {
   node(name: string): ApplianceState | undefined;
   nodes(): readonly ApplianceState[];
   setMaintenance(node: ApplianceState, enabled: boolean): void;
+  /** The SSH sessions to `node` drop right after the current step (see `Sandbox.dropSessions`). */
+  dropSessionsSoon(node: ApplianceState, seconds: number): void;
   recordUpload(upload: Omit<UploadRecord, 'seq' | 'at'>): UploadRecord;
   recordBundle(bundle: Omit<BundleRecord, 'seq' | 'completedAt'>): BundleRecord;
 }

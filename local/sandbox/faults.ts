@@ -10,6 +10,19 @@ export interface Faults {
   promoteBug: boolean;
   /** No outbound HTTPS to GitHub's bundle service: uploads to GitHub Support fail. */
   uploadBlocked: boolean;
+  /**
+   * The SSH sessions to the appliance drop while a support bundle runs (after its first step):
+   * commands attached to a session die (ssh exits 255) and new connections are refused for
+   * `SESSION_DROP_SECONDS`. A detached bundle carries on.
+   */
+  sessionDrop: boolean;
 }
 
-export const NO_FAULTS: Readonly<Faults> = Object.freeze({ promoteBug: false, uploadBlocked: false });
+/** How long new connections fail after a session drop (virtual seconds). */
+export const SESSION_DROP_SECONDS = 30;
+
+export const NO_FAULTS: Readonly<Faults> = Object.freeze({
+  promoteBug: false,
+  uploadBlocked: false,
+  sessionDrop: false,
+});

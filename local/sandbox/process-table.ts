@@ -22,6 +22,11 @@ export interface Job {
   killAt: number | null;
   program: CommandProgram | null;
   result: CommandResult | null;
+  /**
+   * Started detached (`nohup setsid ... &`) or internal to the sandbox: it is not tied to an SSH
+   * session, so a dropped session does not end it (the appliance going down does).
+   */
+  detached: boolean;
 }
 
 /** Exit code of a command killed at its time limit (as `timeout(1)` reports it). */
@@ -37,7 +42,7 @@ export class ProcessTable {
 
   constructor(private readonly idPrefix: string) {}
 
-  spawn(target: string, line: string, startedAt: number, killAt: number | null): Job {
+  spawn(target: string, line: string, startedAt: number, killAt: number | null, detached = false): Job {
     const seq = ++this.seq;
     const job: Job = {
       id: `${this.idPrefix}-${String(seq).padStart(6, '0')}`,
@@ -51,6 +56,7 @@ export class ProcessTable {
       killAt,
       program: null,
       result: null,
+      detached,
     };
     this.jobs.set(job.id, job);
     return job;

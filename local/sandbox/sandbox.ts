@@ -15,14 +15,14 @@ import {
 } from './command-registry.js';
 import { BUILTIN_COMMANDS } from './commands/index.js';
 import { resolveDurations, type Durations } from './durations.js';
-import { NO_FAULTS, type Faults } from './faults.js';
+import { NO_FAULTS, SESSION_DROP_SECONDS, type Faults } from './faults.js';
 import { defaultInstanceData, type InstanceData } from './instance-data.js';
 import { CONNECTION_LOST_EXIT_CODE, ProcessTable, type Job } from './process-table.js';
 import type { BundleRecord, CommandLogEntry, UploadRecord } from './records.js';
 import { healthyChannels, type ReplicationChannel } from './replication-channels.js';
 import { SandboxRunner, type SandboxRunnerOptions } from './sandbox-runner.js';
 import { resolveScenario } from './scenarios.js';
-import { parseShellLine, SandboxShellRefused } from './shell-parser.js';
+import { parseDetachedLine, parseShellLine, SandboxShellRefused, type DetachedLine } from './shell-parser.js';
 import { DEFAULT_GHES_VERSION, isGhesVersion } from './version.js';
 
 export interface SandboxOptions {
@@ -85,7 +85,11 @@ export class Sandbox {
     this.clock = opts.clock;
     this.time = opts.clock.now();
     this.scenario = scenario.names.join('+');
-    this.durations = resolveDurations(opts.durations, scenario.durationFactor, opts.zeroDelays === true);
+    this.durations = resolveDurations(
+      { ...scenario.durations, ...opts.durations },
+      scenario.durationFactor,
+      opts.zeroDelays === true,
+    );
     this.faultState = { ...NO_FAULTS, ...scenario.faults };
     this.buildPair(version, scenario);
 
@@ -324,13 +328,16 @@ export class Sandbox {
       throw new RangeError(`timeoutSeconds must be a positive number, got ${JSON.stringify(timeout)}`);
     }
     let stages: string[][];
+    let detached: DetachedLine | null;
     try {
-      stages = parseShellLine(line);
+      detached = parseDetachedLine(line);
+      stages = detached ? detached.stages : parseShellLine(line);
     } catch (error) {
       if (error instanceof SandboxShellRefused)
         this.logLine(target, line, null, String(error.details.problem));
       throw error;
     }
+    if (detached) return this.startDetached(node, line, detached, timeout);
     const job = this.procs.spawn(
       target,
       line,
@@ -341,6 +348,80 @@ export class Sandbox {
     this.logLine(target, line, job.id, null);
     this.sync();
     return { target, commandId: job.id, command: line, startedAt: new Date(job.startedAt).toISOString() };
+  }
+
+  /**
+   * `nohup setsid sh -c 'CMD; printf ...' > FILE 2>&1 < /dev/null & echo $!`: the launching shell
+   * prints the process id and ends at once; CMD runs on as a detached process writing FILE (created
+   * empty at once, as the redirection does), and last the line `[ghes-ops] exit status N`.
+   */
+  private startDetached(
+    node: ApplianceState,
+    line: string,
+    detached: DetachedLine,
+    timeout: number | undefined,
+  ): CommandHandle {
+    const target = node.name;
+    const child = this.procs.spawn(target, `[detached] ${line}`, this.time, null, true);
+    const pid = 4000 + child.seq;
+    const append = (text: string): void => {
+      const before = node.files.get(detached.outputFile)?.content ?? '';
+      node.files.set(detached.outputFile, textFile(before + text));
+    };
+    node.files.set(detached.outputFile, textFile(''));
+    child.program = this.detachedProgram(node, detached.stages, child, append);
+    const launcher = this.procs.spawn(
+      target,
+      line,
+      this.time,
+      timeout === undefined ? null : this.time + timeout * 1000,
+    );
+    launcher.program = (function* (): CommandProgram {
+      yield 0; // the shell forks the background job, then echoes its id
+      launcher.stdout += `${pid}\n`;
+      return 0;
+    })();
+    this.logLine(target, line, launcher.id, null);
+    this.sync();
+    return {
+      target,
+      commandId: launcher.id,
+      command: line,
+      startedAt: new Date(launcher.startedAt).toISOString(),
+    };
+  }
+
+  private *detachedProgram(
+    node: ApplianceState,
+    stages: string[][],
+    job: Job,
+    append: (text: string) => void,
+  ): CommandProgram {
+    const code = yield* this.pipeline(node, stages, job, append);
+    append(`\n[ghes-ops] exit status ${code}\n`);
+    return code;
+  }
+
+  /**
+   * The network path to an appliance drops: every command attached to an SSH session there dies
+   * (ssh exits 255), and new connections are refused for `seconds`. Detached commands carry on.
+   */
+  dropSessions(name: string, seconds: number = SESSION_DROP_SECONDS): void {
+    this.sync();
+    this.dropNow(this.node(name), seconds);
+  }
+
+  private dropNow(node: ApplianceState, seconds: number): void {
+    node.refuseConnectionsUntil = this.time + seconds * 1000;
+    for (const job of this.procs.running(node.name)) {
+      if (job.detached) continue;
+      this.procs.kill(
+        job,
+        'Failed',
+        CONNECTION_LOST_EXIT_CODE,
+        `Timeout, server ${node.name} not responding.\n`,
+      );
+    }
   }
 
   /** The command's result once it has finished. Throws `ApplianceUnreachable` when its appliance is down. */
@@ -383,6 +464,12 @@ export class Sandbox {
         { target },
       );
     }
+    if (node.up && node.refuseConnectionsUntil !== undefined && this.time < node.refuseConnectionsUntil) {
+      throw new ApplianceUnreachable(
+        `Cannot reach ${target}: ssh: connect to host ${target} port 122: Connection timed out. The network path to the appliance dropped; it may come back by itself: try again in a minute.`,
+        { target },
+      );
+    }
     if (!node.up) {
       throw new ApplianceUnreachable(
         `Cannot reach ${target}: ssh: connect to host ${target} port 122: Connection timed out. The appliance is down or unreachable: check that it is running and that port 122 is open.`,
@@ -422,22 +509,36 @@ export class Sandbox {
     }
   }
 
-  private *pipeline(node: ApplianceState, stages: string[][], job: Job): CommandProgram {
+  /** Runs the stages; the last one's stdout and every stderr go to the job, or all to `sink` (a file). */
+  private *pipeline(
+    node: ApplianceState,
+    stages: string[][],
+    job: Job,
+    sink?: (text: string) => void,
+  ): CommandProgram {
     let stdin: string | null = null;
     let code = 0;
     for (const [i, argv] of stages.entries()) {
       let piped = '';
       const out =
         i === stages.length - 1
-          ? (text: string): void => {
+          ? (sink ??
+            ((text: string): void => {
               job.stdout += text;
-            }
+            }))
           : (text: string): void => {
               piped += text;
             };
-      code = yield* this.stage(node, argv, stdin, out, (text) => {
-        job.stderr += text;
-      });
+      code = yield* this.stage(
+        node,
+        argv,
+        stdin,
+        out,
+        sink ??
+          ((text) => {
+            job.stderr += text;
+          }),
+      );
       stdin = piped;
     }
     return code;
@@ -451,7 +552,9 @@ export class Sandbox {
     err: (text: string) => void,
   ): CommandProgram {
     const [program = '', ...args] = argv;
-    const spec = this.registry.lookup(program, node.version);
+    // A program named by its path runs when that file is installed there (e.g. /usr/local/bin/actions-sync).
+    const installed = program.startsWith('/') && node.files.has(program);
+    const spec = this.registry.lookup(installed ? (program.split('/').at(-1) ?? '') : program, node.version);
     if (!spec) {
       err(
         program.includes('/')
@@ -485,6 +588,15 @@ export class Sandbox {
       isoNow: () => new Date(this.time).toISOString(),
       node: (name) => this.nodeMap.get(name),
       nodes: () => [...this.nodeMap.values()],
+      dropSessionsSoon: (node, seconds) => {
+        // As a process of its own, so that the command asking for it is not inside its own step.
+        const job = this.procs.spawn(node.name, '[sandbox] network path drops', this.time, null, true);
+        job.program = (function* (drop: () => void): CommandProgram {
+          yield 0;
+          drop();
+          return 0;
+        })(() => this.dropNow(node, seconds));
+      },
       setMaintenance: (node, enabled) => {
         if (enabled && !node.maintenance.enabled) node.maintenance = { enabled: true, since: this.time };
         if (!enabled) node.maintenance = { enabled: false, since: null };

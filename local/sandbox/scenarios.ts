@@ -1,5 +1,6 @@
 import { ConfigError } from '../../shared/errors.js';
 import type { ApplianceState } from './appliance-state.js';
+import type { Durations } from './durations.js';
 import type { Faults } from './faults.js';
 import { laggingChannels, warningChannels } from './replication-channels.js';
 import { CLOUD_SCENARIOS } from './cloud/sandbox-cloud.js';
@@ -21,6 +22,10 @@ export const SCENARIOS = {
   'upload-fails':
     'No outbound HTTPS to GitHub: bundles are generated, but every upload fails (Error: upload failed: could not connect to enterprise-bundles.github.com).',
   slow: 'Every duration x100: a support bundle takes over 3 hours, a promotion 5 hours.',
+  'bundle-slow':
+    'A support bundle takes 15 minutes: /tmp/ghe-support-bundle-status says `running` through many polls, then `complete`, then the upload.',
+  'bundle-session-drops':
+    'The SSH sessions to the appliance drop while a support bundle runs: attached commands die (ssh exit 255) and connections fail for 30 s; a detached bundle carries on.',
   // Failures of the AWS around the appliances (cloud/sandbox-cloud.ts reads them).
   ...CLOUD_SCENARIOS,
   // actions-sync (actions-sync/install.ts reads them; version-changed also upgrades the appliances).
@@ -41,6 +46,8 @@ export interface ScenarioNodes {
 
 interface ScenarioEffect {
   durationFactor?: number;
+  /** Durations (virtual seconds) the scenario sets; options given to the sandbox win. */
+  durations?: Partial<Durations>;
   faults?: Partial<Faults>;
   setup?(nodes: ScenarioNodes): void;
 }
@@ -70,6 +77,8 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   },
   'upload-fails': { faults: { uploadBlocked: true } },
   slow: { durationFactor: 100 },
+  'bundle-slow': { durations: { supportBundle: 900 } },
+  'bundle-session-drops': { faults: { sessionDrop: true } },
   'dns-fails': {},
   'lb-fails': {},
   'dns-stale-record': {},
@@ -109,6 +118,7 @@ export interface ResolvedScenario {
   /** The scenario names applied, in order. */
   names: ScenarioName[];
   durationFactor: number;
+  durations: Partial<Durations>;
   faults: Partial<Faults>;
   setup(nodes: ScenarioNodes): void;
 }
@@ -133,6 +143,7 @@ export function resolveScenario(spec: string = 'healthy'): ResolvedScenario {
   return {
     names: names as ScenarioName[],
     durationFactor: effects.reduce((f, e) => f * (e.durationFactor ?? 1), 1),
+    durations: Object.assign({}, ...effects.map((e) => e.durations ?? {})) as Partial<Durations>,
     faults: Object.assign({}, ...effects.map((e) => e.faults ?? {})) as Partial<Faults>,
     setup(nodes) {
       for (const e of effects) e.setup?.(nodes);

@@ -174,3 +174,45 @@ export function parseShellLine(line: string): string[][] {
   stages.push(words);
   return stages;
 }
+
+/**
+ * The one wrapper the appliances run besides plain pipelines: a command detached from the session
+ * (shared/appliance/command.ts `detached`), exactly
+ *
+ *     nohup setsid sh -c 'CMD; printf '\n[ghes-ops] exit status %s\n' "$?"' > FILE 2>&1 < /dev/null & echo $!
+ *
+ * with the script single-quoted as `shellQuote` does. Anything else with `&` or `>` is refused by
+ * `parseShellLine`. Returns null when the line is not this wrapper; CMD is parsed as any line.
+ */
+export interface DetachedLine {
+  /** The command's pipeline stages. */
+  stages: string[][];
+  /** Where its output and exit status go. */
+  outputFile: string;
+}
+
+const DETACHED_WRAPPER = /^nohup setsid sh -c ((?:'[^']*'|\\')+) > (\S+) 2>&1 < \/dev\/null & echo \$!$/;
+const DETACHED_SUFFIX = `; printf '\\n[ghes-ops] exit status %s\\n' "$?"`;
+const DETACHED_FILE = /^\/tmp\/ghes-ops-[A-Za-z0-9][A-Za-z0-9._-]*\.log$/;
+
+export function parseDetachedLine(line: string): DetachedLine | null {
+  const m = DETACHED_WRAPPER.exec(line);
+  if (!m) return null;
+  const refuse = (what: string): never => {
+    throw new SandboxShellRefused(`Refused detached command: ${what}. Line: ${JSON.stringify(line)}`, {
+      line,
+      offset: 0,
+      problem: what,
+    });
+  };
+  const script = parseShellLine(m[1] as string);
+  const file = parseShellLine(m[2] as string);
+  const text =
+    script.length === 1 && script[0]!.length === 1 ? script[0]![0]! : refuse('the script is not one word');
+  const outputFile =
+    file.length === 1 && file[0]!.length === 1 ? file[0]![0]! : refuse('the output file is not one word');
+  if (!DETACHED_FILE.test(outputFile))
+    refuse(`output file ${JSON.stringify(outputFile)} is not /tmp/ghes-ops-NAME.log`);
+  if (!text.endsWith(DETACHED_SUFFIX)) refuse('the script does not end by printing the exit status');
+  return { stages: parseShellLine(text.slice(0, -DETACHED_SUFFIX.length)), outputFile };
+}

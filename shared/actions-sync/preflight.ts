@@ -1,4 +1,5 @@
 import { ApplianceUnreachable } from '../errors.js';
+import { snapshotRefs, type RefsSnapshot } from './refs.js';
 import { actionsSyncVersion, binaryInfo, hostArch } from '../appliance/actions-sync.js';
 import type { Deps } from '../runtime/deps.js';
 import { destinationToken } from './credentials.js';
@@ -24,6 +25,8 @@ export interface PreflightResult {
   binaryBuild: string;
   version: string;
   installedVersion?: string;
+  /** Each destination's refs before the sync (refs.ts), to tell updated from unchanged after it. */
+  refsBefore: RefsSnapshot;
 }
 
 const RELEASES = 'https://github.com/actions/actions-sync/releases';
@@ -137,11 +140,14 @@ export async function preflight(
   }
 
   // 4. Present and its version.
-  const v = await deps.runner.run(request.target, actionsSyncVersion(), { timeoutSeconds: 30 });
+  // The binary checked above, by its path: the one the wrapper runs (--binary), not the PATH's.
+  const v = await deps.runner.run(request.target, actionsSyncVersion(request.binaryPath), {
+    timeoutSeconds: 30,
+  });
   const version = /GHES Actions Sync (v\S+)/.exec(v.stdout)?.[1];
   if (v.exitCode !== 0 || !version) {
     throw new ActionsSyncNotInstalled(
-      `"actions-sync version" failed on ${request.target} (exit ${v.exitCode}: ${(v.stderr || v.stdout).trim().slice(0, 200)}). Put ${request.binaryPath} on the PATH (linux_${want} asset from ${RELEASES}).`,
+      `"${request.binaryPath} version" failed on ${request.target} (exit ${v.exitCode}: ${(v.stderr || v.stdout).trim().slice(0, 200)}). Install the linux_${want} asset from ${RELEASES} at ${request.binaryPath} (executable), or set binaryPath to where it is.`,
       { exitCode: v.exitCode },
     );
   }
@@ -149,7 +155,9 @@ export async function preflight(
   const meta = await deps.ghesApi.get(url, '/meta');
   const installed = (meta.body as { installed_version?: unknown } | undefined)?.installed_version;
   deps.log.info('actions-sync preflight passed', { login: pusher, organizations, host, build, version });
+  const refsBefore = await snapshotRefs(request.actions, url, token, deps);
   return {
+    refsBefore,
     login: pusher,
     scopes,
     organizations,

@@ -86,7 +86,7 @@ export async function reportActionsSync(
     const width = Math.max(6, ...results.map((r) => r.action.length));
     for (const r of results)
       lines.push(
-        `  ${r.action.padEnd(width)}  ${r.outcome.padEnd(9)}  ${formatDuration(r.durationSeconds).padStart(10)}  ${r.outcome === 'failed' ? r.message : ''}`.trimEnd(),
+        `  ${r.action.padEnd(width)}  ${r.outcome.padEnd(9)}  ${formatDuration(r.durationSeconds).padStart(10)}  ${r.outcome === 'failed' ? r.message : (r.refs ?? '')}`.trimEnd(),
       );
     lines.push('');
   }

@@ -13,9 +13,27 @@ export interface ActionResult {
   message: string;
   durationSeconds: number;
   exitCode?: number;
+  /** What the destination's refs showed (set by CompareRefs; see refs.ts). */
+  refs?: string;
 }
 
-export type SyncCheck = { state: 'running' } | { state: 'done'; result: ActionResult };
+export type SyncCheck =
+  { state: 'running'; nextPollSeconds: number } | { state: 'done'; result: ActionResult };
+
+/**
+ * When to look again: soon at first, then about 15% of the time the call has run, in the steps the
+ * state machine has Wait states for (2, 3, 5, 10 s; never more than that share, never less than
+ * 2 s). So a call's completion is noticed at most 2 s or 15% after it happened, without polling
+ * a long call every 2 s: a 20 s call is seen done at 20 s (10 polls), a 5-minute call within 10 s
+ * (about 40 polls; fixed 10 s polling: 30 polls, up to 10 s late, and a 3 s call seen at 10 s).
+ */
+export const POLL_STEPS = [2, 3, 5, 10] as const;
+const POLL_SHARE = 0.15;
+
+export function nextPollSeconds(elapsedSeconds: number): number {
+  const want = elapsedSeconds * POLL_SHARE;
+  return [...POLL_STEPS].reverse().find((s) => s <= want) ?? POLL_STEPS[0];
+}
 
 /** Transient failures: network and server errors the state machine retries with backoff. */
 const TRANSIENT =
@@ -35,8 +53,10 @@ export async function startSync(
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
     ...(settings.actionsAdminUser ? { actionsAdminUser: settings.actionsAdminUser } : {}),
     githubAppAuth: settings.auth.mode === 'app',
+    binaryPath: settings.binaryPath,
   });
-  return deps.runner.start(settings.target, cmd, { timeoutSeconds: 3600 });
+  const handle = await deps.runner.start(settings.target, cmd, { timeoutSeconds: 3600 });
+  return handle;
 }
 
 const lastLine = (text: string): string =>
@@ -52,15 +72,17 @@ export async function checkSync(
   deps: Pick<Deps, 'clock' | 'runner'>,
 ): Promise<SyncCheck> {
   const poll = await deps.runner.poll(handle);
-  if (!poll.done) return { state: 'running' };
-  const durationSeconds = Math.round((deps.clock.now() - Date.parse(handle.startedAt)) / 1000);
+  const elapsed = (deps.clock.now() - Date.parse(handle.startedAt)) / 1000;
+  if (!poll.done) return { state: 'running', nextPollSeconds: nextPollSeconds(elapsed) };
+  const durationSeconds = Math.round(elapsed);
   if (poll.exitCode === 0) {
-    const unchanged = /already up-to-date/i.test(poll.stdout);
+    // actions-sync prints the same lines whether or not anything changed: CompareRefs tells
+    // "unchanged" from the destination's refs before and after.
     return {
       state: 'done',
       result: {
         action: action.name,
-        outcome: unchanged ? 'unchanged' : 'synced',
+        outcome: 'synced',
         message: lastLine(poll.stdout).slice(0, 500),
         durationSeconds,
         exitCode: 0,

@@ -39,17 +39,32 @@ const ALLOWED_PROGRAMS = new Set([
 export interface ApplianceCommand {
   /** One argv per pipeline stage; a plain command has one stage. */
   readonly pipeline: readonly (readonly string[])[];
+  /**
+   * Run detached (see `detached`): in its own session, immune to hangups, its output and exit
+   * status in this file on the appliance. The line itself prints the process id and returns.
+   */
+  readonly detachedOutput?: string;
 }
 
 export function command(program: string, ...args: string[]): ApplianceCommand {
   return pipe([program, ...args]);
 }
 
+/**
+ * Programs that may also be named by an absolute path (the binary a check looked at is the one
+ * that runs): path segments of safe characters, none starting with a dot (no `..`).
+ */
+const ALLOWED_BY_PATH = /^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,100}\/){0,10}(actions-sync)$/;
+
+function allowedProgram(program: string | undefined): boolean {
+  return !!program && (ALLOWED_PROGRAMS.has(program) || ALLOWED_BY_PATH.test(program));
+}
+
 export function pipe(...stages: string[][]): ApplianceCommand {
   if (stages.length === 0) throw new TypeError('a command needs at least one stage');
   for (const argv of stages) {
     const [program] = argv;
-    if (!program || !ALLOWED_PROGRAMS.has(program)) {
+    if (!allowedProgram(program)) {
       throw new TypeError(`program not allowed on the appliance: ${JSON.stringify(program)}`);
     }
     for (const arg of argv) {
@@ -67,7 +82,56 @@ export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The shell line for a command: each argument quoted, stages joined by `|`. */
-export function renderShell(cmd: ApplianceCommand): string {
+/** Output files of detached commands: a fixed directory and prefix, a name of safe characters. */
+const DETACHED_OUTPUT = /^\/tmp\/ghes-ops-[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.log$/;
+
+/** The last line a detached command's output file gets when the command ends: this prefix, then the exit status. */
+export const DETACHED_EXIT_MARKER = '[ghes-ops] exit status ';
+
+/** What the detached shell runs after the command: the exit status on a line of its own. */
+export const DETACHED_SCRIPT_SUFFIX = `; printf '\\n${DETACHED_EXIT_MARKER}%s\\n' "$?"`;
+
+/**
+ * The command to run detached on the appliance, so that it outlives the SSH session or SSM
+ * invocation that starts it (a support bundle takes hours; a dropped connection must not kill it):
+ *
+ *     nohup setsid sh -c 'CMD; printf ...exit status...' > FILE 2>&1 < /dev/null & echo $!
+ *
+ * `setsid` gives it its own session (no SIGHUP when the session ends, out of the SSM agent's
+ * process group), `nohup` ignores hangups, every stream is redirected so ssh returns at once. The
+ * line prints the process id; the state machine then polls FILE (output, and last the exit status
+ * as `[ghes-ops] exit status N`). The template is fixed; CMD is `renderShell` of the validated
+ * argv and FILE must match /tmp/ghes-ops-NAME.log.
+ */
+export function detached(cmd: ApplianceCommand, outputFile: string): ApplianceCommand {
+  if (cmd.detachedOutput !== undefined) throw new TypeError('the command is already detached');
+  if (!DETACHED_OUTPUT.test(outputFile)) {
+    throw new TypeError(
+      `detached output file must look like /tmp/ghes-ops-NAME.log, got ${JSON.stringify(outputFile).slice(0, 80)}`,
+    );
+  }
+  return { pipeline: cmd.pipeline.map((s) => [...s]), detachedOutput: outputFile };
+}
+
+/** True when `path` is a valid output file for `detached`. */
+export function isDetachedOutputFile(path: string): boolean {
+  return DETACHED_OUTPUT.test(path);
+}
+
+/** The shell line of the command itself, without the detaching wrapper. */
+function renderPipeline(cmd: ApplianceCommand): string {
   return cmd.pipeline.map((argv) => argv.map(shellQuote).join(' ')).join(' | ');
+}
+
+/** The shell line for a command: each argument quoted, stages joined by `|`; detached ones wrapped. */
+export function renderShell(cmd: ApplianceCommand): string {
+  const line = renderPipeline(cmd);
+  if (cmd.detachedOutput === undefined) return line;
+  const script = `${line}${DETACHED_SCRIPT_SUFFIX}`;
+  return `nohup setsid sh -c ${shellQuote(script)} > ${shellQuote(cmd.detachedOutput)} 2>&1 < /dev/null & echo $!`;
+}
+
+/** The command's own line (for notifications): a detached command without its wrapper. */
+export function describeCommand(cmd: ApplianceCommand): string {
+  return renderPipeline(cmd);
 }

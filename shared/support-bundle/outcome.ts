@@ -61,7 +61,17 @@ function composeOutcome(
   }
   lines.push('What ran:');
   lines.push(`  appliance: ${request.target} (${request.scope === 'cluster' ? 'whole cluster' : 'primary'})`);
-  if (bundle) lines.push(`  command:   ${bundle.command}`, `  started:   ${bundle.startedAt}`);
+  if (bundle) {
+    lines.push(`  command:   ${bundle.command}`, `  started:   ${bundle.startedAt}`);
+    lines.push(
+      `  detached:  process ${bundle.pid ?? 'unknown'}, output in ${bundle.outputFile} on ${bundle.target}`,
+    );
+  }
+  if (check?.state === 'complete') {
+    lines.push(
+      `  finished:  ${SUPPORT_BUNDLE_STATUS_FILE} said "${check.statusFile}" and the command exited ${check.exitStatus}`,
+    );
+  }
   lines.push(`  duration:  ${formatDuration(durationSeconds)}`);
   lines.push(
     `  covers:    ${request.extended ? 'extended (8 days)' : (request.period ?? '2days (default)')}`,

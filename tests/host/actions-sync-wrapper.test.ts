@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/local-world.js';
@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/local-world.js';
 const WRAPPER = path.join(ROOT, 'host', 'ghes-ops-actions-sync');
 
 /** Runs the host wrapper with fake `aws` and `actions-sync` first on PATH. */
-function run(args: string[], opts: { awsFails?: boolean } = {}) {
+function run(args: string[], opts: { awsFails?: boolean; binary?: 'installed' | 'missing' } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ghes-ops-wrapper-'));
   const log = path.join(dir, 'calls.log');
   const fake = (name: string, body: string): void => {
@@ -25,7 +25,15 @@ function run(args: string[], opts: { awsFails?: boolean } = {}) {
     'actions-sync',
     `printf 'actions-sync' >> ${log}; for a in "$@"; do printf ' [%s]' "$a" >> ${log}; done; echo >> ${log}; echo synced`,
   );
-  const r = spawnSync('bash', [WRAPPER, ...args], {
+  let pre: string[] = [];
+  if (opts.binary) {
+    // The binary the preflight checked, elsewhere than the PATH's actions-sync.
+    mkdirSync(path.join(dir, 'opt'));
+    if (opts.binary === 'installed')
+      fake(path.join('opt', 'actions-sync'), `echo "opt/actions-sync $*" >> ${log}; echo synced`);
+    pre = ['--binary', path.join(dir, 'opt', 'actions-sync')];
+  }
+  const r = spawnSync('bash', [WRAPPER, ...pre, ...args], {
     encoding: 'utf8',
     env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
   });
@@ -60,6 +68,24 @@ describe('host wrapper ghes-ops-actions-sync', () => {
     );
   });
 
+  it('--binary runs exactly that file, not the actions-sync first on the PATH', () => {
+    const r = run(['--token-parameter', '/ghes-ops/actions-sync/token', '--', 'sync', '--repo-name', 'a/b'], {
+      binary: 'installed',
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls).toContain(
+      'opt/actions-sync sync --repo-name a/b --destination-token ghp_secret_token_value',
+    );
+    expect(r.calls).not.toContain('actions-sync [');
+  });
+
+  it('--binary naming no executable file: exit 2, nothing read or run', () => {
+    const r = run(['--token-parameter', '/ghes-ops/actions-sync/token', '--', 'sync'], { binary: 'missing' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not an executable file');
+    expect(r.calls).toBe('');
+  });
+
   it('exits 3 with the fix when the token cannot be read, without running actions-sync', () => {
     const r = run(['--token-parameter', '/ghes-ops/actions-sync/token', '--', 'sync'], { awsFails: true });
     expect(r.code).toBe(3);
@@ -71,6 +97,7 @@ describe('host wrapper ghes-ops-actions-sync', () => {
     [['sync', '--repo-name', 'a/b']],
     [['--token-parameter', 'not/a/path', '--', 'sync']],
     [['--token-parameter', '/p', '--', 'sync', '--destination-token', 'x']],
+    [['--binary', '../actions-sync', '--token-parameter', '/p', '--', 'sync']],
   ])('refuses bad usage %j with exit 2 and runs nothing', (args) => {
     const r = run(args);
     expect(r.code).toBe(2);

@@ -47,6 +47,8 @@ describe('scenarios, durations and extension', () => {
       'promote-fails',
       'upload-fails',
       'slow',
+      'bundle-slow',
+      'bundle-session-drops',
       // The failover's cloud around the appliances (local/sandbox/cloud/).
       'dns-fails',
       'lb-fails',
@@ -99,7 +101,7 @@ describe('scenarios, durations and extension', () => {
     const { sandbox } = manualSandbox({ scenario: 'slow+upload-fails' });
     expect(sandbox.scenario).toBe('slow+upload-fails');
     expect(sandbox.durations.promote).toBe(18_000);
-    expect(sandbox.faults).toEqual({ promoteBug: false, uploadBlocked: true });
+    expect(sandbox.faults).toEqual({ promoteBug: false, uploadBlocked: true, sessionDrop: false });
   });
 
   it('durations: defaults, overrides, slow x100, zeroDelays', async () => {

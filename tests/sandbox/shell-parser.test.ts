@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { command, pipe, renderShell } from '../../shared/appliance/command.js';
-import { parseShellLine, SandboxShellRefused } from '../../local/sandbox/shell-parser.js';
+import { command, detached, pipe, renderShell } from '../../shared/appliance/command.js';
+import { parseDetachedLine, parseShellLine, SandboxShellRefused } from '../../local/sandbox/shell-parser.js';
 import { manualSandbox, run } from './helpers.js';
 
 const TRICKY = [
@@ -175,5 +175,31 @@ describe('shell parser', () => {
     expect(sandbox.commandLog[0]?.line).toBe(
       renderShell(pipe(['ghe-repl-status'], ['ghe-support-upload', '-t', '1234567', '-d', description])),
     );
+  });
+});
+
+describe('the detached wrapper (shared/appliance/command.ts detached)', () => {
+  const line = renderShell(
+    detached(command('ghe-support-bundle', '-p', "2 days' worth", '-t', '1234567'), '/tmp/ghes-ops-x-1.log'),
+  );
+
+  it('reads the command and the output file back from the exact line renderShell makes', () => {
+    expect(parseDetachedLine(line)).toEqual({
+      stages: [['ghe-support-bundle', '-p', "2 days' worth", '-t', '1234567']],
+      outputFile: '/tmp/ghes-ops-x-1.log',
+    });
+    expect(parseDetachedLine('ghe-support-bundle -t 1234567')).toBeNull();
+  });
+
+  it.each([
+    ['another output file', line.replace('/tmp/ghes-ops-x-1.log', '/etc/passwd')],
+    ['a script without the exit status', line.replace("printf '\\''", "echo '\\''")],
+    ['a command list inside', line.replace('ghe-support-bundle', 'ghe-support-bundle; reboot;')],
+  ])('refuses %s', (_label, bad) => {
+    expect(() => parseDetachedLine(bad)).toThrow(SandboxShellRefused);
+  });
+
+  it('anything else with & or > stays refused by the plain parser', () => {
+    expect(() => parseShellLine('ghe-support-bundle -t 1 > /tmp/x &')).toThrow(SandboxShellRefused);
   });
 });

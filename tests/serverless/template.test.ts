@@ -64,7 +64,7 @@ const RECORDS_ACTIONS = [
 
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   supportBundleValidate: [],
-  supportBundleStart: ['ssm:SendCommand'],
+  supportBundleStart: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   supportBundleCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   supportBundleAttachReplication: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   supportBundleNotify: ['ses:SendEmail'],

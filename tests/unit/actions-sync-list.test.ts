@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { cacheSlug, parseActionsList, parseActionsListLines } from '../../shared/actions-sync/list.js';
 import { ActionsListInvalid } from '../../shared/actions-sync/errors.js';
 import { binaryBuild } from '../../shared/actions-sync/preflight.js';
-import { actionsSyncSync } from '../../shared/appliance/actions-sync.js';
-import { renderShell } from '../../shared/appliance/command.js';
+import { actionsSyncSync, actionsSyncVersion } from '../../shared/appliance/actions-sync.js';
+import { nextPollSeconds } from '../../shared/actions-sync/sync.js';
+import { command, renderShell } from '../../shared/appliance/command.js';
 
 describe('actions-sync list file', () => {
   it('reads owner/repo and upstream:destination, skipping comments and blank lines', () => {
@@ -62,6 +63,25 @@ describe('actions-sync list file', () => {
     expect(binaryBuild("x: cannot open `x' (No such file or directory)")).toBeUndefined();
   });
 
+  it('polls soon, then about 15% of the elapsed time, in the Wait states the ASL has', () => {
+    expect([0, 5, 13, 14, 20, 33, 34, 66, 67, 3600].map(nextPollSeconds)).toEqual([
+      2, 2, 2, 2, 3, 3, 5, 5, 10, 10,
+    ]);
+  });
+
+  it('runs the version of the binary by its path; other paths and names stay refused', () => {
+    expect(renderShell(actionsSyncVersion('/usr/local/bin/actions-sync'))).toBe(
+      '/usr/local/bin/actions-sync version',
+    );
+    for (const bad of [
+      '/tmp/../bin/actions-sync',
+      '/usr/bin/actions-sync-evil',
+      'bin/actions-sync',
+      '/bin/sh',
+    ])
+      expect(() => command(bad, 'version')).toThrow(TypeError);
+  });
+
   it('builds the sync command with the token parameter name, never a token', () => {
     const line = renderShell(
       actionsSyncSync({
@@ -73,10 +93,11 @@ describe('actions-sync list file', () => {
         batchSize: 10,
         actionsAdminUser: 'actions-admin',
         githubAppAuth: false,
+        binaryPath: '/usr/local/bin/actions-sync',
       }),
     );
     expect(line).toBe(
-      'ghes-ops-actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /c/actions__checkout --destination-url https://ghes.example.com --repo-name actions/checkout --default-branch-only --batch-size 10 --actions-admin-user actions-admin',
+      'ghes-ops-actions-sync --binary /usr/local/bin/actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /c/actions__checkout --destination-url https://ghes.example.com --repo-name actions/checkout --default-branch-only --batch-size 10 --actions-admin-user actions-admin',
     );
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { command, pipe, renderShell, shellQuote } from '../../shared/appliance/command.js';
+import {
+  command,
+  describeCommand,
+  detached,
+  pipe,
+  renderShell,
+  shellQuote,
+} from '../../shared/appliance/command.js';
 
 describe('appliance commands', () => {
   it('quotes every argument that is not a plain word', () => {
@@ -25,5 +32,29 @@ describe('appliance commands', () => {
     expect(() => command('rm', '-rf', '/')).toThrow(/not allowed/);
     expect(() => command('bash', '-c', 'id')).toThrow(/not allowed/);
     expect(() => command('cat', 'a\0b')).toThrow(/NUL/);
+  });
+});
+
+describe('detached commands', () => {
+  it('wraps the quoted command in the fixed nohup/setsid template with its output file', () => {
+    const cmd = detached(
+      command('ghe-support-bundle', '-t', '1234567'),
+      '/tmp/ghes-ops-support-bundle-1234567-1.log',
+    );
+    expect(renderShell(cmd)).toBe(
+      `nohup setsid sh -c 'ghe-support-bundle -t 1234567; printf '\\''\\n[ghes-ops] exit status %s\\n'\\'' "$?"' ` +
+        '> /tmp/ghes-ops-support-bundle-1234567-1.log 2>&1 < /dev/null & echo $!',
+    );
+    expect(describeCommand(cmd)).toBe('ghe-support-bundle -t 1234567');
+  });
+
+  it.each([
+    '/etc/cron.d/x',
+    '/tmp/ghes-ops-$(id).log',
+    '/tmp/ghes-ops-a b.log',
+    '/tmp/../etc/ghes-ops-x.log',
+    '',
+  ])('refuses the output file %j', (file) => {
+    expect(() => detached(command('ghe-support-bundle'), file)).toThrow(TypeError);
   });
 });

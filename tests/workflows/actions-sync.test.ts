@@ -35,7 +35,7 @@ describe('actions-sync workflow (local engine, sandbox)', () => {
       .sandbox!.commandLog.map((c) => c.line)
       .filter((l) => l.startsWith('ghes-ops-actions-sync'));
     expect(lines).toContain(
-      `ghes-ops-actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /data/user/ghes-ops/actions-sync-cache/actions__checkout --destination-url ${await w.deps.ghesApi.baseUrl()} --repo-name actions/checkout`,
+      `ghes-ops-actions-sync --binary /usr/local/bin/actions-sync --token-parameter /ghes-ops/actions-sync/token -- sync --cache-dir /data/user/ghes-ops/actions-sync-cache/actions__checkout --destination-url ${await w.deps.ghesApi.baseUrl()} --repo-name actions/checkout`,
     );
     expect(w.outbox!.sent[0]!.subject).toBe('[ghes-ops] actions-sync: 5 actions synced (0 unchanged)');
     expect(w.outbox!.sent[0]!.text).toMatch(/actions\/action-slack\s+synced/);
@@ -44,6 +44,54 @@ describe('actions-sync workflow (local engine, sandbox)', () => {
     // A second run finds everything unchanged.
     const again = await runWorkflow(w, 'actions-sync', {});
     expect((again.result.output as { counts: Record<string, number> }).counts.unchanged).toBe(5);
+  });
+
+  it('tells updated from unchanged by the destination refs, not by the tool wording (which is the same)', async () => {
+    const w = start();
+    const first = await runWorkflow(w, 'actions-sync', {});
+    const out1 = first.result.output as { results: { action: string; outcome: string; refs?: string }[] };
+    expect(out1.results.find((r) => r.action === 'actions/checkout')).toMatchObject({
+      outcome: 'synced',
+      refs: 'created (2 refs)',
+    });
+    // github.com gets a new commit on one action; the others stay put.
+    w.actionsSync!.sim.pushUpstream('actions/checkout');
+    const outputsBefore = w.sandbox!.commandLog.length;
+    const second = await runWorkflow(w, 'actions-sync', {});
+    const out2 = second.result.output as {
+      counts: Record<string, number>;
+      results: { action: string; outcome: string; refs?: string }[];
+    };
+    expect(out2.counts).toEqual({ synced: 1, unchanged: 4, failed: 0, total: 5 });
+    expect(out2.results.find((r) => r.action === 'actions/checkout')).toMatchObject({
+      outcome: 'synced',
+      refs: 'refs updated (2 before, 2 after)',
+    });
+    expect(out2.results.find((r) => r.action === 'actions/cache')).toMatchObject({
+      outcome: 'unchanged',
+      refs: '2 refs unchanged',
+    });
+    expect(w.outbox!.sent.at(-1)!.text).toMatch(/actions\/checkout\s+synced\s+.*refs updated/);
+    // The tool printed the same for the changed and the unchanged repository.
+    const history = JSON.stringify(second.history);
+    expect(history).not.toContain('already up-to-date');
+    expect(w.sandbox!.commandLog.length).toBeGreaterThan(outputsBefore);
+    const states = second.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName);
+    expect(states.indexOf('CompareRefs')).toBeGreaterThan(states.lastIndexOf('SyncActions'));
+    expect(states.indexOf('CompareRefs')).toBeLessThan(states.indexOf('Report'));
+  });
+
+  it("checks the version of the binary it runs, by its path (not the PATH's actions-sync)", async () => {
+    const w = start();
+    await runWorkflow(w, 'actions-sync', {});
+    const lines = w.sandbox!.commandLog.map((c) => c.line);
+    expect(lines).toContain('/usr/local/bin/actions-sync version');
+    expect(lines).not.toContain('actions-sync version');
+    expect(
+      lines
+        .filter((l) => l.startsWith('ghes-ops-actions-sync'))
+        .every((l) => l.startsWith('ghes-ops-actions-sync --binary /usr/local/bin/actions-sync ')),
+    ).toBe(true);
   });
 
   it('missing workflow scope: TokenScopeMissing before any sync, with the fix', async () => {

@@ -10,8 +10,9 @@ import type { ActionsSyncSim, BinaryArch } from './sim.js';
  * `not using impersonation for the requests`, `syncing \`X\``, `Existing repo`/`Created repo`,
  * `repo successfully synced \`X\``, `error creating github repository ...`, `error syncing
  * repository ...`, `could not pull X, the repository may require authentication or does not
- * exist`; exit 1 on the first error (later repositories are not synced). Plausible, not exact:
- * the flag validation lines and `already up-to-date` (printed when nothing changed).
+ * exist`; exit 1 on the first error (later repositories are not synced). As the real tool, it
+ * prints `Existing repo` then `repo successfully synced` whether or not anything changed (ghes-ops
+ * compares the destination's refs instead). Plausible, not exact: the flag validation lines.
  */
 const ACTIONS_SYNC_VERSION_LINE = 'GHES Actions Sync v0.2';
 
@@ -184,7 +185,6 @@ export function actionsSyncCommands(sim: ActionsSyncSim, ghes: SandboxGhes): Com
         );
         return 1;
       }
-      if (before === revision) ctx.print('already up-to-date');
       sim.synced.set(key, revision);
       ctx.print(`repo successfully synced \`${dest}\``);
       void repo;
@@ -199,9 +199,20 @@ export function actionsSyncCommands(sim: ActionsSyncSim, ghes: SandboxGhes): Com
    * SSM, SSH or the execution history record.
    */
   function* wrapper(ctx: CommandContext): CommandProgram {
-    const [flag, name, ...rest] = ctx.args;
+    let argv = [...ctx.args];
+    if (argv[0] === '--binary') {
+      const binary = argv[1] ?? '';
+      if (!ctx.node.files.has(binary) || !sim.binaries.has(ctx.node.name)) {
+        ctx.printErr(`ghes-ops-actions-sync: ${binary} is not an executable file`);
+        return 2;
+      }
+      argv = argv.slice(2);
+    }
+    const [flag, name, ...rest] = argv;
     if (flag !== '--token-parameter' || !name) {
-      ctx.printErr('usage: ghes-ops-actions-sync --token-parameter NAME [--] ACTIONS-SYNC-ARGS...');
+      ctx.printErr(
+        'usage: ghes-ops-actions-sync [--binary /path/to/actions-sync] --token-parameter /ssm/parameter/name -- <actions-sync arguments>',
+      );
       return 2;
     }
     const args = rest[0] === '--' ? rest.slice(1) : rest;

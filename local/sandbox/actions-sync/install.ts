@@ -46,12 +46,15 @@ export function installActionsSync(
   const sim = new ActionsSyncSim(prefix);
   const ghes = new SandboxGhes(sandbox);
   const files = new Map([[SANDBOX_OPS_REPO_FILE, SANDBOX_ACTIONS_LIST]]);
-  addActionsSyncRoutes(ghes, files);
+  addActionsSyncRoutes(ghes, files, sim.synced);
   for (const spec of actionsSyncCommands(sim, ghes)) sandbox.registerCommand(spec, { replace: true });
 
   const on = new Set(sandbox.scenario.split('+'));
-  for (const name of sandbox.applianceNames)
+  for (const name of sandbox.applianceNames) {
     sim.binaries.set(name, on.has('actions-sync-386-binary') ? '386' : 'amd64');
+    // The installed file: `file -L`, the wrapper's --binary and `PATH version` find it.
+    sandbox.writeFile(name, sim.binaryPath, '<ELF executable>');
+  }
   if (!on.has('actions-sync-not-owner')) sandbox.addOrganization('actions', ['octocat']);
   if (on.has('actions-sync-one-fails')) sim.missingUpstream.add('actions/does-not-exist');
   if (on.has('actions-sync-transient')) sim.transient.set('actions/checkout', 1);

@@ -29,10 +29,23 @@ export class ActionsSyncSim {
 
   constructor(readonly parameterScope: string) {}
 
-  /** The revision of a github.com repository (stable per name). */
+  /** Source (lower case) -> how many new commits it got since the sandbox started. */
+  private readonly upstreamCommits = new Map<string, number>();
+
+  /** The revision of a github.com repository (stable per name until `pushUpstream`). */
   upstreamRevision(source: string): string | undefined {
-    if (this.missingUpstream.has(source.toLowerCase())) return undefined;
-    return createHash('sha1').update(`upstream:${source.toLowerCase()}`).digest('hex');
+    const key = source.toLowerCase();
+    if (this.missingUpstream.has(key)) return undefined;
+    const n = this.upstreamCommits.get(key) ?? 0;
+    return createHash('sha1')
+      .update(`upstream:${key}${n ? `:${n}` : ''}`)
+      .digest('hex');
+  }
+
+  /** A new commit on github.com (the next sync moves the destination's refs). */
+  pushUpstream(source: string): void {
+    const key = source.toLowerCase();
+    this.upstreamCommits.set(key, (this.upstreamCommits.get(key) ?? 0) + 1);
   }
 
   readParameter(name: string): string | undefined {

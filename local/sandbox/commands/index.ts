@@ -10,6 +10,7 @@ import { gheReplTeardown } from './ghe-repl-teardown.js';
 import { gheSupportBundle } from './ghe-support-bundle.js';
 import { gheSupportUpload } from './ghe-support-upload.js';
 import { gheVersion } from './ghe-version.js';
+import { tail } from './tail.js';
 import { uname } from './uname.js';
 
 /** The commands every sandbox appliance starts with. Add new ones with `sandbox.registerCommand`. */
@@ -25,5 +26,6 @@ export const BUILTIN_COMMANDS: readonly CommandSpec[] = [
   gheSupportBundle,
   gheSupportUpload,
   gheVersion,
+  tail,
   uname,
 ];

@@ -1,5 +1,6 @@
 import { BUNDLE_STATUS_FILE, textFile, type ApplianceState } from '../appliance-state.js';
 import type { CommandContext, CommandProgram } from '../command-registry.js';
+import { SESSION_DROP_SECONDS } from '../faults.js';
 import { fileTimestamp, formatBytes, humanPeriod, periodDays } from '../format.js';
 import { commandOptions, hasFlag, optionValue } from '../getopts.js';
 import { TICKET, uploadToSupport } from './support-upload.js';
@@ -87,9 +88,10 @@ export function* supportBundle(ctx: CommandContext, kind: BundleKind): CommandPr
       log(
         `Creating support bundle for ${node.name} (GitHub Enterprise Server ${node.version}) with logs from the last ${human}${extendedNote} ...`,
       );
-      for (const step of STEPS) {
+      for (const [i, step] of STEPS.entries()) {
         log(`  | ${step}`);
         yield total / STEPS.length;
+        if (i === 0 && ctx.world.faults.sessionDrop) ctx.world.dropSessionsSoon(node, SESSION_DROP_SECONDS);
       }
     } else {
       const members = node.clusterNodes.map((n) => ctx.world.node(n.hostname) ?? n.hostname);

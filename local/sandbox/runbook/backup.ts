@@ -28,7 +28,7 @@ const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g
  * The backup-utils host: GHE_DATA_DIR with GHE_NUM_SNAPSHOTS (10) hourly snapshots, `current`
  * pointing at the newest complete one, and the scenario's faults; plus the read-only programs the
  * check runs (`ls -1`, `readlink`, `find DIR -mindepth 2 -maxdepth 2 -name incomplete`, `df -P`,
- * `tail -n N`, `stat -c %Y`, `ghe-host-check`, `ghe-backup-healthcheck` from 3.22) over the hosts'
+ * `stat -c %Y`, `ghe-host-check`, `ghe-backup-healthcheck` from 3.22) over the hosts'
  * file maps. Symlinks and disk use live here (the file map has neither).
  */
 export class SandboxBackups {
@@ -144,22 +144,6 @@ export class SandboxBackups {
             'Filesystem     1024-blocks      Used Available Capacity Mounted on',
             `/dev/nvme1n1   ${String(total).padStart(11)} ${String(u).padStart(9)} ${String(total - u).padStart(9)} ${String(used).padStart(7)}% /data`,
           );
-          return 0;
-        },
-      },
-      {
-        name: 'tail',
-        description: 'tail -n N FILE.',
-        run(ctx) {
-          const n = Number(ctx.args[ctx.args.indexOf('-n') + 1] ?? 10);
-          const file = ctx.args[ctx.args.length - 1] ?? '';
-          const entry = ctx.node.files.get(file);
-          if (!entry) {
-            ctx.printErr(`tail: cannot open '${file}' for reading: No such file or directory`);
-            return 1;
-          }
-          const lines = entry.content.replace(/\n$/, '').split('\n');
-          ctx.print(...lines.slice(-n));
           return 0;
         },
       },
