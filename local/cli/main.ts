@@ -12,6 +12,7 @@ import { progressPrinter } from './progress.js';
 import { startStack } from '../start.js';
 import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
+import { isApprovalWorkflow } from '../../shared/approval/gate.js';
 import { stopOnSignal } from './interrupt.js';
 import { APP_USAGE, appCommand } from './app.js';
 import { DESK_USAGE, deskCommand } from './desk.js';
@@ -29,12 +30,16 @@ Usage:
                                      print the effective configuration (secrets masked)
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
-                                     decide a failover waiting for approval (on the running local stack)
+                                     decide an execution waiting for approval (failover, jira-prefix-list,
+                                     tls-certificate; on the running local stack)
+  ghes-ops confirm-traffic <execution> [--failed] [--reason <text>] [--url <local stack>]
+                                     failover with manual traffic: say the record was switched (or not)
 ${APP_USAGE}
 ${DESK_USAGE}
 ${AWS_USAGE}
-  run failover ... [--approve|--reject] [--reason <text>]
-                                     answer the failover's approval gate in this run
+  run failover|jira-prefix-list|tls-certificate ... [--approve|--reject] [--reason <text>]
+                                     answer the approval wait in this run (a manual traffic
+                                     switch is confirmed in the terminal only)
 
 run exits 0 when the execution succeeded and 1 when it failed; progress goes to stderr and the
 final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops the execution safely, as StopExecution: a
@@ -129,7 +134,7 @@ async function runIn(
   const customEmail =
     key === 'custom-email-verification' ? await startCustomEmailSandbox(world, write) : undefined;
   const started = await world.engine.startExecution(key, input, values.name);
-  if (key === 'failover')
+  if (isApprovalWorkflow(key))
     answerApprovals(
       world,
       started.executionArn,
@@ -210,7 +215,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'approve':
-    case 'reject': {
+    case 'reject':
+    case 'confirm-traffic': {
       const config = await loadLocalConfig(ROOT);
       return approveCommand(cmd, rest, `http://${config.local.http.host}:${config.local.http.port}`);
     }
