@@ -104,7 +104,10 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     if (!workflow || !isApprovalWorkflow(workflow))
       return {
         status: 404,
-        body: { error: 'ApprovalNotFound', message: `No execution ${executionName} of a workflow that waits for an operator.` },
+        body: {
+          error: 'ApprovalNotFound',
+          message: `No execution ${executionName} of a workflow that waits for an operator.`,
+        },
       };
     try {
       const done = await decide(

@@ -460,7 +460,8 @@ export const WORKFLOWS: WorkflowInfo[] = [
       AcmeRenewalFailed:
         'ghe-ssl-acme failed, after the approved recovery too (output and served chain in the mail for a Support ticket)',
       RecoveryRejected: 'ghe-ssl-acme -e failed and an operator rejected the recovery; nothing more ran',
-      'States.Timeout': 'ghe-ssl-acme -e failed and nobody approved the recovery within 60 minutes; nothing more ran',
+      'States.Timeout':
+        'ghe-ssl-acme -e failed and nobody approved the recovery within 60 minutes; nothing more ran',
       CertificateNotReplaced: 'the renewal exited 0 but the old certificate is still served',
       MailDeliveryFailed: 'the email could not be sent',
     },

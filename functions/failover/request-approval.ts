@@ -17,10 +17,15 @@ export const handler = lambdaHandler(
     const { taskToken, state } = stepEvent(event, ['taskToken', 'state']);
     const gate = (event as { gate?: unknown }).gate ?? 'approval';
     if (gate !== 'approval' && gate !== 'traffic')
-      throw new InputValidationError([{ field: 'gate', problem: 'must be "approval" or "traffic"' }], 'step event');
+      throw new InputValidationError(
+        [{ field: 'gate', problem: 'must be "approval" or "traffic"' }],
+        'step event',
+      );
     return { taskToken: String(taskToken), state: parseFailoverState(state, 'state'), gate };
   },
   ({ taskToken, state, gate }, deps) =>
-    gate === 'traffic' ? requestTrafficSwitch(taskToken, state, deps) : requestApproval(taskToken, state, deps),
+    gate === 'traffic'
+      ? requestTrafficSwitch(taskToken, state, deps)
+      : requestApproval(taskToken, state, deps),
   { params: ssmParameters, mailer: sesMailer },
 );

@@ -9,7 +9,12 @@ import type { JiraPrefixListRequest } from '../../shared/jira-prefix-list/reques
 export const handler = lambdaHandler(
   'jiraPrefixListRequestApproval',
   (event) => {
-    const { taskToken, request, plan, execution } = stepEvent(event, ['taskToken', 'request', 'plan', 'execution']);
+    const { taskToken, request, plan, execution } = stepEvent(event, [
+      'taskToken',
+      'request',
+      'plan',
+      'execution',
+    ]);
     return {
       taskToken: String(taskToken),
       request: request as JiraPrefixListRequest,

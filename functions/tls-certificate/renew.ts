@@ -11,7 +11,9 @@ export const handler = lambdaHandler(
   // `recovery: true` from the state machine: the operator approved the recovery after a failed -e.
   async ({ request, recovery }, deps) =>
     startRenewal(
-      recovery === true ? { ...(request as TlsCertificateRequest), recovery: true } : (request as TlsCertificateRequest),
+      recovery === true
+        ? { ...(request as TlsCertificateRequest), recovery: true }
+        : (request as TlsCertificateRequest),
       deps,
     ),
   { runner: ssmRunner },

@@ -1,6 +1,11 @@
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { approvalParam, decide, type ApprovalWorkflow, type StoredApproval } from '../../shared/approval/gate.js';
+import {
+  approvalParam,
+  decide,
+  type ApprovalWorkflow,
+  type StoredApproval,
+} from '../../shared/approval/gate.js';
 import type { LocalWorld } from '../world.js';
 
 /**
@@ -79,7 +84,9 @@ export function answerApprovals(
         world.deps,
         { trusted: true },
       );
-      write(`  ${decision === 'approve' ? (confirmation ? 'confirmed' : 'approved') : confirmation ? 'reported not switched' : 'rejected'} ${name}`);
+      write(
+        `  ${decision === 'approve' ? (confirmation ? 'confirmed' : 'approved') : confirmation ? 'reported not switched' : 'rejected'} ${name}`,
+      );
     })().catch((error: unknown) => write(`  approval failed: ${(error as Error).message}`));
   });
 }

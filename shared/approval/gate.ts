@@ -126,7 +126,9 @@ export async function requestDecision(
   deps: Pick<Deps, 'clock' | 'config' | 'log' | 'mailer' | 'params'>,
 ): Promise<ApprovalRequested> {
   if (!EXECUTION_NAME.test(ask.executionName))
-    throw new ApprovalNotFound(`The execution name ${JSON.stringify(ask.executionName)} cannot carry an approval.`);
+    throw new ApprovalNotFound(
+      `The execution name ${JSON.stringify(ask.executionName)} cannot carry an approval.`,
+    );
   const now = deps.clock.now();
   const code = (await crypto()).randomBytes(24).toString('base64url');
   const stored: StoredApproval = {
@@ -139,11 +141,10 @@ export async function requestDecision(
     rejectError: ask.rejectError,
     question: ask.question,
   };
-  await deps.params.put(
-    approvalParam(deps.config, ask.workflow, ask.executionName),
-    JSON.stringify(stored),
-    { secure: true, overwrite: true },
-  );
+  await deps.params.put(approvalParam(deps.config, ask.workflow, ask.executionName), JSON.stringify(stored), {
+    secure: true,
+    overwrite: true,
+  });
   const base = approvalBaseUrl();
   const link = base ? `${base}${approvalPath(ask.workflow, ask.executionName)}?code=${code}` : undefined;
   const verb = ask.kind === 'confirmation' ? 'Confirm' : 'Decide';
@@ -158,7 +159,12 @@ export async function requestDecision(
       `${ask.kind === 'confirmation' ? 'Confirm' : 'Approve or reject'} (opens a confirmation page; the link works once): ${link}`,
       '',
     );
-  lines.push('Or from a shell:', ...cliLines(ask.kind, ask.executionName), '', `-- ghes-ops ${ask.workflow} workflow`);
+  lines.push(
+    'Or from a shell:',
+    ...cliLines(ask.kind, ask.executionName),
+    '',
+    `-- ghes-ops ${ask.workflow} workflow`,
+  );
   const sent = await sendNotification(ask.notify, { subject: ask.subject, text: lines.join('\n') }, deps);
   deps.log.info('operator decision requested', {
     workflow: ask.workflow,
@@ -166,7 +172,12 @@ export async function requestDecision(
     execution: ask.executionName,
     link: Boolean(link),
   });
-  return { requestedAt: stored.requestedAt, expiresAt: stored.expiresAt, link: Boolean(link), notified: sent.sent };
+  return {
+    requestedAt: stored.requestedAt,
+    expiresAt: stored.expiresAt,
+    link: Boolean(link),
+    notified: sent.sent,
+  };
 }
 
 export interface DecisionInput {
@@ -301,7 +312,11 @@ export async function approvalLinkPage(
   if (method === 'GET') {
     const code = query.get('code') ?? '';
     const found = await readStored(workflow, executionName, deps);
-    if (!found || !(await codeMatches(found.stored, code)) || Date.parse(found.stored.expiresAt) < deps.clock.now())
+    if (
+      !found ||
+      !(await codeMatches(found.stored, code)) ||
+      Date.parse(found.stored.expiresAt) < deps.clock.now()
+    )
       return missing(notWaiting);
     const t = TITLES[found.stored.kind ?? 'approval'];
     const form = (decision: string, label: string): string =>

@@ -343,13 +343,15 @@ function composeOutcome(
   const tl = timeline(state);
   const originalCause = state.error ? causeMessage(state.error.Cause) : undefined;
   const cause =
-    kind === 'promoted-traffic-not-switched' && step === 'ConfirmTrafficSwitch' && state.error?.Error === 'States.Timeout'
+    kind === 'promoted-traffic-not-switched' &&
+    step === 'ConfirmTrafficSwitch' &&
+    state.error?.Error === 'States.Timeout'
       ? `${state.request.replica.target} was promoted, but nobody confirmed the manual traffic switch before the wait timed out: traffic was NOT confirmed switched.`
       : kind === 'promoted-traffic-not-switched'
-      ? `${state.request.replica.target} was promoted, but switching traffic failed at ${step} (${state.error?.Error}): ${originalCause}`
-      : kind === 'approval-timeout'
-        ? 'Nobody approved or rejected the failover within the approval timeout. Nothing was changed.'
-        : originalCause;
+        ? `${state.request.replica.target} was promoted, but switching traffic failed at ${step} (${state.error?.Error}): ${originalCause}`
+        : kind === 'approval-timeout'
+          ? 'Nobody approved or rejected the failover within the approval timeout. Nothing was changed.'
+          : originalCause;
   const { request } = state;
   const lines: string[] = [];
   if (kind === 'promoted-traffic-not-switched') lines.push('!!! ACTION NEEDED NOW !!!', '');

@@ -25,7 +25,9 @@ export async function requestTrafficSwitch(
   if (t.kind !== 'manual')
     throw new TrafficSwitchFailed('The traffic confirmation is only asked for manual traffic.');
   if (state.promotionCheck?.state !== 'succeeded')
-    throw new TrafficSwitchFailed('Refusing to ask for the traffic switch: the promotion is not confirmed as succeeded.');
+    throw new TrafficSwitchFailed(
+      'Refusing to ask for the traffic switch: the promotion is not confirmed as succeeded.',
+    );
   const address = request.replica.address!;
   const type = recordType(address);
   const summary = [
@@ -55,7 +57,8 @@ export async function requestTrafficSwitch(
       question: `Is ${t.hostname} switched to the new primary ${request.replica.target} (${type} ${address})?`,
       rejectError: 'TrafficNotSwitched',
       timeoutSeconds: TRAFFIC_CONFIRM_TIMEOUT_SECONDS,
-      onTimeout: 'the execution ends as PromotedButTrafficNotSwitched (the promotion stays; traffic is not confirmed)',
+      onTimeout:
+        'the execution ends as PromotedButTrafficNotSwitched (the promotion stays; traffic is not confirmed)',
     },
     deps,
   );

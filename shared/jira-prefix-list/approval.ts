@@ -55,7 +55,8 @@ export async function requestJiraApproval(
       notify: request.notify,
       subject: `[ghes-ops] APPROVAL NEEDED: Jira prefix list change +${adds} -${removes}`,
       summary,
-      question: `Apply the Jira prefix list change ${plan.changeId} (+${adds} -${removes})? ${plan.approvalReason ?? ''}`.trim(),
+      question:
+        `Apply the Jira prefix list change ${plan.changeId} (+${adds} -${removes})? ${plan.approvalReason ?? ''}`.trim(),
       rejectError: 'PrefixListChangeRejected',
       timeoutSeconds: JIRA_APPROVAL_TIMEOUT_SECONDS,
       onTimeout: 'the execution ends and nothing is changed',

@@ -56,11 +56,11 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
       rejected
         ? `The prefix list change below was REJECTED: ${causeMessage(error.Cause)}`
         : 'Nobody approved or rejected the prefix list change below before the approval wait timed out.',
-      `NOTHING WAS CHANGED: the lists keep their ${plan!.lists.map((l) => `${l.currentCount} entries (${l.id}, version ${l.version})`).join(', ')}.`,
+      `NOTHING WAS CHANGED: the lists keep their ${plan.lists.map((l) => `${l.currentCount} entries (${l.id}, version ${l.version})`).join(', ')}.`,
       '',
-      `Why it needed approval: ${plan!.approvalReason}.`,
+      `Why it needed approval: ${plan.approvalReason}.`,
       'To apply it later, run the workflow again (it asks again), or start it with the change id after checking the removals:',
-      `  {"approve": "${plan!.changeId}"}   (valid while the lists stay at the versions below)`,
+      `  {"approve": "${plan.changeId}"}   (valid while the lists stay at the versions below)`,
       '',
     );
   } else if (error) {
@@ -123,7 +123,9 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
         lines.push(
           `The prefix lists were updated to Atlassian's published ranges (+${adds} -${removes}).`,
           ...(progress?.approvedBy
-            ? [`The change removed more than ${request.maxRemovalPercent}% of a list; approved by ${progress.approvedBy}.`]
+            ? [
+                `The change removed more than ${request.maxRemovalPercent}% of a list; approved by ${progress.approvedBy}.`,
+              ]
             : []),
           '',
         );

@@ -68,7 +68,10 @@ export function composeTlsOutcome(state: TlsCertificateState): { note: Notificat
   let outcome: TlsOutcome;
   let summary: string;
   const recoveryNotApproved =
-    error && renewError && !recoveryApproval && (error.Error === 'RecoveryRejected' || error.Error === 'States.Timeout');
+    error &&
+    renewError &&
+    !recoveryApproval &&
+    (error.Error === 'RecoveryRejected' || error.Error === 'States.Timeout');
   if (recoveryNotApproved) {
     outcome = 'failed';
     const rejected = error.Error === 'RecoveryRejected';

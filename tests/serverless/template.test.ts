@@ -929,12 +929,12 @@ describe('failover', () => {
     const approvals = (workflow: string): Json => ({
       'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/${workflow}/approvals/*`,
     });
-    expect(statementsWith(template, 'jiraPrefixListRequestApproval', 'ssm:PutParameter')[0]!.Resource).toEqual([
-      approvals('jira-prefix-list'),
-    ]);
-    expect(statementsWith(template, 'tlsCertificateRequestApproval', 'ssm:PutParameter')[0]!.Resource).toEqual([
-      approvals('tls-certificate'),
-    ]);
+    expect(
+      statementsWith(template, 'jiraPrefixListRequestApproval', 'ssm:PutParameter')[0]!.Resource,
+    ).toEqual([approvals('jira-prefix-list')]);
+    expect(
+      statementsWith(template, 'tlsCertificateRequestApproval', 'ssm:PutParameter')[0]!.Resource,
+    ).toEqual([approvals('tls-certificate')]);
     expect(statementsWith(template, 'failoverApprovalLink', 'ssm:DeleteParameter')[0]!.Resource).toEqual([
       approvals('failover'),
       approvals('jira-prefix-list'),
@@ -996,10 +996,9 @@ describe('failover', () => {
       .filter((k) => k.includes('/approvals/'))
       .sort();
     expect(routes).toEqual(
-      ['failover', 'jira-prefix-list', 'tls-certificate'].flatMap((w) => [
-        `GET /${w}/approvals/{execution}`,
-        `POST /${w}/approvals/{execution}`,
-      ]).sort(),
+      ['failover', 'jira-prefix-list', 'tls-certificate']
+        .flatMap((w) => [`GET /${w}/approvals/{execution}`, `POST /${w}/approvals/{execution}`])
+        .sort(),
     );
   });
 });
