@@ -1,5 +1,5 @@
 import { causeMessage } from '../shared/errors.js';
-import { decideApproval } from '../shared/failover/approval.js';
+import { decide, isApprovalWorkflow } from '../shared/approval/gate.js';
 import { WORKFLOWS, workflow } from '../shared/workflows.js';
 import { jsonBody, LocalHttpServer } from './http-server.js';
 import type { LocalWorld } from './world.js';
@@ -15,8 +15,9 @@ import { resetSandbox } from './sandbox/reset.js';
  *   `POST /executions/:workflow/:name/stop` (StopExecution);
  * - `POST /sandbox/reset`: rebuild the sandbox pair so a failover can be tried again;
  * - `POST /tasks/:token/success|failure` (SendTaskSuccess / SendTaskFailure);
- * - `POST /failover/approvals/:execution/decision`: `ghes-ops approve|reject` (JSON
- *   `{decision, reason?, by?}`), trusted like every route of this loopback-only server.
+ * - `POST /approvals/:execution/decision`: `ghes-ops approve|reject|confirm-traffic` (JSON
+ *   `{decision, reason?, by?, expect?}`) for the execution of that name in any workflow with an
+ *   operator wait, trusted like every route of this loopback-only server.
  */
 export function localHttpApi(world: LocalWorld): LocalHttpServer {
   const server = new LocalHttpServer();
@@ -91,8 +92,8 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
     await engine.sendTaskFailure(req.params.token!, body.error ?? 'Rejected', body.cause ?? '');
     return { status: 200, body: { ok: true } };
   });
-  server.route('POST', '/failover/approvals/:execution/decision', async (req) => {
-    const body = jsonBody<{ decision?: unknown; reason?: unknown; by?: unknown }>(req.body);
+  server.route('POST', '/approvals/:execution/decision', async (req) => {
+    const body = jsonBody<{ decision?: unknown; reason?: unknown; by?: unknown; expect?: unknown }>(req.body);
     if (body === undefined)
       return {
         status: 400,
@@ -100,13 +101,29 @@ function managementRoutes(server: LocalHttpServer, world: LocalWorld): void {
       };
     if (body.decision !== 'approve' && body.decision !== 'reject')
       return { status: 400, body: { error: 'decision must be "approve" or "reject"' } };
+    const executionName = req.params.execution ?? '';
+    // The execution's workflow: the newest running execution of that name with an operator wait.
+    const workflow = engine
+      .listExecutions()
+      .filter((e) => e.name === executionName && isApprovalWorkflow(e.stateMachine))
+      .at(-1)?.stateMachine;
+    if (!workflow || !isApprovalWorkflow(workflow))
+      return {
+        status: 404,
+        body: {
+          error: 'ApprovalNotFound',
+          message: `No execution ${executionName} of a workflow that waits for an operator.`,
+        },
+      };
     try {
-      const done = await decideApproval(
+      const done = await decide(
         {
-          executionName: req.params.execution ?? '',
+          workflow,
+          executionName,
           decision: body.decision,
           by: typeof body.by === 'string' ? body.by : 'local CLI',
           ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+          ...(body.expect === 'approval' || body.expect === 'confirmation' ? { expect: body.expect } : {}),
           via: 'cli',
         },
         world.deps,

@@ -107,9 +107,10 @@ export const WORKFLOWS: WorkflowInfo[] = [
       },
       {
         name: 'traffic',
-        type: '{route53: {hostedZoneId, recordName, ttl?}} | {loadBalancer: {targetGroupArn, publicName, port?}}',
+        type: '{route53: {hostedZoneId, recordName, ttl?}} | {loadBalancer: {targetGroupArn, publicName, port?}} | {manual: {hostname}}',
         required: true,
-        description: 'how users reach GHES',
+        description:
+          'how users reach GHES; manual (DNS or load balancer outside AWS): after the promotion you are asked to point hostname at replica.address, confirm with `ghes-ops confirm-traffic` or the link, then https://hostname/status is polled until the new primary answers',
       },
       {
         name: 'reason',
@@ -173,6 +174,13 @@ export const WORKFLOWS: WorkflowInfo[] = [
         description: 'after success: remove the old primary from the HA configuration by UUID',
       },
       {
+        name: 'stayInMaintenance',
+        type: 'boolean',
+        required: false,
+        description:
+          'planned, stopped before promotion: leave the primary in maintenance mode (default false: service is restored)',
+      },
+      {
         name: 'promotionTimeoutMinutes',
         type: 'integer',
         required: false,
@@ -201,12 +209,14 @@ export const WORKFLOWS: WorkflowInfo[] = [
       PrimaryNotConfirmedDown: 'unplanned mode, but an observer still sees the primary; nothing changed',
       FailoverRejected: 'an operator rejected the failover; nothing changed',
       ApprovalTimedOut: 'nobody decided within 30 minutes; nothing changed',
+      TrafficCheckFailed:
+        'the traffic target could not be proven before anything changed (record, target group, or manual hostname); nothing changed',
       HookFailed: 'a pre-failover hook failed; nothing changed',
       FenceFailed: 'the primary could not be fenced or did not drain (it may be left in maintenance mode)',
       PromotionFailed: 'ghe-repl-promote failed (the known jq bug is recognised); traffic not switched',
       PromotionTimeout: 'ghe-repl-promote was still running at the deadline; traffic not switched',
       PromotedButTrafficNotSwitched:
-        'LOUD: the replica is the primary but DNS/load balancer still point at the old one',
+        'LOUD: the replica is the primary but DNS/load balancer still point at the old one (manual traffic: not confirmed within 60 minutes, reported not switched, or /status never answered 200)',
       VerificationFailed: 'traffic switched, but the new primary did not answer as a primary in time',
     },
   },
@@ -326,7 +336,7 @@ export const WORKFLOWS: WorkflowInfo[] = [
     key: 'jira-prefix-list',
     title: 'Jira Cloud prefix list',
     description:
-      "Fetches Atlassian's published IP ranges, keeps the configured products and direction (IPv4 and IPv6 to separate lists), skips when the syncToken is unchanged, diffs against the managed prefix list and applies with ModifyManagedPrefixList (CurrentVersion, at most 100 changes per call, MaxEntries grown first). Dry run; a change removing more than a share of a list waits for approval. Emails what was found and done.",
+      "Fetches Atlassian's published IP ranges, keeps the configured products and direction (IPv4 and IPv6 to separate lists), skips when the syncToken is unchanged, diffs against the managed prefix list and applies with ModifyManagedPrefixList (CurrentVersion, at most 100 changes per call, MaxEntries grown first). Dry run; a change removing more than a share of a list waits for an operator (link or ghes-ops approve|reject; 60 minutes, then nothing changes). Emails what was found and done.",
     inputs: [
       {
         name: 'products',
@@ -362,7 +372,8 @@ export const WORKFLOWS: WorkflowInfo[] = [
         name: 'approve',
         type: 'string',
         required: false,
-        description: 'the change id from an approval mail: applies exactly that change',
+        description:
+          'pre-approval: the change id of a plan (from a dry run or an earlier mail) applies exactly that change without waiting',
       },
       {
         name: 'notify',
@@ -381,6 +392,8 @@ export const WORKFLOWS: WorkflowInfo[] = [
         'the ranges document was refused (format, or it would empty the list); nothing changed',
       PrefixListUnusable: 'the list is missing, of the wrong address family, or a modification failed',
       PrefixListVersionMismatch: 'somebody else changed the list (CurrentVersion); run again',
+      PrefixListChangeRejected: 'an operator rejected the large removal; nothing changed',
+      'States.Timeout': 'nobody approved the large removal within 60 minutes; nothing changed',
       MailDeliveryFailed: 'the email could not be sent',
     },
   },
@@ -388,7 +401,7 @@ export const WORKFLOWS: WorkflowInfo[] = [
     key: 'tls-certificate',
     title: 'TLS certificate upkeep',
     description:
-      "Reads the certificate GHES serves (a TLS handshake: expiry, names, issuer, chain) and the appliance's ACME state (ghe-ssl-acme -s); warns, and when ACME is enabled and renewal is due renews with ghe-ssl-acme -e in the maintenance window and confirms the new certificate is served. The recovery GitHub Support gave (ghe-ssl-acme -x, then -e -v) runs only when approved (recovery: true). Emails what was found, the appliance output and the served chain.",
+      "Reads the certificate GHES serves (a TLS handshake: expiry, names, issuer, chain) and the appliance's ACME state (ghe-ssl-acme -s); warns, and when ACME is enabled and renewal is due renews with ghe-ssl-acme -e in the maintenance window and confirms the new certificate is served. When ghe-ssl-acme -e fails, the recovery GitHub Support gave (ghe-ssl-acme -x, then -e -v) waits for an operator's approval (link or ghes-ops approve|reject; 60 minutes, then nothing more runs). Emails what was found, the appliance output and the served chain.",
     inputs: [
       {
         name: 'warnDays',
@@ -424,7 +437,8 @@ export const WORKFLOWS: WorkflowInfo[] = [
         name: 'recovery',
         type: 'boolean',
         required: false,
-        description: 'approve the second attempt: ghe-ssl-acme -x then ghe-ssl-acme -e -v',
+        description:
+          'pre-approval: run the recovery (ghe-ssl-acme -x then ghe-ssl-acme -e -v) at once instead of -e, without waiting',
       },
       {
         name: 'notify',
@@ -444,7 +458,10 @@ export const WORKFLOWS: WorkflowInfo[] = [
       CertificateHostnameMismatch:
         'the served certificate is not valid for the hostname; nothing was renewed',
       AcmeRenewalFailed:
-        'ghe-ssl-acme failed (output in the mail); run with recovery: true to approve -x then -e -v',
+        'ghe-ssl-acme failed, after the approved recovery too (output and served chain in the mail for a Support ticket)',
+      RecoveryRejected: 'ghe-ssl-acme -e failed and an operator rejected the recovery; nothing more ran',
+      'States.Timeout':
+        'ghe-ssl-acme -e failed and nobody approved the recovery within 60 minutes; nothing more ran',
       CertificateNotReplaced: 'the renewal exited 0 but the old certificate is still served',
       MailDeliveryFailed: 'the email could not be sent',
     },

@@ -8,6 +8,13 @@ import type { TlsCertificateRequest } from '../../shared/tls-certificate/request
 export const handler = lambdaHandler(
   'tlsCertificateRenew',
   (event) => stepEvent(event, ['request']),
-  async ({ request }, deps) => startRenewal(request as TlsCertificateRequest, deps),
+  // `recovery: true` from the state machine: the operator approved the recovery after a failed -e.
+  async ({ request, recovery }, deps) =>
+    startRenewal(
+      recovery === true
+        ? { ...(request as TlsCertificateRequest), recovery: true }
+        : (request as TlsCertificateRequest),
+      deps,
+    ),
   { runner: ssmRunner },
 );

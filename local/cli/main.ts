@@ -12,6 +12,7 @@ import { progressPrinter } from './progress.js';
 import { startStack } from '../start.js';
 import { approveCommand } from './approve.js';
 import { answerApprovals } from './run-approval.js';
+import { isApprovalWorkflow } from '../../shared/approval/gate.js';
 import { stopOnSignal } from './interrupt.js';
 import { APP_USAGE, appCommand } from './app.js';
 import { DESK_USAGE, deskCommand } from './desk.js';
@@ -46,7 +47,10 @@ Usage:
                                      print the effective configuration (secrets masked)
   ghes-ops start [--config <file>]   start the local stack (engine, schedules, HTTP)
   ghes-ops approve|reject <execution> [--reason <text>] [--url <local stack>]
-                                     decide a failover waiting for approval (on the running local stack)
+                                     decide an execution waiting for approval (failover, jira-prefix-list,
+                                     tls-certificate; on the running local stack)
+  ghes-ops confirm-traffic <execution> [--failed] [--reason <text>] [--url <local stack>]
+                                     failover with manual traffic: say the record was switched (or not)
   ghes-ops sandbox reset [--config <file>]
                                      rebuild the running stack's sandbox replica (as ghe-repl-setup
                                      would) and put traffic back on the primary, to fail over again
@@ -54,8 +58,9 @@ ${VIEWS_USAGE}
 ${APP_USAGE}
 ${DESK_USAGE}
 ${AWS_USAGE}
-  run failover ... [--approve|--reject] [--reason <text>]
-                                     answer the failover's approval gate in this run
+  run failover|jira-prefix-list|tls-certificate ... [--approve|--reject] [--reason <text>]
+                                     answer the approval wait in this run (a manual traffic
+                                     switch is confirmed in the terminal only)
 
 run submits the execution to the running \`ghes-ops start\` stack when one runs with the same
 configuration (state directory, appliance, scenario, time scale), so it shows in its list and
@@ -165,7 +170,7 @@ async function runIn(
   const customEmail =
     key === 'custom-email-verification' ? await startCustomEmailSandbox(world, write) : undefined;
   const started = await world.engine.startExecution(key, input, values.name);
-  if (key === 'failover')
+  if (isApprovalWorkflow(key))
     answerApprovals(
       world,
       started.executionArn,
@@ -253,7 +258,14 @@ async function runSubmitted(
       },
       onEvent: (e, execution) => {
         if (!values.quiet) print({ ...e, timestamp: Date.parse(e.timestamp) });
-        if (key !== 'failover' || e.type !== 'TaskTokenIssued' || e.stateName !== 'RequestApproval') return;
+        if (e.type !== 'TaskTokenIssued') return;
+        if (e.stateName === 'ConfirmTrafficSwitch') {
+          // Never answered by a flag: nobody can have switched traffic before being asked.
+          write(
+            `  waiting for the traffic switch: change the record (see the email), then ghes-ops confirm-traffic ${execution} (or --failed), or the console`,
+          );
+          return;
+        }
         if (!decision) {
           write(
             `  waiting for approval: ghes-ops approve|reject ${execution}, the console, or the link in the email`,
@@ -372,7 +384,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'approve':
-    case 'reject': {
+    case 'reject':
+    case 'confirm-traffic': {
       const config = await loadLocalConfig(ROOT);
       return approveCommand(cmd, rest, `http://${config.local.http.host}:${config.local.http.port}`);
     }

@@ -125,17 +125,20 @@ export async function stopOnStack(url: string, workflow: string, name: string, c
   if (!res.ok) throw new Error(`the stack did not stop ${name}: HTTP ${res.status}`);
 }
 
-/** Decides a failover approval on the stack; retries while the approval is not stored yet. */
+/**
+ * Decides an approval wait (failover, jira-prefix-list, tls-certificate) on the stack; retries
+ * while the approval is not stored yet. Never a manual traffic confirmation (`expect`).
+ */
 export async function decideOnStack(
   url: string,
   execution: string,
   body: { decision: 'approve' | 'reject'; by: string; reason?: string },
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${url}/failover/approvals/${execution}/decision`, {
+    const res = await fetch(`${url}/approvals/${encodeURIComponent(execution)}/decision`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      body: JSON.stringify({ ...body, expect: 'approval' }),
     });
     if (res.ok) return;
     const answer = (await res.json().catch(() => ({}))) as { message?: string };

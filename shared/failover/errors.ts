@@ -36,9 +36,7 @@ export class ApprovalTimedOut extends GhesOpsError {
 }
 
 /** The approval link or CLI call could not be matched to a waiting approval. */
-export class ApprovalNotFound extends GhesOpsError {
-  readonly name = 'ApprovalNotFound';
-}
+export { ApprovalNotFound } from '../approval/gate.js';
 
 /** A pre-failover hook failed: nothing was changed. */
 export class HookFailed extends GhesOpsError {

@@ -5,6 +5,7 @@ import { describeProbe } from '../http/appliance-http.js';
 import { iso } from './names.js';
 import type { FailoverState } from './state.js';
 import { clockTime } from './restore.js';
+import { recordType } from './request.js';
 
 /**
  * The end of an execution: which step failed, what kind of outcome it is, the state things were
@@ -55,6 +56,10 @@ const STEPS: Step[] = [
   { name: 'CheckDrain', done: (s) => s.request.mode === 'unplanned' || s.drain?.state === 'done' },
   { name: 'StartPromotion', done: (s) => !!s.promotion },
   { name: 'CheckPromotion', done: (s) => s.promotionCheck?.state === 'succeeded' },
+  {
+    name: 'ConfirmTrafficSwitch',
+    done: (s) => s.request.traffic.kind !== 'manual' || !!s.trafficConfirmation,
+  },
   { name: 'SwitchTraffic', done: (s) => !!s.traffic },
   { name: 'CheckTraffic', done: (s) => s.trafficCheck?.state === 'done' },
   { name: 'Verify', done: (s) => s.verify?.state === 'done' },
@@ -88,7 +93,9 @@ function stateLeft(state: FailoverState, kind: OutcomeKind): string[] {
   const traffic =
     request.traffic.kind === 'route53'
       ? `DNS ${request.traffic.recordName}`
-      : `target group ${request.traffic.targetGroupArn}`;
+      : request.traffic.kind === 'manual'
+        ? `${request.traffic.hostname} (switched by hand)`
+        : `target group ${request.traffic.targetGroupArn}`;
   const lock = state.release
     ? `lock: ${state.release.note}`
     : 'lock: NOT confirmed released (the execution-ended handler or the stale-lock rule frees it)';
@@ -137,7 +144,9 @@ function stateLeft(state: FailoverState, kind: OutcomeKind): string[] {
         `${r} HAS BEEN PROMOTED and accepts requests, but ${traffic} STILL SENDS USERS TO ${p} (${fenced.length ? 'fenced' : 'down'}).`,
         request.traffic.kind === 'route53'
           ? `Switch it by hand NOW: point ${request.traffic.recordName} (zone ${request.traffic.hostedZoneId}) at ${request.replica.address} (TTL ${request.traffic.ttl}).`
-          : `Move the target by hand NOW: register ${request.replica.instanceId} and deregister ${request.primary.instanceId} in ${request.traffic.targetGroupArn}.`,
+          : request.traffic.kind === 'manual'
+            ? `Traffic was NOT confirmed switched. Switch it by hand NOW: point ${request.traffic.hostname} (${recordType(request.replica.address!)} record, or your load balancer's target) at ${request.replica.address}, then check https://${request.traffic.hostname}/status answers 200.`
+            : `Move the target by hand NOW: register ${request.replica.instanceId} and deregister ${request.primary.instanceId} in ${request.traffic.targetGroupArn}.`,
         `Do NOT bring ${p} back as a primary: two primaries would split the brain.`,
       );
       break;
@@ -242,14 +251,16 @@ function timeline(state: FailoverState): TimelineEntry[] {
       s.traffic
         ? s.traffic.record
           ? `UPSERT ${s.traffic.record.name} ${s.traffic.record.type} ${s.traffic.record.value} (TTL ${s.traffic.record.ttl}), change ${s.traffic.changeId}`
-          : `registered ${s.traffic.registered}, deregistered ${s.traffic.deregistered}`
+          : s.traffic.kind === 'manual'
+            ? `${s.traffic.hostname} switched by hand, confirmed by ${s.traffic.confirmedBy}`
+            : `registered ${s.traffic.registered}, deregistered ${s.traffic.deregistered}`
         : '',
     ],
     [
       'traffic settled',
       s.trafficCheck?.at,
       s.trafficCheck
-        ? `${s.trafficCheck.state}${s.trafficCheck.insyncAt ? `, INSYNC at ${s.trafficCheck.insyncAt}, TTL until ${s.trafficCheck.ttlUntil}` : ''}${s.trafficCheck.targetHealth ? `, target ${s.trafficCheck.targetHealth}` : ''}`
+        ? `${s.trafficCheck.state}${s.trafficCheck.insyncAt ? `, INSYNC at ${s.trafficCheck.insyncAt}, TTL until ${s.trafficCheck.ttlUntil}` : ''}${s.trafficCheck.targetHealth ? `, target ${s.trafficCheck.targetHealth}` : ''}${s.trafficCheck.status ? `, /status ${s.trafficCheck.status}` : ''}`
         : '',
     ],
     [
@@ -332,11 +343,15 @@ function composeOutcome(
   const tl = timeline(state);
   const originalCause = state.error ? causeMessage(state.error.Cause) : undefined;
   const cause =
-    kind === 'promoted-traffic-not-switched'
-      ? `${state.request.replica.target} was promoted, but switching traffic failed at ${step} (${state.error?.Error}): ${originalCause}`
-      : kind === 'approval-timeout'
-        ? 'Nobody approved or rejected the failover within the approval timeout. Nothing was changed.'
-        : originalCause;
+    kind === 'promoted-traffic-not-switched' &&
+    step === 'ConfirmTrafficSwitch' &&
+    state.error?.Error === 'States.Timeout'
+      ? `${state.request.replica.target} was promoted, but nobody confirmed the manual traffic switch before the wait timed out: traffic was NOT confirmed switched.`
+      : kind === 'promoted-traffic-not-switched'
+        ? `${state.request.replica.target} was promoted, but switching traffic failed at ${step} (${state.error?.Error}): ${originalCause}`
+        : kind === 'approval-timeout'
+          ? 'Nobody approved or rejected the failover within the approval timeout. Nothing was changed.'
+          : originalCause;
   const { request } = state;
   const lines: string[] = [];
   if (kind === 'promoted-traffic-not-switched') lines.push('!!! ACTION NEEDED NOW !!!', '');

@@ -53,7 +53,7 @@ export interface Preflight {
  */
 export async function preflight(
   request: FailoverRequest,
-  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer' | 'log' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'dns' | 'http' | 'loadBalancer' | 'log' | 'runner'>,
 ): Promise<Preflight> {
   // First, without touching an appliance: the target SwitchTraffic will change.
   const traffic = await proveTrafficTarget(request, deps);

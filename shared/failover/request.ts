@@ -37,7 +37,18 @@ export interface LoadBalancerTraffic {
   publicName: string;
 }
 
-export type Traffic = Route53Traffic | LoadBalancerTraffic;
+/**
+ * DNS or load balancer outside AWS: after the promotion the operator switches traffic by hand
+ * (asked by mail and CLI, with the exact record), confirms, and the workflow then polls
+ * `https://<hostname>/status` until the new primary answers.
+ */
+export interface ManualTraffic {
+  kind: 'manual';
+  /** The public name users reach GHES by, e.g. `github.example.com`. */
+  hostname: string;
+}
+
+export type Traffic = Route53Traffic | LoadBalancerTraffic | ManualTraffic;
 
 /** Who or what started the execution: an operator, or an alarm (approval always required). */
 export interface Trigger {
@@ -189,21 +200,32 @@ function parseTraffic(f: Fields): Traffic | undefined {
   if (raw === undefined || raw === null) {
     f.fail(
       'traffic',
-      'is required: {"route53": {"hostedZoneId", "recordName", "ttl"}} or {"loadBalancer": {"targetGroupArn", "publicName"}}',
+      'is required: {"route53": {"hostedZoneId", "recordName", "ttl"}}, {"loadBalancer": {"targetGroupArn", "publicName"}} or {"manual": {"hostname"}}',
     );
     return undefined;
   }
   const t = new Fields(raw, 'failover input', 'traffic');
-  t.only(['route53', 'loadBalancer']);
+  t.only(['route53', 'loadBalancer', 'manual']);
   const has53 = t.has('route53');
   const hasLb = t.has('loadBalancer');
-  if (has53 === hasLb) {
-    t.fail('(traffic)', 'give exactly one of route53 or loadBalancer');
+  const hasManual = t.has('manual');
+  if (Number(has53) + Number(hasLb) + Number(hasManual) !== 1) {
+    t.fail('(traffic)', 'give exactly one of route53, loadBalancer or manual');
     f.problems.push(...t.problems);
     return undefined;
   }
   let out: Traffic | undefined;
-  if (has53) {
+  if (hasManual) {
+    const m = new Fields(t.raw('manual'), 'failover input', 'traffic.manual');
+    m.only(['hostname']);
+    const hostname = m.requiredString('hostname', {
+      pattern: PATTERNS.host,
+      hint: 'the public host name users reach GHES by, e.g. github.example.com (you switch its DNS record or load balancer by hand)',
+      maxLength: 253,
+    });
+    t.problems.push(...m.problems);
+    out = { kind: 'manual', hostname: hostname.toLowerCase() };
+  } else if (has53) {
     const r = new Fields(t.raw('route53'), 'failover input', 'traffic.route53');
     r.only(['hostedZoneId', 'recordName', 'ttl']);
     const hostedZoneId = r.requiredString('hostedZoneId', {
@@ -355,6 +377,11 @@ export function parseFailoverRequest(
       f.fail(
         'replica.address',
         'is required for Route 53: the IPv4 address or host name the record will point to',
+      );
+    if (traffic?.kind === 'manual' && !replica.address)
+      f.fail(
+        'replica.address',
+        'is required for manual traffic: the IPv4 address or host name you will point traffic.manual.hostname at (it is in the mail asking you to switch)',
       );
     if (mode === 'unplanned' && !primary.host)
       f.fail('primary.host', 'is required in unplanned mode: the host whose /status is the first observer');

@@ -24,6 +24,8 @@ export interface FailoverState {
   preflight?: Preflight;
   observers?: Observers;
   approval?: ApprovalDecision;
+  /** Manual traffic: the operator's confirmation that traffic was switched (the callback's output). */
+  trafficConfirmation?: ApprovalDecision;
   preHooks?: HookRun[];
   fence?: FenceResult;
   drain?: DrainCheck;
@@ -50,6 +52,7 @@ const STEP_OBJECTS = [
   'preflight',
   'observers',
   'approval',
+  'trafficConfirmation',
   'fence',
   'drain',
   'promotion',
@@ -129,8 +132,10 @@ function checkTraffic(g: Fields): void {
     expect(g, 'targetGroupArn', matches(TARGET_GROUP_ARN), 'an ELBv2 target group ARN');
     expect(g, 'port', (v) => isWhole(v) && (v as number) >= 1 && (v as number) <= 65535, 'a port number');
     expect(g, 'publicName', matches(PATTERNS.host), 'a host name');
+  } else if (kind === 'manual') {
+    expect(g, 'hostname', matches(PATTERNS.host), 'a host name');
   } else {
-    g.fail('kind', `must be "route53" or "loadBalancer", got ${show(kind)}`);
+    g.fail('kind', `must be "route53", "loadBalancer" or "manual", got ${show(kind)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Deps } from '../runtime/deps.js';
+import { describeProbe } from '../http/appliance-http.js';
 import type { DnsRecordSet } from '../traffic/dns.js';
 import type { LbTargetHealth } from '../traffic/load-balancer.js';
 import { TrafficCheckFailed } from './errors.js';
@@ -12,9 +13,13 @@ import { recordType, type FailoverRequest } from './request.js';
  * record set of the type the replica's address needs (an UPSERT cannot replace an alias or another
  * type), and points at the primary. Load balancer: the target group exists and holds the primary.
  * A read that fails (unknown zone, no permission, no AWS locally) is a refusal too.
+ * Manual traffic (DNS or load balancer outside AWS): only what HTTPS shows, see `proveManual`.
  */
 export interface TrafficProof {
-  kind: 'route53' | 'loadBalancer';
+  kind: 'route53' | 'loadBalancer' | 'manual';
+  /** Manual: what `https://<hostname>/status` answered, and what could not be checked. */
+  status?: string;
+  notChecked?: string;
   /** Route 53: the record as it is now. */
   record?: { name: string; type: string; ttl?: number; values: string[] };
   /** Load balancer: the registered targets and their health. */
@@ -55,12 +60,53 @@ async function read<T>(what: string, fix: string, call: () => Promise<T>): Promi
   }
 }
 
+/** Names that do not resolve: a typo in traffic.manual.hostname (or no DNS from where this runs). */
+const NOT_RESOLVED = /^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|ENODATA)$/;
+
+/**
+ * Manual traffic: the record lives outside AWS, so only HTTPS can be read. The name must resolve;
+ * in planned mode `https://<hostname>/status` must answer 200 (only an active primary does: the
+ * replica answers 503), so the name reaches a primary now. Which appliance answers cannot be told
+ * from /status, and in unplanned mode (primary down) the name may not answer at all: the proof says
+ * what was not checked.
+ */
+async function proveManual(
+  request: FailoverRequest,
+  hostname: string,
+  deps: Pick<Deps, 'http'>,
+  at: string,
+): Promise<TrafficProof> {
+  const probe = await deps.http.status(hostname);
+  const seen = describeProbe(probe);
+  if ('unreachable' in probe && NOT_RESOLVED.test(probe.unreachable))
+    refuse(
+      `traffic.manual.hostname ${hostname} does not resolve (${probe.unreachable}): after the promotion you would be asked to switch a name nobody uses. ` +
+        'Fix traffic.manual.hostname (the name users reach GHES by), or the DNS resolution where the workflow runs.',
+      { status: seen },
+    );
+  if (request.mode === 'planned' && !('code' in probe && probe.code === 200))
+    refuse(
+      `https://${hostname}/status answers ${seen}, not 200: in a planned failover the name must reach the active primary ${request.primary.target} now (a replica or an appliance in maintenance mode answers 503). ` +
+        'Fix traffic.manual.hostname, or point it at the primary first; if the primary is down, use "mode": "unplanned".',
+      { status: seen },
+    );
+  const notChecked = `which appliance ${hostname} reaches (the record is outside AWS; /status does not name the appliance)${request.mode === 'unplanned' ? ', and whether it reaches the primary (it is down)' : ''}`;
+  return {
+    kind: 'manual',
+    status: seen,
+    notChecked,
+    detail: `https://${hostname}/status answers ${seen}; not checked: ${notChecked}`,
+    at,
+  };
+}
+
 export async function proveTrafficTarget(
   request: FailoverRequest,
-  deps: Pick<Deps, 'clock' | 'dns' | 'loadBalancer'>,
+  deps: Pick<Deps, 'clock' | 'dns' | 'http' | 'loadBalancer'>,
 ): Promise<TrafficProof> {
   const at = iso(deps.clock.now());
   const t = request.traffic;
+  if (t.kind === 'manual') return proveManual(request, t.hostname, deps, at);
   if (t.kind === 'route53') {
     const zone = t.hostedZoneId;
     const name = t.recordName;

@@ -48,7 +48,7 @@ async function unsetIfInMaintenance(target: string, deps: Pick<Deps, 'runner'>):
 
 function publicName(state: FailoverState): string {
   const t = state.request.traffic;
-  return t.kind === 'route53' ? t.recordName : t.publicName;
+  return t.kind === 'route53' ? t.recordName : t.kind === 'manual' ? t.hostname : t.publicName;
 }
 
 export async function verifyFailover(

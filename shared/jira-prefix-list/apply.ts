@@ -22,6 +22,8 @@ export interface ApplyProgress {
   lists: Record<string, ListProgress>;
   /** What the last call did, for the history. */
   last?: string;
+  /** Who approved an `approval-required` plan (the operator wait's decision; set by the state machine). */
+  approvedBy?: string;
 }
 
 /** Guards a loop that never converges (e.g. another writer keeps changing the list). */
@@ -46,8 +48,10 @@ export async function applyNextBatch(
     calls: progress.calls ?? 0,
     done: false,
     lists: { ...(progress.lists ?? {}) },
+    ...(progress.approvedBy ? { approvedBy: progress.approvedBy } : {}),
   };
-  if (plan.action !== 'apply' && plan.action !== 'in-sync')
+  const approved = plan.action === 'approval-required' && Boolean(progress.approvedBy);
+  if (plan.action !== 'apply' && plan.action !== 'in-sync' && !approved)
     return { ...out, done: true, last: `nothing to apply (${plan.action})` };
   if (out.calls >= MAX_APPLY_CALLS)
     throw new PrefixListUnusable(

@@ -12,7 +12,15 @@ export interface JiraPrefixListState {
   error?: ErrorInfo;
 }
 
-export type JiraOutcome = 'in-sync' | 'skipped' | 'dry-run' | 'approval-required' | 'updated' | 'failed';
+export type JiraOutcome =
+  | 'in-sync'
+  | 'skipped'
+  | 'dry-run'
+  | 'approval-required'
+  | 'rejected'
+  | 'approval-timeout'
+  | 'updated'
+  | 'failed';
 
 export interface JiraPrefixListResult extends NotifyResult {
   outcome: JiraOutcome;
@@ -39,7 +47,23 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
   const lines: string[] = [];
   let outcome: JiraOutcome;
   let summary: string;
-  if (error) {
+  const waited = plan?.action === 'approval-required' && !progress;
+  if (error && waited && (error.Error === 'PrefixListChangeRejected' || error.Error === 'States.Timeout')) {
+    const rejected = error.Error === 'PrefixListChangeRejected';
+    outcome = rejected ? 'rejected' : 'approval-timeout';
+    summary = rejected ? 'change REJECTED, nothing changed' : 'approval timed out, nothing changed';
+    lines.push(
+      rejected
+        ? `The prefix list change below was REJECTED: ${causeMessage(error.Cause)}`
+        : 'Nobody approved or rejected the prefix list change below before the approval wait timed out.',
+      `NOTHING WAS CHANGED: the lists keep their ${plan.lists.map((l) => `${l.currentCount} entries (${l.id}, version ${l.version})`).join(', ')}.`,
+      '',
+      `Why it needed approval: ${plan.approvalReason}.`,
+      'To apply it later, run the workflow again (it asks again), or start it with the change id after checking the removals:',
+      `  {"approve": "${plan.changeId}"}   (valid while the lists stay at the versions below)`,
+      '',
+    );
+  } else if (error) {
     outcome = 'failed';
     summary = `FAILED (${error.Error})`;
     lines.push(
@@ -58,7 +82,7 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
   } else {
     const adds = plan.lists.reduce((n, l) => n + l.add.length, 0);
     const removes = plan.lists.reduce((n, l) => n + l.remove.length, 0);
-    switch (plan.action) {
+    switch (plan.action === 'approval-required' && progress?.approvedBy ? 'apply' : plan.action) {
       case 'skip':
         outcome = 'skipped';
         summary = `unchanged (syncToken ${plan.syncToken})`;
@@ -86,7 +110,7 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
         outcome = 'approval-required';
         summary = `APPROVAL REQUIRED: +${adds} -${removes}`;
         lines.push(
-          `The change below removes more than ${request.maxRemovalPercent}% of a list's entries, so it was NOT applied: ${plan.approvalReason}.`,
+          `The change below removes more than ${request.maxRemovalPercent}% of a list's entries and was not approved, so it was NOT applied: ${plan.approvalReason}.`,
           '',
           "Check the removals against https://ip-ranges.atlassian.com/ and Atlassian's announcements. To apply exactly this change",
           `(it is bound to the lists' current versions), start the workflow with: {"approve": "${plan.changeId}"}`,
@@ -98,6 +122,11 @@ export function composeJiraOutcome(state: JiraPrefixListState): { note: Notifica
         summary = `updated: +${adds} -${removes}`;
         lines.push(
           `The prefix lists were updated to Atlassian's published ranges (+${adds} -${removes}).`,
+          ...(progress?.approvedBy
+            ? [
+                `The change removed more than ${request.maxRemovalPercent}% of a list; approved by ${progress.approvedBy}.`,
+              ]
+            : []),
           '',
         );
     }

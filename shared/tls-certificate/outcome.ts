@@ -1,6 +1,7 @@
 import { causeMessage, type ErrorInfo } from '../errors.js';
 import { sendNotification, type Notification, type NotifyResult } from '../mail/notify.js';
 import type { Deps } from '../runtime/deps.js';
+import type { ApprovalDecision } from '../approval/gate.js';
 import type { ServedCertificate } from '../tls/tls-probe.js';
 import type { TlsInspection } from './inspect.js';
 import type { RenewalCheck, RenewalProgress } from './renew.js';
@@ -12,6 +13,12 @@ export interface TlsCertificateState {
   renewal?: RenewalProgress;
   check?: RenewalCheck;
   error?: ErrorInfo;
+  /** The failed `ghe-ssl-acme -e` that led to the recovery approval (Catch output). */
+  renewError?: ErrorInfo;
+  /** The operator approved the recovery (the operator wait's decision). */
+  recoveryApproval?: ApprovalDecision;
+  /** What the failed first attempt ran and said, kept when the recovery was approved. */
+  firstAttempt?: { commands: string[]; error: ErrorInfo };
 }
 
 export type TlsOutcome = 'ok' | 'warning' | 'renewed' | 'action-needed' | 'failed';
@@ -56,11 +63,33 @@ const manualSteps = (r: TlsCertificateRequest): string[] => [
 
 /** The mail: what was found (certificate, ACME), what was done, and what to do. */
 export function composeTlsOutcome(state: TlsCertificateState): { note: Notification; outcome: TlsOutcome } {
-  const { request: r, inspect, renewal, check, error } = state;
+  const { request: r, inspect, renewal, check, error, renewError, recoveryApproval, firstAttempt } = state;
   const lines: string[] = [];
   let outcome: TlsOutcome;
   let summary: string;
-  if (error) {
+  const recoveryNotApproved =
+    error &&
+    renewError &&
+    !recoveryApproval &&
+    (error.Error === 'RecoveryRejected' || error.Error === 'States.Timeout');
+  if (recoveryNotApproved) {
+    outcome = 'failed';
+    const rejected = error.Error === 'RecoveryRejected';
+    summary = rejected
+      ? 'renewal FAILED, recovery rejected, nothing changed'
+      : 'renewal FAILED, recovery not approved in time, nothing changed';
+    lines.push(
+      `The renewal of the TLS certificate of ${r.hostname} FAILED (${renewal?.commands.join(', then ') ?? 'ghe-ssl-acme -e'}), and the recovery`,
+      `(\`ghe-ssl-acme -x\` then \`ghe-ssl-acme -e -v\`) was ${rejected ? `REJECTED: ${causeMessage(error.Cause)}` : 'not approved before the wait timed out'}.`,
+      `NOTHING WAS CHANGED by the recovery: it did not run; the ACME settings are as they were and ${r.hostname} still serves the certificate valid until ${inspect?.served.chain[0]?.validTo ?? '(unknown)'}.`,
+      '',
+      'The failed attempt said:',
+      causeMessage(renewError.Cause),
+      '',
+      'Fix the cause (port 80 from the internet, HTTPS to .letsencrypt.org through the proxy) and run the workflow again; it asks again for the recovery if -e still fails.',
+      '',
+    );
+  } else if (error) {
     outcome = 'failed';
     summary = `FAILED (${error.Error})`;
     lines.push(
@@ -77,13 +106,13 @@ export function composeTlsOutcome(state: TlsCertificateState): { note: Notificat
       if (renewal.clearOutput)
         lines.push('Output of ghe-ssl-acme -x:', ...renewal.clearOutput.split('\n').map((l) => `  ${l}`));
       lines.push('');
-      if (!r.recovery && error.Error === 'AcmeRenewalFailed')
+      if (firstAttempt)
         lines.push(
-          'APPROVAL NEEDED for the second attempt GitHub Support recommends (it clears the ACME settings):',
-          '`ghe-ssl-acme -x` then `ghe-ssl-acme -e -v`. To run it, start the workflow with {"recovery": true}.',
+          `The first attempt (${firstAttempt.commands.join(', then ')}) had failed: ${causeMessage(firstAttempt.error.Cause).split('\n')[0]}`,
+          `The recovery was approved by ${recoveryApproval?.by ?? '(unknown)'} (${recoveryApproval?.via ?? ''}).`,
           '',
         );
-      else if (error.Error === 'AcmeRenewalFailed')
+      if (error.Error === 'AcmeRenewalFailed' && (firstAttempt || r.recovery))
         lines.push(
           'The recovery attempt failed too. Open a GitHub Support ticket with this mail: it carries the appliance output',
           `and the certificate GHES serves (what \`openssl s_client -connect ${r.hostname}:${r.port} -servername ${r.hostname} | openssl x509 -text -noout\` shows).`,
@@ -102,6 +131,11 @@ export function composeTlsOutcome(state: TlsCertificateState): { note: Notificat
       `valid until ${leaf.validTo}, issued by ${leaf.issuer} (before: until ${inspect.served.chain[0]!.validTo}).`,
       '',
     );
+    if (firstAttempt)
+      lines.push(
+        `The first attempt (${firstAttempt.commands.join(', then ')}) had failed; the recovery was approved by ${recoveryApproval?.by ?? '(unknown)'} (${recoveryApproval?.via ?? ''}).`,
+        '',
+      );
   } else if (!inspect.verdict.ok) {
     outcome = 'action-needed';
     summary = `ACTION NEEDED (${inspect.verdict.error})`;

@@ -106,6 +106,11 @@ const deps = () => ({
   runner: new SshCommandRunner({ clock: realClock }),
   dns,
   loadBalancer,
+  // Route 53 traffic here: preflight reads no HTTPS (manual traffic would).
+  http: {
+    status: () => Promise.reject(new Error('not used with Route 53 traffic')),
+    drain: () => Promise.resolve(undefined),
+  },
 });
 
 describe('failover preflight over SSH against an appliance printing the documented formats', () => {

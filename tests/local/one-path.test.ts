@@ -56,12 +56,16 @@ describe('HTTP: every httpApi route of serverless.yml is served locally by its f
       'GET /failover/approvals/{execution} failoverApprovalLink',
       'GET /github-app/redirect githubAppRedirect',
       'GET /github-app/setup githubAppSetup',
+      'GET /jira-prefix-list/approvals/{execution} failoverApprovalLink',
       'GET /service-desk/unsubscribe/{key} serviceDeskHttp',
+      'GET /tls-certificate/approvals/{execution} failoverApprovalLink',
       'POST /failover/approvals/{execution} failoverApprovalLink',
       'POST /github-app/webhooks githubAppWebhook',
+      'POST /jira-prefix-list/approvals/{execution} failoverApprovalLink',
       'POST /service-desk/custom-email/{project}/verify serviceDeskHttp',
       'POST /service-desk/unsubscribe/{key} serviceDeskHttp',
       'POST /service-desk/webhook serviceDeskHttp',
+      'POST /tls-certificate/approvals/{execution} failoverApprovalLink',
     ]);
   });
 

@@ -71,6 +71,7 @@ describe('scenarios, durations and extension', () => {
       'mail-forged-from',
       'tls-expires-soon',
       'tls-renewal-fails',
+      'tls-acme-stale',
       'tls-expired',
       'tls-wrong-hostname',
       'backup-stale',

@@ -190,11 +190,13 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:ModifyManagedPrefixList',
     'ec2:CreateTags',
   ],
+  jiraPrefixListRequestApproval: ['ssm:PutParameter', 'ses:SendEmail'],
   jiraPrefixListNotify: ['ses:SendEmail'],
   tlsCertificateValidate: [],
   tlsCertificateInspect: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   tlsCertificateRenew: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   tlsCertificateCheckRenewal: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  tlsCertificateRequestApproval: ['ssm:PutParameter', 'ses:SendEmail'],
   tlsCertificateNotify: ['ses:SendEmail'],
   backupHealthValidate: [],
   backupHealthCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
@@ -876,10 +878,11 @@ describe('failover', () => {
         Resource: [{ Ref: 'FailoverTargetGroupArn' }],
       },
     ]);
-    // (X-Ray writes are on in the variant: every role has them.)
+    // (X-Ray writes are on in the variant: every role has them; the ENI actions of the VPC too, since
+    // CheckTraffic polls https://<hostname>/status for manual traffic.)
     expect(
       actionsOf(roleStatements(variantTemplate, roleLogicalId('failoverCheckTraffic'))).filter(
-        (a) => !a.startsWith('xray:'),
+        (a) => !a.startsWith('xray:') && !a.startsWith('ec2:'),
       ),
     ).toEqual([...LOG_ACTIONS, 'route53:GetChange', 'elasticloadbalancing:DescribeTargetHealth'].sort());
     // Preflight reads the same record and target group before anything changes: read actions only.
@@ -920,6 +923,23 @@ describe('failover', () => {
     ]);
     // No resource types for SendTaskSuccess/Failure in the IAM reference: "*" (the token limits them).
     expect(statementsWith(template, 'failoverApprovalLink', 'states:SendTaskSuccess')[0]!.Resource).toBe('*');
+  });
+
+  it('keeps each operator wait to its own workflow: approvals under <workflow>/approvals/*, the link reads exactly those', () => {
+    const approvals = (workflow: string): Json => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/${workflow}/approvals/*`,
+    });
+    expect(
+      statementsWith(template, 'jiraPrefixListRequestApproval', 'ssm:PutParameter')[0]!.Resource,
+    ).toEqual([approvals('jira-prefix-list')]);
+    expect(
+      statementsWith(template, 'tlsCertificateRequestApproval', 'ssm:PutParameter')[0]!.Resource,
+    ).toEqual([approvals('tls-certificate')]);
+    expect(statementsWith(template, 'failoverApprovalLink', 'ssm:DeleteParameter')[0]!.Resource).toEqual([
+      approvals('failover'),
+      approvals('jira-prefix-list'),
+      approvals('tls-certificate'),
+    ]);
   });
 
   it('starts an unplanned failover with approval on the primary health alarm, disabled by default', () => {
@@ -973,9 +993,13 @@ describe('failover', () => {
     const routes = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey as string)
-      .filter((k) => k.includes('/failover/'))
+      .filter((k) => k.includes('/approvals/'))
       .sort();
-    expect(routes).toEqual(['GET /failover/approvals/{execution}', 'POST /failover/approvals/{execution}']);
+    expect(routes).toEqual(
+      ['failover', 'jira-prefix-list', 'tls-certificate']
+        .flatMap((w) => [`GET /${w}/approvals/{execution}`, `POST /${w}/approvals/{execution}`])
+        .sort(),
+    );
   });
 });
 

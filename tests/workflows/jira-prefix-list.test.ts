@@ -4,6 +4,8 @@ import { SYNC_TOKEN_TAG } from '../../shared/jira-prefix-list/plan.js';
 import { CHANGED_ADDED, CHANGED_REMOVED, GUIDE_JIRA_CIDRS } from '../../local/sandbox/runbook/atlassian.js';
 import { SANDBOX_SYNC_TOKENS } from '../../local/sandbox/runbook/install.js';
 import { runWorkflow, testWorld } from '../helpers/local-world.js';
+import { until } from '../helpers/failover.js';
+import { approvalLinkPage, decide } from '../../shared/approval/gate.js';
 
 const LIST = 'pl-0123456789abcdef0';
 const statesEntered = (history: { type: string; stateName?: string }[]): string[] =>
@@ -97,27 +99,139 @@ describe('jira-prefix-list workflow (real ASL, local engine, sandbox ranges and 
     expect(world.outbox!.sent[0]!.text).toContain('HTTP 503');
   });
 
-  it('waits for approval when a change removes more than the share; the approved change id applies it in calls of at most 100', async () => {
-    const world = testWorld();
-    const stale = Array.from({ length: 130 }, (_, i) => `10.1.${i}.0/24`);
-    world.runbook.prefixLists!.create(LIST, 'public-ip-ranges-for-jira-cloud', 'IPv4', stale, 150);
-    const first = await runWorkflow(world, 'jira-prefix-list', {});
-    expect(first.result.status).toBe('SUCCEEDED');
-    const plan = (first.result.output as { plan: { action: string; changeId: string } }).plan;
-    expect(plan.action).toBe('approval-required');
-    expect(modifies(world)).toEqual([]);
-    const mail = world.outbox!.sent[0]!;
-    expect(mail.subject).toBe('[ghes-ops] Jira prefix list: APPROVAL REQUIRED: +14 -130');
-    expect(mail.text).toContain(`{"approve": "${plan.changeId}"}`);
+  describe('a change removing more than the share waits for an operator (callback)', () => {
+    const setup = () => {
+      const world = testWorld();
+      const stale = Array.from({ length: 130 }, (_, i) => `10.1.${i}.0/24`);
+      world.runbook.prefixLists!.create(LIST, 'public-ip-ranges-for-jira-cloud', 'IPv4', stale, 150);
+      return { world, stale };
+    };
+    const waiting = async (world: ReturnType<typeof testWorld>, executionArn: string) => {
+      await until(
+        () =>
+          world.engine.listPendingTasks(executionArn).length === 1 &&
+          world.outbox!.sent.some((m) => m.subject.includes('APPROVAL NEEDED')),
+      );
+      return world.outbox!.sent.find((m) => m.subject.includes('APPROVAL NEEDED'))!;
+    };
 
-    const approved = await runWorkflow(world, 'jira-prefix-list', { approve: plan.changeId });
-    expect(approved.result.status).toBe('SUCCEEDED');
-    const sizes = modifies(world).map((c) => {
-      const d = c.detail as { add?: unknown[]; remove?: unknown[] };
-      return (d.add?.length ?? 0) + (d.remove?.length ?? 0);
+    it('approve (link): the execution goes on and applies exactly the plan, in calls of at most 100', async () => {
+      process.env.GHES_OPS_APPROVAL_URL = 'http://127.0.0.1:8787';
+      try {
+        const { world } = setup();
+        const { executionArn } = await world.engine.startExecution('jira-prefix-list', {}, 'jira-approve');
+        const ask = await waiting(world, executionArn);
+        expect(ask.subject).toBe('[ghes-ops] APPROVAL NEEDED: Jira prefix list change +14 -130');
+        expect(ask.text).toContain('would lose 130 of 130 entries');
+        expect(ask.text).toContain('ghes-ops approve jira-approve');
+        expect(ask.text).not.toContain(world.engine.listPendingTasks(executionArn)[0]!.token);
+        expect(modifies(world)).toEqual([]);
+        const link = new URL(/(http:\/\/127\.0\.0\.1:8787\S+)/.exec(ask.text)![1]!);
+        expect(link.pathname).toBe('/jira-prefix-list/approvals/jira-approve');
+        const code = link.searchParams.get('code')!;
+        const page = await approvalLinkPage(
+          'GET',
+          'jira-prefix-list',
+          'jira-approve',
+          link.searchParams,
+          '',
+          world.deps,
+        );
+        expect(page.status).toBe(200);
+        expect(page.html).toContain('Apply the Jira prefix list change');
+        // The same code on another workflow's path finds nothing.
+        const elsewhere = await approvalLinkPage(
+          'POST',
+          'failover',
+          'jira-approve',
+          new URLSearchParams(),
+          `decision=approve&code=${code}`,
+          world.deps,
+        );
+        expect(elsewhere.status).toBe(404);
+        const ok = await approvalLinkPage(
+          'POST',
+          'jira-prefix-list',
+          'jira-approve',
+          new URLSearchParams(),
+          `decision=approve&code=${code}&name=carol`,
+          world.deps,
+        );
+        expect(ok.status).toBe(200);
+        const result = await world.engine.waitForExecution(executionArn);
+        expect(result.status).toBe('SUCCEEDED');
+        const sizes = modifies(world).map((c) => {
+          const d = c.detail as { add?: unknown[]; remove?: unknown[] };
+          return (d.add?.length ?? 0) + (d.remove?.length ?? 0);
+        });
+        expect(sizes).toEqual([100, 44]);
+        expect(world.runbook.prefixLists!.snapshot(LIST).cidrs).toEqual([...GUIDE_JIRA_CIDRS].sort());
+        const mail = world.outbox!.sent.at(-1)!;
+        expect(mail.subject).toBe('[ghes-ops] Jira prefix list: updated: +14 -130');
+        expect(mail.text).toContain('approved by carol');
+      } finally {
+        delete process.env.GHES_OPS_APPROVAL_URL;
+      }
     });
-    expect(sizes).toEqual([100, 44]);
-    expect(world.runbook.prefixLists!.snapshot(LIST).cidrs).toEqual([...GUIDE_JIRA_CIDRS].sort());
+
+    it('reject (CLI): nothing is changed, the execution ends PrefixListChangeRejected and the mail says nothing changed', async () => {
+      const { world, stale } = setup();
+      const { executionArn } = await world.engine.startExecution('jira-prefix-list', {}, 'jira-reject');
+      await waiting(world, executionArn);
+      await decide(
+        {
+          workflow: 'jira-prefix-list',
+          executionName: 'jira-reject',
+          decision: 'reject',
+          by: 'dave',
+          reason: 'not announced',
+          via: 'cli',
+        },
+        world.deps,
+        { trusted: true },
+      );
+      const result = await world.engine.waitForExecution(executionArn);
+      expect(result.error).toBe('PrefixListChangeRejected');
+      expect(modifies(world)).toEqual([]);
+      expect(world.runbook.prefixLists!.snapshot(LIST).cidrs).toEqual([...stale].sort());
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toBe('[ghes-ops] Jira prefix list: change REJECTED, nothing changed');
+      expect(mail.text).toContain('Rejected by dave (cli): not announced');
+      expect(mail.text).toContain('NOTHING WAS CHANGED');
+    });
+
+    it('timeout: nothing is changed and the mail says so; the stored approval is gone', async () => {
+      const { world } = setup();
+      const { result } = await runWorkflow(world, 'jira-prefix-list', {}, 'jira-timeout');
+      expect(result.error).toBe('States.Timeout');
+      expect(modifies(world)).toEqual([]);
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toBe('[ghes-ops] Jira prefix list: approval timed out, nothing changed');
+      expect(mail.text).toContain('NOTHING WAS CHANGED');
+      await expect(
+        decide(
+          {
+            workflow: 'jira-prefix-list',
+            executionName: 'jira-timeout',
+            decision: 'approve',
+            by: 'late',
+            via: 'cli',
+          },
+          world.deps,
+          { trusted: true },
+        ),
+      ).rejects.toThrow(/No jira-prefix-list approval is waiting/);
+    });
+
+    it('an approved change id in the input applies at once, without waiting', async () => {
+      const { world } = setup();
+      const first = await runWorkflow(world, 'jira-prefix-list', { dryRun: true });
+      const plan = (first.result.output as { plan: { changeId: string } }).plan;
+      const approved = await runWorkflow(world, 'jira-prefix-list', { approve: plan.changeId });
+      expect(approved.result.status).toBe('SUCCEEDED');
+      expect(statesEntered(approved.history)).not.toContain('RequestApproval');
+      expect(world.runbook.prefixLists!.snapshot(LIST).cidrs).toEqual([...GUIDE_JIRA_CIDRS].sort());
+    });
   });
 
   it('refuses unknown or malformed input before reading anything', async () => {

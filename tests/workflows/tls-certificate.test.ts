@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { causeMessage } from '../../shared/errors.js';
 import { runWorkflow, testWorld } from '../helpers/local-world.js';
+import { until } from '../helpers/failover.js';
+import { decide } from '../../shared/approval/gate.js';
 
 const HOST = 'github.sandbox.localhost';
 const acmeLines = (world: ReturnType<typeof testWorld>): string[] =>
@@ -60,26 +62,110 @@ describe('tls-certificate workflow (real ASL, local engine, a real TLS handshake
     expect(world.outbox!.sent[0]!.text).toContain('waits for the maintenance window');
   });
 
-  it('mails the appliance output and the served chain when the renewal fails, and asks approval for -x then -e -v', async () => {
-    const world = testWorld({ scenario: 'tls-renewal-fails' });
-    const { result } = await runWorkflow(world, 'tls-certificate', {});
-    expect(result.status).toBe('FAILED');
-    expect(result.error).toBe('AcmeRenewalFailed');
-    expect(causeMessage(result.cause)).toContain('port 80');
-    expect(acmeLines(world)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -e']);
-    const mail = world.outbox!.sent[0]!;
-    expect(mail.subject).toBe(`[ghes-ops] TLS certificate of ${HOST}: FAILED (AcmeRenewalFailed)`);
-    expect(mail.text).toContain('ACME http-01 challenge');
-    expect(mail.text).toContain('-----BEGIN CERTIFICATE-----');
-    expect(mail.text).toContain('{"recovery": true}');
+  describe('a failed renewal waits for approval of the recovery (-x then -e -v)', () => {
+    const waiting = async (world: ReturnType<typeof testWorld>, executionArn: string) => {
+      await until(
+        () =>
+          world.engine.listPendingTasks(executionArn).length === 1 &&
+          world.outbox!.sent.some((m) => m.subject.includes('APPROVAL NEEDED')),
+      );
+      return world.outbox!.sent.find((m) => m.subject.includes('APPROVAL NEEDED'))!;
+    };
+    const approve = (world: ReturnType<typeof testWorld>, name: string, decision: 'approve' | 'reject') =>
+      decide(
+        {
+          workflow: 'tls-certificate',
+          executionName: name,
+          decision,
+          by: 'erin',
+          reason: 'checked port 80',
+          via: 'cli',
+        },
+        world.deps,
+        { trusted: true },
+      );
 
-    // The approved second attempt: -x, then -e -v; it fails too, and the mail says to open a ticket.
-    const again = await runWorkflow(world, 'tls-certificate', { recovery: true });
-    expect(again.result.error).toBe('AcmeRenewalFailed');
-    expect(acmeLines(world).slice(2)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -x', 'ghe-ssl-acme -e -v']);
-    const second = world.outbox!.sent[1]!;
-    expect(second.text).toContain('The recovery attempt failed too');
-    expect(second.text).toContain(`openssl s_client -connect ${HOST}:443 -servername ${HOST}`);
+    it('approve: the recovery runs, the new certificate is served, the mail says the first attempt failed', async () => {
+      const world = testWorld({ scenario: 'tls-acme-stale' });
+      const { executionArn } = await world.engine.startExecution('tls-certificate', {}, 'tls-approve');
+      const ask = await waiting(world, executionArn);
+      expect(ask.subject).toBe(
+        `[ghes-ops] APPROVAL NEEDED: ACME recovery (ghe-ssl-acme -x, -e -v) for ${HOST}`,
+      );
+      expect(ask.text).toContain('ACME http-01 challenge');
+      expect(ask.text).toContain('ghes-ops approve tls-approve');
+      // Nothing beyond the failed -e ran while waiting.
+      expect(acmeLines(world)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -e']);
+      await approve(world, 'tls-approve', 'approve');
+      const result = await world.engine.waitForExecution(executionArn);
+      expect(result.status).toBe('SUCCEEDED');
+      expect(acmeLines(world)).toEqual([
+        'ghe-ssl-acme -s',
+        'ghe-ssl-acme -e',
+        'ghe-ssl-acme -x',
+        'ghe-ssl-acme -e -v',
+      ]);
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toMatch(/renewed, valid until \d{4}-\d\d-\d\d/);
+      expect(mail.text).toContain('recovery was approved by erin (cli)');
+    });
+
+    it('approved recovery that fails too: the mail carries the output and the certificate for a Support ticket', async () => {
+      const world = testWorld({ scenario: 'tls-renewal-fails' });
+      const { executionArn } = await world.engine.startExecution('tls-certificate', {}, 'tls-fails');
+      await waiting(world, executionArn);
+      await approve(world, 'tls-fails', 'approve');
+      const result = await world.engine.waitForExecution(executionArn);
+      expect(result.error).toBe('AcmeRenewalFailed');
+      expect(causeMessage(result.cause)).toContain('port 80');
+      expect(acmeLines(world)).toEqual([
+        'ghe-ssl-acme -s',
+        'ghe-ssl-acme -e',
+        'ghe-ssl-acme -x',
+        'ghe-ssl-acme -e -v',
+      ]);
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toBe(`[ghes-ops] TLS certificate of ${HOST}: FAILED (AcmeRenewalFailed)`);
+      expect(mail.text).toContain('The recovery attempt failed too');
+      expect(mail.text).toContain('-----BEGIN CERTIFICATE-----');
+      expect(mail.text).toContain(`openssl s_client -connect ${HOST}:443 -servername ${HOST}`);
+    });
+
+    it('reject: the recovery does not run; the execution ends RecoveryRejected and the mail says nothing changed', async () => {
+      const world = testWorld({ scenario: 'tls-renewal-fails' });
+      const { executionArn } = await world.engine.startExecution('tls-certificate', {}, 'tls-reject');
+      await waiting(world, executionArn);
+      await approve(world, 'tls-reject', 'reject');
+      const result = await world.engine.waitForExecution(executionArn);
+      expect(result.error).toBe('RecoveryRejected');
+      expect(acmeLines(world)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -e']);
+      const mail = world.outbox!.sent.at(-1)!;
+      expect(mail.subject).toBe(
+        `[ghes-ops] TLS certificate of ${HOST}: renewal FAILED, recovery rejected, nothing changed`,
+      );
+      expect(mail.text).toContain('NOTHING WAS CHANGED by the recovery');
+      expect(mail.text).toContain('Rejected by erin (cli): checked port 80');
+      expect(mail.text).toContain('ACME http-01 challenge');
+    });
+
+    it('timeout: the recovery does not run, the mail says nothing changed', async () => {
+      const world = testWorld({ scenario: 'tls-renewal-fails' });
+      const { result } = await runWorkflow(world, 'tls-certificate', {});
+      expect(result.error).toBe('States.Timeout');
+      expect(acmeLines(world)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -e']);
+      expect(world.outbox!.sent.at(-1)!.subject).toBe(
+        `[ghes-ops] TLS certificate of ${HOST}: renewal FAILED, recovery not approved in time, nothing changed`,
+      );
+    });
+
+    it('{"recovery": true} runs the recovery at once, without waiting', async () => {
+      const world = testWorld({ scenario: 'tls-renewal-fails' });
+      const { result, history } = await runWorkflow(world, 'tls-certificate', { recovery: true });
+      expect(result.error).toBe('AcmeRenewalFailed');
+      expect(statesEntered(history)).not.toContain('RequestRecoveryApproval');
+      expect(acmeLines(world)).toEqual(['ghe-ssl-acme -s', 'ghe-ssl-acme -x', 'ghe-ssl-acme -e -v']);
+      expect(world.outbox!.sent.at(-1)!.text).toContain('The recovery attempt failed too');
+    });
   });
 
   it('fails with CertificateExpired when the certificate expired and ACME is off, mailing the manual steps', async () => {

@@ -4,6 +4,8 @@ export const RUNBOOK_SCENARIOS = {
     "The served certificate expires in 15 days and ACME (Let's Encrypt) is enabled: tls-certificate renews it with ghe-ssl-acme -e and confirms the new one is served.",
   'tls-renewal-fails':
     "The certificate expires in 15 days and every ghe-ssl-acme -e fails (Let's Encrypt cannot reach port 80): the mail carries the appliance output and the certificate text Support asks for.",
+  'tls-acme-stale':
+    'The certificate expires in 15 days and ghe-ssl-acme -e fails on stale ACME settings until ghe-ssl-acme -x clears them: the approved recovery (-x then -e -v) renews it.',
   'tls-expired':
     'The served certificate expired 3 days ago and ACME is not enabled: the mail gives the manual steps.',
   'tls-wrong-hostname':

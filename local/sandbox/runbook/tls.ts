@@ -12,7 +12,8 @@ export interface TlsScenario {
   certName: string;
   acmeEnabled: boolean;
   /** Every `ghe-ssl-acme -e` fails (Let's Encrypt cannot reach port 80). */
-  renewalFails: boolean;
+  /** `until-cleared`: stale ACME settings; `ghe-ssl-acme -e` fails until `ghe-ssl-acme -x` cleared them. */
+  renewalFails: boolean | 'until-cleared';
 }
 
 interface Pems {
@@ -160,7 +161,7 @@ export class SandboxTls {
             `  | Serving the http-01 challenge on http://${hostname}/.well-known/acme-challenge/`,
           );
         yield 60;
-        if (s.renewalFails) {
+        if (s.renewalFails === true || (s.renewalFails === 'until-cleared' && !s.cleared)) {
           ctx.printErr(
             `Error: ACME http-01 challenge for ${hostname} failed: Let's Encrypt could not connect to ${hostname}:80 (Timeout during connect (likely firewall problem)).`,
             'The certificate was not changed.',
@@ -188,6 +189,8 @@ export function tlsScenario(on: Set<string>, hostname: string): TlsScenario {
     return { daysLeft: 15, certName: hostname, acmeEnabled: true, renewalFails: false };
   if (on.has('tls-renewal-fails'))
     return { daysLeft: 15, certName: hostname, acmeEnabled: true, renewalFails: true };
+  if (on.has('tls-acme-stale'))
+    return { daysLeft: 15, certName: hostname, acmeEnabled: true, renewalFails: 'until-cleared' };
   if (on.has('tls-expired'))
     return { daysLeft: -3, certName: hostname, acmeEnabled: false, renewalFails: false };
   if (on.has('tls-wrong-hostname'))
