@@ -280,17 +280,20 @@ function parseProjectExtras(o: Record<string, unknown>, out: DeskProject, at: st
 
 /** Every project key (default, suffix, aliases) names one project only. */
 function checkUniqueKeys(projects: DeskProject[], bad: Bad): void {
-  const owner = new Map<string, string>();
-  for (const p of projects) {
+  const owner = new Map<string, number>();
+  projects.forEach((p, i) => {
     const keys = [defaultKey(p), aliasKey(p), ...(p.aliases ?? []).map((a) => `${p.slug}-${a.suffix}`)];
     for (const k of keys) {
       if (!k) continue;
       const other = owner.get(k);
-      if (other && other !== p.slug)
-        bad('projects', `the address key "${k}" belongs to both ${other} and ${p.slug}: change a suffix`);
-      owner.set(k, p.slug);
+      if (other !== undefined && other !== i)
+        bad(
+          'projects',
+          `the address key "${k}" belongs to both projects[${other}] (${projects[other]!.slug}) and projects[${i}] (${p.slug}): change a suffix`,
+        );
+      owner.set(k, i);
     }
-  }
+  });
 }
 
 function parseDeskExtras(

@@ -129,10 +129,11 @@ export function harness(config: DeskConfig = deskConfig()) {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const tickets = new GitHubLikeTickets(() => now);
   const mailer = new OutboxMailer();
+  const records = new JournalRecordStore({ now: () => now });
   const desk = new ServiceDesk({
     config,
     tickets,
-    records: new JournalRecordStore({ now: () => now }),
+    records,
     mailer,
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     now: () => now,
@@ -142,6 +143,9 @@ export function harness(config: DeskConfig = deskConfig()) {
     tickets,
     mailer,
     logs,
+    config,
+    records,
+    now: () => now,
     advance: (ms: number) => {
       now += ms;
     },
