@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileParameterStore } from '../../local/adapters/file-parameter-store.js';
+import { defaultConfig, displayConfig } from '../../local/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { HttpApiEvent } from '../../shared/http/api-event.js';
 import { deskAddressTable } from '../../shared/service-desk/aliases.js';
@@ -25,6 +26,7 @@ import {
   timeToBreach,
 } from '../../shared/service-desk/sla.js';
 import { handleWebhook } from '../../shared/service-desk/webhook.js';
+import { ROOT } from '../helpers/local-world.js';
 import { deskConfig, eml, harness, signed, WEBHOOK_SECRET } from './desk-harness.js';
 
 const base = {
@@ -114,6 +116,16 @@ describe('several addresses per project (aliases)', () => {
   ])('refuses a bad alias at load with the field and the fix: %j', (project, message) => {
     expect(() => parse({}, project)).toThrow(ConfigError);
     expect(() => parse({}, project)).toThrow(message);
+  });
+
+  it('shows the addresses with their labels and assignees in `ghes-ops config --json`', () => {
+    const shown = displayConfig(defaultConfig(ROOT)) as {
+      local: { serviceDesk: { addresses: string[]; desk: DeskConfig } };
+    };
+    expect(shown.local.serviceDesk.addresses).toContain('support+acme-support-billing@desk.localhost');
+    expect(shown.local.serviceDesk.desk.projects[0]!.aliases).toEqual([
+      { suffix: 'billing', labels: ['billing'], assignees: [] },
+    ]);
   });
 
   it('refuses one address key for two projects', () => {
