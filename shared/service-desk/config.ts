@@ -262,7 +262,7 @@ function parseProjectExtras(o: Record<string, unknown>, out: DeskProject, at: st
     )
       bad(`${f}.assignees`, 'must be a list of at most 10 GitHub logins (GitHub allows 10 assignees)');
     return {
-      suffix: x.suffix as string,
+      suffix: x.suffix,
       labels: labelList(x.labels, `${f}.labels`, bad),
       assignees: [...new Set(assignees as string[])],
     };
@@ -312,7 +312,7 @@ function parseDeskExtras(
   )
     bad('satisfaction.expiryDays', `must be a whole number of days from 1 to ${SURVEY_MAX_EXPIRY_DAYS}`);
   const out: Pick<DeskConfig, 'satisfaction'> & { sla?: SlaConfig } = {
-    satisfaction: { expiryDays: expiryDays as number },
+    satisfaction: { expiryDays: expiryDays },
   };
   if (v.sla === undefined) return out;
   if (!v.sla || typeof v.sla !== 'object' || Array.isArray(v.sla))
@@ -326,7 +326,7 @@ function parseDeskExtras(
   const minutes = (x: unknown, f: string): number => {
     if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_MINUTES)
       bad(f, `must be a whole number of minutes from 1 to ${MAX_MINUTES}`);
-    return x as number;
+    return x;
   };
   const rules = (sla.rules as unknown[]).map((r, i): SlaRule => {
     const f = `sla.rules[${i}]`;
@@ -337,7 +337,7 @@ function parseDeskExtras(
         'must be a label name (1-50 characters, no commas); `service-desk` matches every ticket',
       );
     return {
-      label: x.label as string,
+      label: x.label,
       firstResponseMinutes: minutes(x.firstResponseMinutes, `${f}.firstResponseMinutes`),
       nextResponseMinutes: minutes(x.nextResponseMinutes, `${f}.nextResponseMinutes`),
     };
@@ -351,7 +351,7 @@ function parseDeskExtras(
     bad('sla.team', 'must be a mention such as "@acme/support" (a team) or "@octocat"');
   out.sla = {
     rules,
-    breachLabel: breachLabel as string,
+    breachLabel: breachLabel,
     ...(typeof sla.team === 'string' ? { team: sla.team } : {}),
   };
   return out;
