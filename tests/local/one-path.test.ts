@@ -56,10 +56,12 @@ describe('HTTP: every httpApi route of serverless.yml is served locally by its f
       'GET /failover/approvals/{execution} failoverApprovalLink',
       'GET /github-app/redirect githubAppRedirect',
       'GET /github-app/setup githubAppSetup',
+      'GET /service-desk/satisfaction/{token} serviceDeskSurvey',
       'GET /service-desk/unsubscribe/{key} serviceDeskHttp',
       'POST /failover/approvals/{execution} failoverApprovalLink',
       'POST /github-app/webhooks githubAppWebhook',
       'POST /service-desk/custom-email/{project}/verify serviceDeskHttp',
+      'POST /service-desk/satisfaction/{token} serviceDeskSurvey',
       'POST /service-desk/unsubscribe/{key} serviceDeskHttp',
       'POST /service-desk/webhook serviceDeskHttp',
     ]);
