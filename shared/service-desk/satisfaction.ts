@@ -260,6 +260,8 @@ export async function serveSatisfaction(event: HttpApiEvent, d: SurveyDeps): Pro
       : INVALID();
   }
   const claims = check.claims;
+  // A project that turned the survey off (or a repository no project uses any more) takes no rating.
+  if (!d.config.projects.find((p) => p.repo === claims.r)?.satisfaction) return INVALID();
   const used = usedKey(d.config, claims.j);
   if (await d.records.get(used))
     return surveyPage(
@@ -276,8 +278,6 @@ export async function serveSatisfaction(event: HttpApiEvent, d: SurveyDeps): Pro
   if (!isRating(rating))
     return surveyPage(400, 'Rate our support', form(token, claims.n, undefined, 'Choose a rating.'));
   const comment = (fields.get('comment') ?? '').trim();
-  const project = d.config.projects.find((p) => p.repo === claims.r);
-  if (!project?.satisfaction) return INVALID();
   // Single use: claimed before GHES is touched; given back if GHES fails.
   if (
     !(await d.records.create(used, JSON.stringify({ rating, at: d.now() }), { ttlSeconds: USED_TTL_SECONDS }))

@@ -465,6 +465,18 @@ describe('satisfaction survey', () => {
     expect(h.tickets.issues[0]!.labels).toEqual(['service-desk']);
   });
 
+  it('takes no rating once the project turned the survey off (GET and POST alike)', async () => {
+    const { h, deps } = await setup();
+    await sendSatisfactionSurvey({ ...deps, mailer: h.mailer }, 'acme/support-tickets', 1);
+    const token = tokenOf(h.mailer.sent.at(-1)!.text);
+    const off = { ...deps, config: deskConfig() };
+    expect((await serveSatisfaction(event('GET', token), off)).statusCode).toBe(404);
+    expect((await serveSatisfaction(event('POST', token, { body: 'rating=good' }), off)).statusCode).toBe(
+      404,
+    );
+    expect(h.tickets.issues[0]!.labels).toEqual(['service-desk']);
+  });
+
   it('gives the link back when GHES fails, so the customer can try again', async () => {
     const { h, deps } = await setup();
     await sendSatisfactionSurvey({ ...deps, mailer: h.mailer }, 'acme/support-tickets', 1);
