@@ -25,6 +25,7 @@ import {
   slaStatuses,
   timeToBreach,
 } from '../../shared/service-desk/sla.js';
+import { RestTicketRepository } from '../../shared/service-desk/tickets.js';
 import { handleWebhook } from '../../shared/service-desk/webhook.js';
 import { ROOT } from '../helpers/local-world.js';
 import { deskConfig, eml, harness, signed, WEBHOOK_SECRET } from './desk-harness.js';
@@ -493,5 +494,83 @@ describe('satisfaction survey', () => {
       200,
     );
     expect(h.tickets.issues[0]!.labels).toContain('satisfaction:good');
+  });
+});
+
+describe('RestTicketRepository: the calls aliases and the SLA check make', () => {
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const recorder = (answers: Response[]) => {
+    const calls: { url: string; method: string; body: string }[] = [];
+    const fetchFn = (async (url: string, init: RequestInit) => {
+      calls.push({
+        url: String(url),
+        method: String(init.method),
+        body: typeof init.body === 'string' ? init.body : '',
+      });
+      return answers.shift()!;
+    }) as unknown as typeof fetch;
+    return {
+      calls,
+      repo: new RestTicketRepository('https://ghes.example/api/v3', async () => 'tok', fetchFn),
+    };
+  };
+  const issue = (n: number, extra: Record<string, unknown> = {}) => ({
+    id: 1000 + n,
+    number: n,
+    title: `t${n}`,
+    state: 'open',
+    html_url: `https://ghes.example/acme/s/issues/${n}`,
+    labels: [{ name: 'service-desk' }],
+    assignees: [],
+    created_at: '2026-01-01T00:00:00Z',
+    ...extra,
+  });
+
+  it('adds assignees with one POST, and none for an empty list', async () => {
+    const { calls, repo } = recorder([json(201, issue(5))]);
+    await repo.addAssignees('acme/s', 5, []);
+    await repo.addAssignees('acme/s', 5, ['mona', 'hubot']);
+    expect(calls).toEqual([
+      {
+        url: 'https://ghes.example/api/v3/repos/acme/s/issues/5/assignees',
+        method: 'POST',
+        body: JSON.stringify({ assignees: ['mona', 'hubot'] }),
+      },
+    ]);
+  });
+
+  it('lists open labelled issues page by page, leaving out pull requests and issues without the label', async () => {
+    const page1 = Array.from({ length: 100 }, (_, i) => issue(i + 1));
+    const page2 = [issue(101, { pull_request: { url: 'x' } }), issue(102, { labels: [] }), issue(103)];
+    const { calls, repo } = recorder([json(200, page1), json(200, page2)]);
+    const open = await repo.listOpen('acme/s', 'service-desk');
+    expect(open.map((t) => t.number)).toEqual([...page1.map((i) => i.number), 103]);
+    expect(open[0]!.createdAt).toBe('2026-01-01T00:00:00Z');
+    expect(calls.map((c) => c.url)).toEqual([
+      'https://ghes.example/api/v3/repos/acme/s/issues?state=open&labels=service-desk&sort=created&direction=asc&per_page=100&page=1',
+      'https://ghes.example/api/v3/repos/acme/s/issues?state=open&labels=service-desk&sort=created&direction=asc&per_page=100&page=2',
+    ]);
+  });
+
+  it('lists comments oldest first with author and bot flag', async () => {
+    const { calls, repo } = recorder([
+      json(200, [
+        {
+          id: 2,
+          body: '/reply b',
+          user: { login: 'mona', type: 'User' },
+          created_at: '2026-01-01T00:02:00Z',
+        },
+        { id: 1, body: 'a', user: { login: 'desk[bot]', type: 'Bot' }, created_at: '2026-01-01T00:01:00Z' },
+      ]),
+    ]);
+    expect(await repo.listComments('acme/s', 7)).toEqual([
+      { id: 1, body: 'a', author: 'desk[bot]', bot: true, createdAt: '2026-01-01T00:01:00Z' },
+      { id: 2, body: '/reply b', author: 'mona', bot: false, createdAt: '2026-01-01T00:02:00Z' },
+    ]);
+    expect(calls[0]!.url).toBe(
+      'https://ghes.example/api/v3/repos/acme/s/issues/7/comments?per_page=100&page=1',
+    );
   });
 });
