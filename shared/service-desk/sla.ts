@@ -153,6 +153,20 @@ export async function slaStatuses(
   return out;
 }
 
+/**
+ * `slaStatuses` with a function's (or the local stack's) dependencies: what `ghes-ops desk tickets`
+ * and the console call. Times are on the clock GHES stamps issues with (see `runSlaCheck`).
+ */
+export function slaStatusesFromDeps(
+  deps: Pick<Deps, 'config' | 'tickets' | 'clock'>,
+  only?: { repo?: string },
+): Promise<TicketSla[]> {
+  return slaStatuses(
+    { config: deskConfigFor(deps.config), tickets: deps.tickets, now: () => deps.clock.now() },
+    only,
+  );
+}
+
 /** Some breaching tickets could not be labelled or mentioned; the next run tries them again. */
 export class SlaCheckIncomplete extends GhesOpsError {
   readonly name = 'SlaCheckIncomplete';

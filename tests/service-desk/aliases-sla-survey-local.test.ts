@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { startSchedules } from '../../local/events.js';
 import { parseDeskConfig } from '../../shared/service-desk/config.js';
+import { slaStatusesFromDeps } from '../../shared/service-desk/sla.js';
 import { smtpSend, testDesk, type TestDesk } from '../helpers/local-desk.js';
 
 /**
@@ -104,6 +105,10 @@ describe('SLA on the local stack', () => {
       stop();
       await stack.world.invoker.settled();
     }
+    // Time to breach, as the console and `ghes-ops desk tickets` read it: negative once breached.
+    const row = (await slaStatusesFromDeps(stack.world.deps)).find((r) => r.number === issue.number)!;
+    expect(row.clock).toMatchObject({ kind: 'first', rule: 'billing', minutes: 2, breached: true });
+    expect(row.clock!.msToBreach).toBeLessThan(0);
     const breaches = issue.comments.filter((c) => c.body.startsWith('**SLA breached**'));
     expect(breaches).toHaveLength(1);
     // mona is the alias's assignee: she is mentioned (not the team).
