@@ -592,13 +592,15 @@ describe('IAM', () => {
     for (const { where, statement } of allStatements(template)) {
       if (!asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
       expect(where.split('.')[0]).toMatch(
-        /^(ServiceDesk(Receive|Http)|GithubApp(Setup|Redirect|Webhook))Role$/,
+        /^(ServiceDesk(Receive|Http|Sla|Survey)|GithubApp(Setup|Redirect|Webhook))Role$/,
       );
       expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['RecordsTable', 'Arn'] }]);
     }
     for (const fn of [
       'ServiceDeskReceive',
       'ServiceDeskHttp',
+      'ServiceDeskSla',
+      'ServiceDeskSurvey',
       'GithubAppSetup',
       'GithubAppRedirect',
       'GithubAppWebhook',
