@@ -44,6 +44,8 @@ export function defaultDeskSettings(httpUrl: string): LocalDeskSettings {
             repo: SANDBOX_TICKETS_REPO,
             reopen: true,
             owners: ['owner@acme.localhost'],
+            // Issue 19: a second address whose tickets get the `billing` label.
+            aliases: [{ suffix: 'billing', labels: ['billing'], assignees: [] }],
           },
         ],
         recordPrefix: '/ghes-ops/service-desk',

@@ -24,6 +24,11 @@ export interface DeskProject {
   /** Per-project overrides of the desk's agent-side settings (issue 19, below). */
   mailText?: MailText;
   nonParticipantReply?: NonParticipantReply;
+  // deskb (issue 19): several addresses and the satisfaction survey; see the block at the end.
+  /** More addresses `<slug>-<suffix>`, each with labels and assignees given to its new tickets. */
+  aliases?: DeskAlias[];
+  /** Mail the requester a one-click satisfaction survey when a ticket is closed; opt-in, default off. */
+  satisfaction?: boolean;
 }
 
 // ---- Agent side (issue 19: quick actions, template texts, attachments, non-participant replies) ----
@@ -160,6 +165,11 @@ export interface DeskConfig {
   recordPrefix: string;
   /** Agent side (issue 19): template texts, non-participant replies, reply attachments. */
   agent: DeskAgentSettings;
+  // deskb (issue 19): SLA and satisfaction settings; see the block at the end.
+  /** Response times per label, checked by the serviceDeskSla schedule. Absent: no SLA. */
+  sla?: SlaConfig;
+  /** How long a satisfaction survey link stays valid. */
+  satisfaction: { expiryDays: number };
 }
 
 export const DESK_DEFAULTS = {
@@ -224,6 +234,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     if (o.closedMail !== undefined && typeof o.closedMail !== 'boolean')
       bad(`projects[${i}].closedMail`, 'must be true or false (mail participants when a ticket is closed)');
     if (o.closedMail === true) out.closedMail = true;
+    parseProjectExtras(o, out, `projects[${i}]`, bad);
     if (typeof o.descriptionTemplate === 'string' && /^[a-z0-9_-]{1,60}$/.test(o.descriptionTemplate))
       out.descriptionTemplate = o.descriptionTemplate;
     if (o.owners !== undefined) {
@@ -240,6 +251,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
   });
   const suffixes = projects.map((p) => p.suffix).filter(Boolean);
   if (new Set(suffixes).size !== suffixes.length) bad('projects', 'alias suffixes must be unique');
+  checkUniqueKeys(projects, bad);
   const botName = v.botName ?? DESK_DEFAULTS.botName;
   if (typeof botName !== 'string' || /[\r\n\0"<>]/.test(botName) || botName.length > 80)
     bad('botName', 'must be a plain display name');
@@ -273,6 +285,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     publicUrl: (v.publicUrl as string).replace(/\/+$/, ''),
     recordPrefix: prefix as string,
     agent: parseAgentSettings(v, bad),
+    ...parseDeskExtras(v, bad),
   };
 }
 
@@ -290,4 +303,176 @@ export function deskConfigFromEnv(env: Record<string, string | undefined>): Desk
     throw new ConfigError('GHES_OPS_SERVICE_DESK must be JSON.');
   }
   return parseDeskConfig(parsed, 'GHES_OPS_SERVICE_DESK');
+}
+
+// ---------------------------------------------------------------------------------------------
+// deskb (issue 19 items 3-5): aliases, SLA, satisfaction. Kept apart from the settings above.
+// ---------------------------------------------------------------------------------------------
+
+/** One more address of a project: `<local>+<slug>-<suffix>@<domain>`. */
+export interface DeskAlias {
+  /** `[a-z0-9_]`, unique per project; the key is `<slug>-<suffix>` (GitLab's alias form). */
+  suffix: string;
+  /** Labels a new ticket from this address gets (besides `service-desk`). */
+  labels: string[];
+  /** GitHub logins a new ticket from this address is assigned to. */
+  assignees: string[];
+}
+
+/** Response times for tickets carrying `label` (the strictest matching rule applies). */
+export interface SlaRule {
+  label: string;
+  /** From the ticket's creation to the team's first `/reply`. */
+  firstResponseMinutes: number;
+  /** From a customer's mail (after the team answered once) to the team's next `/reply`. */
+  nextResponseMinutes: number;
+}
+
+export interface SlaConfig {
+  rules: SlaRule[];
+  /** Label added to a ticket whose response time passed (default `sla-breached`). */
+  breachLabel: string;
+  /** Mentioned when the ticket has no assignees: `@org/team` or `@login`. */
+  team?: string;
+}
+
+/** GitHub's label names: at most 50 characters; no commas (the REST API splits on them in filters). */
+const LABEL = /^[^,\r\n\0]{1,50}$/;
+/** GitHub logins: alphanumerics and single hyphens, at most 39 characters. */
+export const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const MENTION = /^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\/[A-Za-z0-9_.-]{1,100})?$/;
+/** A survey's single-use record outlives the link: the link may not live longer than it. */
+export const SURVEY_MAX_EXPIRY_DAYS = 30;
+const MAX_MINUTES = 366 * 24 * 60;
+
+type Bad = (field: string, problem: string) => never;
+
+const labelList = (v: unknown, field: string, bad: Bad): string[] => {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 20 || v.some((l) => typeof l !== 'string' || !LABEL.test(l)))
+    bad(field, 'must be a list of at most 20 label names (1-50 characters, no commas)');
+  return [...new Set(v as string[])];
+};
+
+function parseProjectExtras(o: Record<string, unknown>, out: DeskProject, at: string, bad: Bad): void {
+  if (o.satisfaction !== undefined && typeof o.satisfaction !== 'boolean')
+    bad(`${at}.satisfaction`, 'must be true or false (mail a satisfaction survey when a ticket is closed)');
+  if (o.satisfaction === true) out.satisfaction = true;
+  if (o.aliases === undefined) return;
+  if (!Array.isArray(o.aliases) || o.aliases.length > 50)
+    bad(`${at}.aliases`, 'must be a list of at most 50 { suffix, labels, assignees }');
+  out.aliases = (o.aliases as unknown[]).map((a, j): DeskAlias => {
+    const f = `${at}.aliases[${j}]`;
+    if (!a || typeof a !== 'object' || Array.isArray(a))
+      bad(f, 'must be an object { suffix, labels, assignees }');
+    const x = a as Record<string, unknown>;
+    for (const k of Object.keys(x))
+      if (!['suffix', 'labels', 'assignees'].includes(k))
+        bad(`${f}.${k}`, 'is not a known setting (known: suffix, labels, assignees)');
+    if (typeof x.suffix !== 'string' || !SUFFIX.test(x.suffix))
+      bad(
+        `${f}.suffix`,
+        'may hold only a-z, 0-9 and _ (1-50 characters); the address is <local>+<slug>-<suffix>@<domain>',
+      );
+    const assignees = x.assignees ?? [];
+    if (
+      !Array.isArray(assignees) ||
+      assignees.length > 10 ||
+      assignees.some((l) => typeof l !== 'string' || !LOGIN.test(l))
+    )
+      bad(`${f}.assignees`, 'must be a list of at most 10 GitHub logins (GitHub allows 10 assignees)');
+    return {
+      suffix: x.suffix,
+      labels: labelList(x.labels, `${f}.labels`, bad),
+      assignees: [...new Set(assignees as string[])],
+    };
+  });
+  const seen = new Set(out.suffix ? [out.suffix] : []);
+  for (const [j, a] of out.aliases.entries()) {
+    if (seen.has(a.suffix))
+      bad(
+        `${at}.aliases[${j}].suffix`,
+        `"${a.suffix}" is used twice in this project: each address needs its own suffix`,
+      );
+    seen.add(a.suffix);
+  }
+}
+
+/** Every project key (default, suffix, aliases) names one project only. */
+function checkUniqueKeys(projects: DeskProject[], bad: Bad): void {
+  const owner = new Map<string, number>();
+  projects.forEach((p, i) => {
+    const keys = [defaultKey(p), aliasKey(p), ...(p.aliases ?? []).map((a) => `${p.slug}-${a.suffix}`)];
+    for (const k of keys) {
+      if (!k) continue;
+      const other = owner.get(k);
+      if (other !== undefined && other !== i)
+        bad(
+          'projects',
+          `the address key "${k}" belongs to both projects[${other}] (${projects[other]!.slug}) and projects[${i}] (${p.slug}): change a suffix`,
+        );
+      owner.set(k, i);
+    }
+  });
+}
+
+function parseDeskExtras(
+  v: Record<string, unknown>,
+  bad: Bad,
+): Pick<DeskConfig, 'satisfaction'> & { sla?: SlaConfig } {
+  const s = (v.satisfaction ?? {}) as Record<string, unknown>;
+  if (!s || typeof s !== 'object' || Array.isArray(s))
+    bad('satisfaction', 'must be an object { expiryDays }');
+  const expiryDays = s.expiryDays ?? 14;
+  if (
+    typeof expiryDays !== 'number' ||
+    !Number.isInteger(expiryDays) ||
+    expiryDays < 1 ||
+    expiryDays > SURVEY_MAX_EXPIRY_DAYS
+  )
+    bad('satisfaction.expiryDays', `must be a whole number of days from 1 to ${SURVEY_MAX_EXPIRY_DAYS}`);
+  const out: Pick<DeskConfig, 'satisfaction'> & { sla?: SlaConfig } = {
+    satisfaction: { expiryDays: expiryDays },
+  };
+  if (v.sla === undefined) return out;
+  if (!v.sla || typeof v.sla !== 'object' || Array.isArray(v.sla))
+    bad('sla', 'must be an object { rules, breachLabel, team }');
+  const sla = v.sla as Record<string, unknown>;
+  for (const k of Object.keys(sla))
+    if (!['rules', 'breachLabel', 'team'].includes(k))
+      bad(`sla.${k}`, 'is not a known setting (known: rules, breachLabel, team)');
+  if (!Array.isArray(sla.rules) || sla.rules.length === 0 || sla.rules.length > 50)
+    bad('sla.rules', 'must list 1 to 50 rules { label, firstResponseMinutes, nextResponseMinutes }');
+  const minutes = (x: unknown, f: string): number => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_MINUTES)
+      bad(f, `must be a whole number of minutes from 1 to ${MAX_MINUTES}`);
+    return x;
+  };
+  const rules = (sla.rules as unknown[]).map((r, i): SlaRule => {
+    const f = `sla.rules[${i}]`;
+    const x = (r ?? {}) as Record<string, unknown>;
+    if (typeof x.label !== 'string' || !LABEL.test(x.label))
+      bad(
+        `${f}.label`,
+        'must be a label name (1-50 characters, no commas); `service-desk` matches every ticket',
+      );
+    return {
+      label: x.label,
+      firstResponseMinutes: minutes(x.firstResponseMinutes, `${f}.firstResponseMinutes`),
+      nextResponseMinutes: minutes(x.nextResponseMinutes, `${f}.nextResponseMinutes`),
+    };
+  });
+  const labels = rules.map((r) => r.label.toLowerCase());
+  if (new Set(labels).size !== labels.length) bad('sla.rules', 'has two rules for one label: keep one');
+  const breachLabel = sla.breachLabel ?? 'sla-breached';
+  if (typeof breachLabel !== 'string' || !LABEL.test(breachLabel))
+    bad('sla.breachLabel', 'must be a label name (1-50 characters, no commas)');
+  if (sla.team !== undefined && (typeof sla.team !== 'string' || !MENTION.test(sla.team)))
+    bad('sla.team', 'must be a mention such as "@acme/support" (a team) or "@octocat"');
+  out.sla = {
+    rules,
+    breachLabel: breachLabel,
+    ...(typeof sla.team === 'string' ? { team: sla.team } : {}),
+  };
+  return out;
 }

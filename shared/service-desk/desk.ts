@@ -3,7 +3,8 @@ import { ConfigError, GhesOpsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
 import type { RecordStore } from '../records/record-store.js';
-import type { DeskConfig, DeskProject } from './config.js';
+import { ticketExtras } from './aliases.js';
+import type { DeskAlias, DeskConfig, DeskProject } from './config.js';
 import { defaultKey, mailTextOf, nonParticipantPolicy } from './config.js';
 import { collectReplyFiles, type MailFile } from './attachments.js';
 import {
@@ -236,7 +237,14 @@ export class ServiceDesk {
         outcome = await this.hold(mail, messageKey, ctx.from);
       } else if (route.kind === 'project') {
         const labels = filtered.drop ? [] : filtered.labels;
-        outcome = await this.createTicket(mail, route.project, labels, messageKey, inbound.source);
+        outcome = await this.createTicket(
+          mail,
+          route.project,
+          labels,
+          messageKey,
+          inbound.source,
+          route.alias, // deskb (issue 19 item 3): the alias's labels and assignees
+        );
       } else if (route.kind === 'reply') {
         const rec = threaded ?? (await this.store.replyKey(route.key));
         if (!rec) outcome = drop('unknown-reply-key');
@@ -377,8 +385,10 @@ export class ServiceDesk {
     labels: string[],
     messageKey: string,
     source?: string,
+    alias?: DeskAlias,
   ): Promise<Outcome> {
     await this.checkPrivate(project.repo);
+    const extras = ticketExtras(alias);
     const notes = [...mail.notes];
     const participants = this.participantsOf(mail, notes);
     const text = mail.body;
@@ -409,9 +419,20 @@ export class ServiceDesk {
     const ticket = await this.d.tickets.createIssue(project.repo, {
       title: ticketTitle(mail.subject) || '(no subject)',
       body: parts[0]!,
-      labels: [SERVICE_DESK_LABEL, ...labels],
+      labels: [...new Set([SERVICE_DESK_LABEL, ...labels, ...extras.labels])],
     });
     await this.followUps(project.repo, ticket.number, parts);
+    // deskb (issue 19 item 3): an alias's assignees. The ticket exists now: a failure here is
+    // logged, never thrown (a retry would open a second ticket).
+    if (extras.assignees.length)
+      await this.d.tickets.addAssignees(project.repo, ticket.number, extras.assignees).catch((e: Error) =>
+        this.d.log.warn('service desk: alias assignees not set (the ticket is kept)', {
+          repo: project.repo,
+          number: ticket.number,
+          assignees: extras.assignees,
+          detail: e.message,
+        }),
+      );
     const record: TicketRecord = {
       repo: project.repo,
       number: ticket.number,

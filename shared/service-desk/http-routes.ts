@@ -12,6 +12,7 @@ import type { Deps } from '../runtime/deps.js';
 import { verifyEndpoint } from './custom-email/trigger.js';
 import { deskConfigFor } from './custom-email/project.js';
 import { deskFromDeps, type DeskDeps } from './desk-factory.js';
+import { sendSatisfactionSurvey, surveyDepsFrom } from './satisfaction.js';
 import { handleWebhook } from './webhook.js';
 
 /**
@@ -41,6 +42,11 @@ export async function serveDeskHttp(event: HttpApiEvent, deps: DeskHttpDeps): Pr
         secret,
         deskFromDeps(deps),
         deps.log,
+        // deskb (issue 19 item 5): the satisfaction survey on close (opt-in per project).
+        {
+          onClosed: (repo, n) =>
+            sendSatisfactionSurvey({ ...surveyDepsFrom(deps), mailer: deps.mailer }, repo, n),
+        },
       );
       return jsonResult(r.status, r.body);
     }

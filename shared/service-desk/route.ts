@@ -1,9 +1,11 @@
-import { aliasKey, defaultKey, type DeskConfig, type DeskProject } from './config.js';
+import { aliasFor, projectKeys } from './aliases.js';
+import type { DeskAlias, DeskConfig, DeskProject } from './config.js';
 import type { ParsedMail } from './parse.js';
 
 /** Where a received mail goes, decided by the address key (`LOCAL+KEY@DOMAIN`). */
 export type Route =
-  | { kind: 'project'; project: DeskProject }
+  /** `alias`: the project's alias the mail was addressed to (its labels and assignees apply). */
+  | { kind: 'project'; project: DeskProject; alias?: DeskAlias }
   | { kind: 'reply'; key: string }
   | { kind: 'unsubscribe'; key: string }
   | { kind: 'verify' }
@@ -87,8 +89,10 @@ export function classifyKey(key: string, c: DeskConfig): Route | undefined {
   const unsub = /^([0-9a-f]{32})-unsubscribe$/.exec(key);
   if (unsub?.[1]) return { kind: 'unsubscribe', key: unsub[1] };
   if (/^[0-9a-f]{32}$/.test(key)) return { kind: 'reply', key };
-  const project = c.projects.find((p) => key === defaultKey(p) || key === aliasKey(p));
-  return project ? { kind: 'project', project } : undefined;
+  const project = c.projects.find((p) => projectKeys(p).includes(key));
+  if (!project) return undefined;
+  const alias = aliasFor(project, key);
+  return alias ? { kind: 'project', project, alias } : { kind: 'project', project };
 }
 
 /**

@@ -28,6 +28,18 @@ export interface Ticket {
   body?: string;
   /** When it was last closed (ISO 8601), while closed. */
   closedAt?: string;
+  /** When the issue was opened (ISO 8601), as GitHub reports it. */
+  createdAt?: string;
+}
+
+/** A comment as the SLA check reads it (issue 19 item 4). */
+export interface TicketComment {
+  id: number;
+  body: string;
+  author: string;
+  /** The author is a bot (a GitHub App), as GitHub reports `user.type`. */
+  bot: boolean;
+  createdAt: string;
 }
 
 export interface TicketRepository {
@@ -44,6 +56,13 @@ export interface TicketRepository {
   readFile(repo: string, path: string): Promise<string | undefined>;
   /** Files uploaded into comments (attachments of a `/reply`), read from the GHES web origin. */
   readonly uploads?: AttachmentFetcher;
+  // deskb (issue 19 items 3-4): alias assignees, SLA check.
+  /** Adds assignees; GitHub silently leaves out logins that cannot be assigned. */
+  addAssignees(repo: string, number: number, logins: string[]): Promise<void>;
+  /** Open issues (not pull requests) carrying `label`, oldest first. */
+  listOpen(repo: string, label: string): Promise<Ticket[]>;
+  /** The comments of an issue, oldest first. */
+  listComments(repo: string, number: number): Promise<TicketComment[]>;
 }
 
 /** The GHES API refused or failed a ticket operation. */
@@ -63,7 +82,19 @@ interface IssueJson {
   labels?: ({ name: string } | string)[];
   body?: string | null;
   closed_at?: string | null;
+  created_at?: string;
+  pull_request?: unknown;
 }
+
+interface CommentJson {
+  id: number;
+  body?: string;
+  user?: { login?: string; type?: string } | null;
+  created_at: string;
+}
+
+/** Pages of 100 read at most (10,000 issues or comments per call). */
+const MAX_PAGES = 100;
 
 /** Retry, throttling and timeout of the GHES calls (defaults as probot uses them). */
 export interface TicketApiOptions {
@@ -234,6 +265,55 @@ export class RestTicketRepository implements TicketRepository {
     await this.call('POST', `${this.path(repo)}/issues/${number}/labels`, { labels });
   }
 
+  async addAssignees(repo: string, number: number, logins: string[]): Promise<void> {
+    if (logins.length)
+      await this.call('POST', `${this.path(repo)}/issues/${number}/assignees`, { assignees: logins });
+  }
+
+  /** Every page of a list endpoint (`per_page=100`), each item once (by id). */
+  private async all<T extends { id?: number; number?: number }>(path: string): Promise<T[]> {
+    const out: T[] = [];
+    const seen = new Set<number>();
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const items = (await this.call<T[]>('GET', `${path}${sep}per_page=100&page=${page}`)) ?? [];
+      let fresh = 0;
+      for (const i of items) {
+        const id = i.id ?? i.number ?? -1;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push(i);
+        fresh += 1;
+      }
+      if (items.length < 100 || fresh === 0) break;
+    }
+    return out;
+  }
+
+  async listOpen(repo: string, label: string): Promise<Ticket[]> {
+    const q = `state=open&labels=${encodeURIComponent(label)}&sort=created&direction=asc`;
+    const issues = await this.all<IssueJson & { id?: number; state: string }>(
+      `${this.path(repo)}/issues?${q}`,
+    );
+    return issues
+      .filter((i) => !i.pull_request)
+      .map((i) => toTicket(repo, i))
+      .filter((t) => t.state === 'open' && t.labels.includes(label));
+  }
+
+  async listComments(repo: string, number: number): Promise<TicketComment[]> {
+    const comments = await this.all<CommentJson>(`${this.path(repo)}/issues/${number}/comments`);
+    return comments
+      .map((c) => ({
+        id: c.id,
+        body: c.body ?? '',
+        author: c.user?.login ?? '',
+        bot: c.user?.type === 'Bot',
+        createdAt: c.created_at,
+      }))
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  }
+
   async readFile(repo: string, path: string): Promise<string | undefined> {
     const p = path.split('/').map(encodeURIComponent).join('/');
     const f = await this.call<{ content?: string; encoding?: string }>(
@@ -259,5 +339,6 @@ function toTicket(repo: string, j: IssueJson): Ticket {
     labels: (j.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name)),
     ...(typeof j.body === 'string' ? { body: j.body } : {}),
     ...(typeof j.closed_at === 'string' && j.closed_at ? { closedAt: j.closed_at } : {}),
+    ...(typeof j.created_at === 'string' ? { createdAt: j.created_at } : {}),
   };
 }

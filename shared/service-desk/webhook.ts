@@ -57,11 +57,18 @@ interface CommentPayload {
   repository?: { full_name?: string };
 }
 
+/** deskb (issue 19 item 5): what else runs when a ticket is closed (the satisfaction survey). */
+export interface WebhookHooks {
+  /** Called once per `issues` `closed` delivery, after the `closed` mail; must not throw. */
+  onClosed?: (repo: string, number: number) => Promise<number>;
+}
+
 export async function handleWebhook(
   req: WebhookRequest,
   secret: string,
   desk: ServiceDesk,
   log: Logger,
+  hooks: WebhookHooks = {},
 ): Promise<WebhookResponse> {
   const done = (status: number, action: string, sent?: number): WebhookResponse => ({
     status,
@@ -96,6 +103,8 @@ export async function handleWebhook(
     act = async () => {
       const sent = await desk.mailClosed(repo, number, closedAt);
       log.info('service desk: closed ticket mailed', { repo, number, sent });
+      // deskb (issue 19 item 5): the satisfaction survey (opt-in per project; satisfaction.ts).
+      if (hooks.onClosed) await hooks.onClosed(repo, number);
       return done(200, sent ? 'mailed-closed' : 'closed-not-mailed', sent);
     };
   } else {

@@ -151,6 +151,10 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     // POST /service-desk/custom-email/<project>/verify.
     'states:StartExecution',
   ],
+  // Issue 19: the SLA check (scheduled: its dead-letter queue) claims one record per breach and
+  // reads the GHES token; the survey link claims its single use and reads the signing key.
+  serviceDeskSla: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'ssm:GetParameter', 'sqs:SendMessage'],
+  serviceDeskSurvey: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'ssm:GetParameter'],
   customEmailStart: [
     'ssm:GetParameter',
     'ssm:PutParameter',
@@ -590,13 +594,15 @@ describe('IAM', () => {
     for (const { where, statement } of allStatements(template)) {
       if (!asArray(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
       expect(where.split('.')[0]).toMatch(
-        /^(ServiceDesk(Receive|Http)|GithubApp(Setup|Redirect|Webhook))Role$/,
+        /^(ServiceDesk(Receive|Http|Sla|Survey)|GithubApp(Setup|Redirect|Webhook))Role$/,
       );
       expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['RecordsTable', 'Arn'] }]);
     }
     for (const fn of [
       'ServiceDeskReceive',
       'ServiceDeskHttp',
+      'ServiceDeskSla',
+      'ServiceDeskSurvey',
       'GithubAppSetup',
       'GithubAppRedirect',
       'GithubAppWebhook',
@@ -1682,5 +1688,61 @@ describe('runbook workflows (issue 17)', () => {
       GHES_OPS_JIRA_PREFIX_LIST_ID_IPV6: '',
       GHES_OPS_JIRA_RANGES_URL: 'https://ip-ranges.atlassian.com/',
     });
+  });
+});
+
+describe('service desk SLA check and satisfaction survey (issue 19)', () => {
+  const ssm = (suffix: string): Json => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ghes-ops/${STAGE}/${suffix}`,
+  });
+  const resourcesOf = (key: string, action: string): Json[] =>
+    roleStatements(template, roleLogicalId(key))
+      .filter((s) => asArray(s.Action).includes(action))
+      .flatMap((s) => asArray(s.Resource as Json | Json[]));
+
+  it('schedules the SLA check through its own scheduler role, disabled by default, at the configured rate', () => {
+    const schedule = Object.values(template.Resources).find(
+      (r) =>
+        r.Type === 'AWS::Scheduler::Schedule' &&
+        JSON.stringify((r.Properties.Target as JsonObject).Arn).includes('ServiceDeskSlaLambdaFunction'),
+    )!;
+    expect(schedule.Properties.State).toBe('DISABLED');
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect((schedule.Properties.Target as JsonObject).RoleArn).toEqual({
+      'Fn::GetAtt': ['ServiceDeskSlaScheduleRole', 'Arn'],
+    });
+  });
+
+  it('keeps both functions to the desk records, the desk parameters and the app credentials (read only)', () => {
+    for (const key of ['serviceDeskSla', 'serviceDeskSurvey']) {
+      expect({ key, ssm: resourcesOf(key, 'ssm:GetParameter') }).toEqual({
+        key,
+        ssm: [ssm('service-desk/*'), ssm('github-app/credentials/*')],
+      });
+      expect({ key, ddb: resourcesOf(key, 'dynamodb:PutItem') }).toEqual({
+        key,
+        ddb: [{ 'Fn::GetAtt': ['RecordsTable', 'Arn'] }],
+      });
+      // Neither sends mail nor writes parameters (the survey key is made by serviceDeskHttp).
+      expect(resourcesOf(key, 'ses:SendEmail')).toEqual([]);
+      expect(resourcesOf(key, 'ssm:PutParameter')).toEqual([]);
+    }
+  });
+
+  it('serves the survey link on GET (the confirmation page) and POST (the rating) from serviceDeskSurvey', () => {
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey as string)
+      .filter((k) => k.includes('/satisfaction/'))
+      .sort();
+    expect(routes).toEqual([
+      'GET /service-desk/satisfaction/{token}',
+      'POST /service-desk/satisfaction/{token}',
+    ]);
+    const integrations = Object.entries(template.Resources).filter(
+      ([id, r]) =>
+        r.Type === 'AWS::ApiGatewayV2::Integration' && id.startsWith('HttpApiIntegrationServiceDeskSurvey'),
+    );
+    expect(integrations).toHaveLength(1);
   });
 });

@@ -4,15 +4,26 @@ import { OutboxMailer } from '../../local/adapters/outbox-mailer.js';
 import { createLogger } from '../../shared/logger.js';
 import { parseDeskConfig, type DeskConfig } from '../../shared/service-desk/config.js';
 import { ServiceDesk } from '../../shared/service-desk/desk.js';
-import { TicketApiError, type Ticket, type TicketRepository } from '../../shared/service-desk/tickets.js';
+import {
+  TicketApiError,
+  type Ticket,
+  type TicketComment,
+  type TicketRepository,
+} from '../../shared/service-desk/tickets.js';
 
 /**
  * An in-memory tickets repository that answers like GitHub: 422 for a title over 256 or a body or
  * comment over 65,536 characters.
  */
 export class GitHubLikeTickets implements TicketRepository {
-  readonly issues: (Ticket & { body: string; comments: string[] })[] = [];
+  readonly issues: (Ticket & { body: string; comments: string[]; meta: TicketComment[] })[] = [];
   files = new Map<string, string>();
+
+  /** `now`: the clock issues and comments are stamped with; `login`: who the desk writes as. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly login = 'support-bot[bot]',
+  ) {}
 
   private issue(repo: string, number: number) {
     const i = this.issues.find((x) => x.repo === repo && x.number === number);
@@ -34,9 +45,11 @@ export class GitHubLikeTickets implements TicketRepository {
       state: 'open' as const,
       url: `https://ghes.example/${repo}/issues/${this.issues.length + 1}`,
       assignees: [],
-      labels: issue.labels,
+      labels: [...issue.labels],
       body: issue.body,
       comments: [] as string[],
+      meta: [] as TicketComment[],
+      createdAt: new Date(this.now()).toISOString(),
     };
     this.issues.push(t);
     return t;
@@ -49,8 +62,20 @@ export class GitHubLikeTickets implements TicketRepository {
   async addComment(repo: string, number: number, body: string): Promise<{ id: number; url: string }> {
     if (body.length > 65_536)
       throw new TicketApiError('GHES API POST comments answered 422: Validation Failed', { status: 422 });
+    return this.comment(repo, number, body, this.login, this.login.endsWith('[bot]'));
+  }
+
+  /** A comment by anyone (a team member's `/reply`, in tests). */
+  comment(
+    repo: string,
+    number: number,
+    body: string,
+    author: string,
+    bot = false,
+  ): { id: number; url: string } {
     const i = this.issue(repo, number);
     i.comments.push(body);
+    i.meta.push({ id: i.comments.length, body, author, bot, createdAt: new Date(this.now()).toISOString() });
     return { id: i.comments.length, url: `${i.url}#c${i.comments.length}` };
   }
 
@@ -69,6 +94,19 @@ export class GitHubLikeTickets implements TicketRepository {
   async addLabels(repo: string, number: number, labels: string[]): Promise<void> {
     const i = this.issue(repo, number);
     for (const l of labels) if (!i.labels.includes(l)) i.labels.push(l);
+  }
+
+  async addAssignees(repo: string, number: number, logins: string[]): Promise<void> {
+    const i = this.issue(repo, number);
+    for (const l of logins) if (!i.assignees.includes(l)) i.assignees.push(l);
+  }
+
+  async listOpen(repo: string, label: string): Promise<Ticket[]> {
+    return this.issues.filter((i) => i.repo === repo && i.state === 'open' && i.labels.includes(label));
+  }
+
+  async listComments(repo: string, number: number): Promise<TicketComment[]> {
+    return [...this.issue(repo, number).meta];
   }
 
   async readFile(_repo: string, path: string): Promise<string | undefined> {
@@ -95,14 +133,15 @@ export function deskConfig(
 }
 
 export function harness(config: DeskConfig = deskConfig()) {
-  const tickets = new GitHubLikeTickets();
-  const mailer = new OutboxMailer();
   const logs: string[] = [];
   let now = Date.parse('2026-01-01T00:00:00Z');
+  const tickets = new GitHubLikeTickets(() => now);
+  const mailer = new OutboxMailer();
+  const records = new JournalRecordStore({ now: () => now });
   const desk = new ServiceDesk({
     config,
     tickets,
-    records: new JournalRecordStore({ now: () => now }),
+    records,
     mailer,
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     now: () => now,
@@ -112,6 +151,9 @@ export function harness(config: DeskConfig = deskConfig()) {
     tickets,
     mailer,
     logs,
+    config,
+    records,
+    now: () => now,
     advance: (ms: number) => {
       now += ms;
     },

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { aliasKey, defaultKey, incomingAddress, type DeskConfig, type DeskProject } from '../config.js';
+import { projectKeys } from '../aliases.js';
+import { incomingAddress, type DeskConfig, type DeskProject } from '../config.js';
 
 /**
  * The service desk settings and projects. In Lambda they come from GHES_OPS_SERVICE_DESK
@@ -14,12 +15,9 @@ export function deskConfigFor(config: Pick<Config, 'serviceDesk'>): DeskConfig {
   );
 }
 
-/** The service desk addresses of a project (default key, then the alias), lowercased. */
+/** The service desk addresses of a project (default key, then the suffix and the aliases), lowercased. */
 export function projectDeskAddresses(desk: DeskConfig, project: DeskProject): string[] {
-  const alias = aliasKey(project);
-  return [defaultKey(project), ...(alias ? [alias] : [])].map((key) =>
-    incomingAddress(desk, key).toLowerCase(),
-  );
+  return projectKeys(project).map((key) => incomingAddress(desk, key).toLowerCase());
 }
 
 /** Who hears about a verification: the project's owners and whoever started it, once each. */
