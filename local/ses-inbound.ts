@@ -296,18 +296,19 @@ export class LocalSesInbound {
       dkim: given?.dkim ?? 'GRAY',
       dmarc: given?.dmarc ?? 'GRAY',
     };
-    o.invoker.invoke(
-      o.functionKey,
-      sesEvent({
-        messageId,
-        mailFrom,
-        recipients: rcptTo,
-        raw,
-        verdicts,
-        functionArn: o.functionArn,
-        at: new Date(),
-      }),
-    );
+    const event = sesEvent({
+      messageId,
+      mailFrom,
+      recipients: rcptTo,
+      raw,
+      verdicts,
+      functionArn: o.functionArn,
+      at: new Date(),
+    });
+    // The event is in the incoming spool before the sender gets 250: a crash from here on is
+    // recovered at the next start (`recover`); it leaves the spool once handled for good.
+    await this.spool(messageId, event);
+    o.invoker.invoke(o.functionKey, event, () => this.unspool(messageId));
     return messageId;
   }
 
