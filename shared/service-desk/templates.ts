@@ -135,6 +135,9 @@ const markdownIt = (): Promise<MarkdownRenderer> =>
     return md;
   }));
 
+/** Starts loading markdown-it (the SES function does as it starts). */
+export const preloadMarkdown = (): Promise<unknown> => markdownIt();
+
 export async function markdownToHtml(markdown: string): Promise<string> {
   const md = await markdownIt();
   return `<!doctype html><html><body>\n${md.render(markdown)}</body></html>\n`;

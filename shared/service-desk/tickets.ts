@@ -79,6 +79,8 @@ let octokitModules:
       Bottleneck: typeof import('bottleneck').default;
     }>
   | undefined;
+/** Starts loading Octokit (the SES function does as it starts, overlapping the S3 read and the parse). */
+export const preloadTicketClient = (): Promise<unknown> => loadOctokit();
 const loadOctokit = (): NonNullable<typeof octokitModules> =>
   (octokitModules ??= Promise.all([
     import('@octokit/core'),
