@@ -20,7 +20,14 @@ import {
   type TicketRecord,
 } from './store.js';
 import { stripQuoted, REPLY_MARKER } from './strip.js';
-import { cachedRead, loadTemplate, markdownToHtml, render, TEMPLATE_DIR, type TemplateName } from './templates.js';
+import {
+  cachedRead,
+  loadTemplate,
+  markdownToHtml,
+  render,
+  TEMPLATE_DIR,
+  type TemplateName,
+} from './templates.js';
 import { TicketApiError, type Ticket, type TicketRepository } from './tickets.js';
 
 /** A `+verify` mail as the verification workflow sees it (shared/service-desk/custom-email/inbox.ts). */

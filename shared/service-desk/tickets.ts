@@ -161,7 +161,9 @@ export class RestTicketRepository implements TicketRepository {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await (await this.client()).request(`${method} ${path}`, {
+      const res = await (
+        await this.client()
+      ).request(`${method} ${path}`, {
         headers: {
           accept: 'application/vnd.github+json',
           authorization: `token ${await this.token()}`,
