@@ -161,9 +161,8 @@ export class RestTicketRepository implements TicketRepository {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await (
-        await this.client()
-      ).request(`${method} ${path}`, {
+      const client = await this.client();
+      const res = await client.request(`${method} ${path}`, {
         headers: {
           accept: 'application/vnd.github+json',
           authorization: `token ${await this.token()}`,
