@@ -71,7 +71,10 @@ const repoReads = new WeakMap<object, Map<string, { at: number; value: Promise<u
  */
 export function cachedRead<T>(client: object, key: string, read: () => Promise<T>): Promise<T> {
   let reads = repoReads.get(client);
-  if (!reads) repoReads.set(client, (reads = new Map()));
+  if (!reads) {
+    reads = new Map<string, { at: number; value: Promise<unknown> }>();
+    repoReads.set(client, reads);
+  }
   const now = Date.now();
   const hit = reads.get(key);
   if (hit && now - hit.at < REPO_READ_CACHE_MS) return hit.value as Promise<T>;
