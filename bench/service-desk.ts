@@ -69,15 +69,17 @@ async function main(): Promise<void> {
     },
   });
   const { smtpPort } = await desk.start();
-  const ms = await blast(smtpPort, N, (i) => message(i));
+  const started = performance.now();
+  const sendMs = await blast(smtpPort, N, (i) => message(i));
   await desk.settled();
-  const total = performance.now();
+  // Throughput is SMTP send start to the last ticket: the accepted mail still queued when the
+  // last 250 was sent counts too.
+  const endToEnd = performance.now() - started;
   const repo = desk.issues.repo('acme/support-tickets')!;
   const titles = new Set(repo.issues.map((i) => i.title));
   latencies.sort((a, b) => a - b);
   const created = outcomes.get('created') ?? 0;
   const issueCount = repo.issues.length;
-  const endToEnd = ms + (performance.now() - total);
 
   // Peak memory of one 25 MB message (base64 attachment).
   global.gc?.();
@@ -112,18 +114,28 @@ async function main(): Promise<void> {
 
   const rate = (N / endToEnd) * 1000;
   const sinkRate = (N / sinkMs) * 1000;
+  const lost = N - titles.size;
+  const duplicated = issueCount - titles.size;
+  const p99 = pct(latencies, 99);
   console.log(`service desk: ${N} messages, concurrency ${CONCURRENCY}`);
   console.log(
-    `  tickets created ${created}, distinct ${titles.size}, lost ${N - titles.size}, duplicated ${issueCount - titles.size}`,
+    `  tickets created ${created}, distinct ${titles.size}, lost ${lost}, duplicated ${duplicated}`,
   );
-  console.log(`  throughput ${rate.toFixed(0)} msg/s (SMTP send to last ticket ${endToEnd.toFixed(0)} ms)`);
-  console.log(`  latency accept->ticket p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+  console.log(
+    `  throughput ${rate.toFixed(0)} msg/s (SMTP send to last ticket ${endToEnd.toFixed(0)} ms; the SMTP sends alone ${sendMs.toFixed(0)} ms)`,
+  );
+  console.log(`  latency accept->ticket p50 ${pct(latencies, 50)} ms, p99 ${p99} ms`);
   console.log(
     `  25 MB message: peak RSS +${((peak - before) / 1048576).toFixed(0)} MB (RSS ${(peak / 1048576).toFixed(0)} MB)`,
   );
   console.log(
     `  bare SMTP sink ${sinkRate.toFixed(0)} msg/s; service desk / sink = ${(rate / sinkRate).toFixed(2)}`,
   );
+  const target = (what: string, figure: string, ok: boolean): void =>
+    console.log(`  target ${what}: ${figure} ${ok ? 'ok' : 'OVER'}`);
+  target('throughput >= 0.5 of the bare sink', (rate / sinkRate).toFixed(2), rate / sinkRate >= 0.5);
+  target(`p99 accept->ticket < 250 ms at concurrency ${CONCURRENCY}`, `${p99} ms`, p99 < 250);
+  target('0 lost, 0 duplicated', `${lost} lost, ${duplicated} duplicated`, lost === 0 && duplicated === 0);
   if (created !== N || issueCount !== titles.size) process.exitCode = 1;
 }
 

@@ -70,9 +70,11 @@ export class AsyncInvoker {
     functionKey: string,
     event: unknown,
     onDone?: (outcome: 'ok' | 'failed') => void | Promise<void>,
+    /** Called once, when the first attempt ended (its retries, if any, come later). */
+    onFirstAttempt?: () => void,
   ): string {
     const requestId = randomUUID();
-    const job = this.run(functionKey, event, requestId)
+    const job = this.run(functionKey, event, requestId, onFirstAttempt)
       .then((outcome) => onDone?.(outcome))
       .catch((error: unknown) =>
         this.o.log.error(`async invoke of ${functionKey}: bookkeeping failed`, {
@@ -125,12 +127,19 @@ export class AsyncInvoker {
         );
   }
 
-  private async run(functionKey: string, event: unknown, requestId: string): Promise<'ok' | 'failed'> {
+  private async run(
+    functionKey: string,
+    event: unknown,
+    requestId: string,
+    onFirstAttempt?: () => void,
+  ): Promise<'ok' | 'failed'> {
     const retries = this.o.retries ?? 2;
     const delay = this.o.retryDelayMs ?? ((n: number) => n * 60_000);
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.o.invoke(functionKey, event);
+        const result = await this.o.invoke(functionKey, event).finally(() => {
+          if (attempt === 1) onFirstAttempt?.();
+        });
         for (const l of this.listeners) l.onResult?.(functionKey, result, event);
         return 'ok';
       } catch (error) {

@@ -202,6 +202,9 @@ export class LocalServiceDesk {
       ...(this.o.verdicts ? { verdicts: this.o.verdicts } : {}),
     });
     await this.loadHeld();
+    // The receive function is loaded before the first mail is taken (its first message would
+    // otherwise wait for it, and every message accepted meanwhile behind that one).
+    await world.engine.resolveFunction(ses.functionKey);
     const { port } = await this.inbound.start();
     this.smtpPort = port;
     // Nothing accepted is lost: what a previous run accepted and did not finish is handled now,

@@ -16,7 +16,9 @@ import type { AsyncInvoker } from './async-invoke.js';
  * 3. Lambda action (`InvocationType: Event`): the receipt rule's function is invoked
  *    asynchronously with the SES event (`Records[].ses.{mail, receipt}`), retried twice, then
  *    written to the failed spool (AsyncInvoker);
- * then answers 250. A message that could not be stored gets 451 (the sender retries).
+ * then answers 250. A message that could not be stored gets 451 (the sender retries). The event
+ * is in the incoming spool before the 250. While `maxInFlight` messages are being handled, the
+ * answer to the next DATA waits (the sender slows down; nothing is accepted that is not stored).
  * Verdicts come from `verdicts` (the sandbox mail provider vouches for its forwards); otherwise
  * SPF, DKIM and DMARC are GRAY (no authentication seen) and spam and virus PASS.
  */
@@ -43,6 +45,13 @@ export interface SesInboundOptions {
   verdicts?: (envelope: SmtpEnvelopeInfo) => Verdicts | undefined;
   banner?: string;
   /**
+   * Messages handed to the function whose first attempt has not ended (default
+   * DEFAULT_MAX_IN_FLIGHT). Past it, the answer to DATA waits for one to end: senders slow down to
+   * the pace the desk keeps, as with a busy MTA, instead of the process queueing without bound
+   * (memory, and every message's wait). A message waiting is not yet accepted: no 250 yet.
+   */
+  maxInFlight?: number;
+  /**
    * The incoming spool: the SES event of each accepted message until its invocation ended (handled,
    * or in the failed spool). What is left here after a crash is invoked again at the next start.
    * Memory only without one (tests).
@@ -52,6 +61,9 @@ export interface SesInboundOptions {
 
 /** SES's limit of recipients per received message. */
 export const MAX_RECIPIENTS = 50;
+
+/** Default of `maxInFlight`: the receive function's invocations running at once. */
+export const DEFAULT_MAX_IN_FLIGHT = 10;
 
 const smtpError = (code: number, text: string): Error =>
   Object.assign(new Error(`${code} ${text}`), { responseCode: code });
@@ -170,6 +182,8 @@ export class LocalSesInbound {
   private refusing = false;
   private readonly pending = new Map<string, unknown>();
   private readonly receiving = new Set<Promise<unknown>>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   port = 0;
 
   constructor(private readonly o: SesInboundOptions) {}
@@ -279,8 +293,49 @@ export class LocalSesInbound {
     return { host: o.host, port: this.port };
   }
 
-  /** Stores the message, then hands it to the receipt rule's function (asynchronously). */
+  /** Waits for a free place among the messages in flight (`maxInFlight`). */
+  private async slot(): Promise<void> {
+    if (this.inFlight < (this.o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) {
+      this.inFlight++;
+      return;
+    }
+    // Handed over by `release`, which keeps the count.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
+  /**
+   * Stores the message, then hands it to the receipt rule's function (asynchronously); waits first
+   * while `maxInFlight` messages are being handled.
+   */
   async receive(raw: Buffer, mailFrom: string, rcptTo: string[], remoteAddress?: string): Promise<string> {
+    await this.slot();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.release();
+    };
+    try {
+      return await this.store(raw, mailFrom, rcptTo, release, remoteAddress);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private async store(
+    raw: Buffer,
+    mailFrom: string,
+    rcptTo: string[],
+    release: () => void,
+    remoteAddress?: string,
+  ): Promise<string> {
     const o = this.o;
     const messageId = sesMessageId();
     await o.rawMail.put(o.bucket, `${o.prefix}${messageId}`, raw, 'message/rfc822');
@@ -296,18 +351,19 @@ export class LocalSesInbound {
       dkim: given?.dkim ?? 'GRAY',
       dmarc: given?.dmarc ?? 'GRAY',
     };
-    o.invoker.invoke(
-      o.functionKey,
-      sesEvent({
-        messageId,
-        mailFrom,
-        recipients: rcptTo,
-        raw,
-        verdicts,
-        functionArn: o.functionArn,
-        at: new Date(),
-      }),
-    );
+    const event = sesEvent({
+      messageId,
+      mailFrom,
+      recipients: rcptTo,
+      raw,
+      verdicts,
+      functionArn: o.functionArn,
+      at: new Date(),
+    });
+    // The event is in the incoming spool before the sender gets 250: a crash from here on is
+    // recovered at the next start (`recover`); it leaves the spool once handled for good.
+    await this.spool(messageId, event);
+    o.invoker.invoke(o.functionKey, event, () => this.unspool(messageId), release);
     return messageId;
   }
 

@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
-import { githubAppConfigFromEnv, type GithubAppConfig } from './github-app/config.js';
-import { deskConfigFromEnv, type DeskConfig } from './service-desk/config.js';
-import { runbookFromEnv, type RunbookSettings } from './runbook/settings.js';
+import type { GithubAppConfig } from './github-app/config.js';
+import type { DeskConfig } from './service-desk/config.js';
+import type { RunbookSettings } from './runbook/settings.js';
 
 /**
  * Typed configuration. In Lambda it comes from environment variables set by serverless.yml and is
@@ -66,7 +66,12 @@ function splitList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-export function configFromEnv(env: Env = process.env): Config {
+/**
+ * The Lambda configuration, read once per cold start at the first invocation (never at import).
+ * The parsers of the optional parts, the GitHub App and the service desk, are imported only when
+ * their variables are set; the runbook settings (all optional variables) always.
+ */
+export async function configFromEnv(env: Env = process.env): Promise<Config> {
   const runner = (env.GHES_OPS_RUNNER ?? 'ssm') as RunnerKind;
   if (runner !== 'ssm') {
     throw new ConfigError(
@@ -81,21 +86,32 @@ export function configFromEnv(env: Env = process.env): Config {
       throw new ConfigError('GHES_OPS_STATE_MACHINES must be a JSON object of state machine key to ARN.');
     }
   }
+  const primary = required(env, 'GHES_OPS_PRIMARY');
+  const from = required(env, 'GHES_OPS_MAIL_FROM');
+  const [githubApp, desk, runbook] = await Promise.all([
+    env.GHES_OPS_GHES_URL?.trim()
+      ? import('./github-app/config.js').then((m) => m.githubAppConfigFromEnv(env))
+      : undefined,
+    env.GHES_OPS_SERVICE_DESK?.trim()
+      ? import('./service-desk/config.js').then((m) => m.deskConfigFromEnv(env))
+      : undefined,
+    import('./runbook/settings.js').then((m) => m.runbookFromEnv(env)),
+  ]);
   return {
     stage: env.GHES_OPS_STAGE ?? 'dev',
     appliance: {
       runner,
-      primary: required(env, 'GHES_OPS_PRIMARY'),
+      primary,
       replica: env.GHES_OPS_REPLICA?.trim() || undefined,
     },
-    mail: { from: required(env, 'GHES_OPS_MAIL_FROM'), notify: splitList(env.GHES_OPS_NOTIFY) },
+    mail: { from, notify: splitList(env.GHES_OPS_NOTIFY) },
     parameterPrefix: env.GHES_OPS_PARAMETER_PREFIX ?? '/ghes-ops',
     stateMachines,
-    ...(env.GHES_OPS_GHES_URL?.trim() ? { githubApp: githubAppConfigFromEnv(env) } : {}),
-    ...(env.GHES_OPS_SERVICE_DESK?.trim()
+    ...(githubApp ? { githubApp } : {}),
+    ...(desk
       ? {
           serviceDesk: {
-            desk: deskConfigFromEnv(env),
+            desk,
             ...(env.GHES_OPS_SERVICE_DESK_BUCKET?.trim()
               ? { mailBucket: env.GHES_OPS_SERVICE_DESK_BUCKET.trim() }
               : {}),
@@ -103,6 +119,6 @@ export function configFromEnv(env: Env = process.env): Config {
           },
         }
       : {}),
-    runbook: runbookFromEnv(env),
+    runbook,
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, InputValidationError, ParameterAlreadyExists } from '../../shared/errors.js';
 import type { ParameterStore, PutOptions } from '../../shared/params/parameter-store.js';
@@ -98,7 +98,35 @@ export class FileParameterStore implements ParameterStore {
     return Object.hasOwn(data.parameters, name) ? data.parameters[name]?.secure : undefined;
   }
 
+  /**
+   * The file as last parsed, with its identity (inode, size, modification time in ns): a read
+   * whose stat matches it skips reading and parsing (the service desk reads a token per message).
+   * Every write replaces the file (a new inode), so any change, from this process or another, is
+   * seen. Callers get a copy of the map, which they may change.
+   */
+  private parsed: { id: string; parameters: Record<string, StoredParameter> } | undefined;
+
   private async read(): Promise<ParameterFile> {
+    let id: string;
+    try {
+      const st = await stat(this.path, { bigint: true });
+      id = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.parsed = undefined;
+        return { version: 1, parameters: Object.create(null) as Record<string, StoredParameter> };
+      }
+      throw new ConfigError(`Cannot read the parameter file ${this.path}: ${(err as Error).message}`);
+    }
+    if (this.parsed?.id !== id) this.parsed = { id, parameters: (await this.readFile()).parameters };
+    const parameters = Object.assign(
+      Object.create(null) as Record<string, StoredParameter>,
+      this.parsed.parameters,
+    );
+    return { version: 1, parameters };
+  }
+
+  private async readFile(): Promise<ParameterFile> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');

@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import type { RecordStore, RecordWrite, StoredRecord } from '../../shared/records/record-store.js';
@@ -20,6 +21,9 @@ interface Entry {
  * `take` and `increment` are atomic exactly as DynamoDB's conditional writes are. Expiry follows
  * the injected clock. Opening a journal that holds many more lines than live records rewrites it
  * with the live ones (written to a temporary file, then renamed), so it does not grow for ever.
+ * A write resolves once its line is in the journal: the lines of the writes made while the
+ * previous append was under way go out together in the next one (group commit), in order, and
+ * the event loop never waits for the disk.
  */
 export class JournalRecordStore implements RecordStore {
   private readonly map = new Map<string, Entry>();
@@ -66,10 +70,30 @@ export class JournalRecordStore implements RecordStore {
     return e;
   }
 
-  private set(key: string, entry: Entry | undefined): void {
+  /** The previous append (never rejects), and the batch of lines waiting for it. */
+  private writing: Promise<void> = Promise.resolve();
+  private batch: { lines: string[]; done: Promise<void> } | undefined;
+
+  /** Changes the map now (callers decide and mutate before any await); resolves once journaled. */
+  private set(key: string, entry: Entry | undefined): Promise<void> {
     if (entry) this.map.set(key, entry);
     else this.map.delete(key);
-    if (this.path) appendFileSync(this.path, JSON.stringify({ k: key, e: entry }) + '\n', { mode: 0o600 });
+    if (!this.path) return Promise.resolve();
+    const line = JSON.stringify({ k: key, e: entry }) + '\n';
+    if (this.batch) {
+      this.batch.lines.push(line);
+      return this.batch.done;
+    }
+    const path = this.path;
+    const batch: { lines: string[]; done: Promise<void> } = { lines: [line], done: Promise.resolve() };
+    batch.done = this.writing.then(async () => {
+      // From here on, new lines go to the next batch.
+      if (this.batch === batch) this.batch = undefined;
+      await appendFile(path, batch.lines.join(''), { mode: 0o600 });
+    });
+    this.batch = batch;
+    this.writing = batch.done.catch(() => undefined);
+    return batch.done;
   }
 
   private expiry(opts?: RecordWrite): number | undefined {
@@ -88,33 +112,29 @@ export class JournalRecordStore implements RecordStore {
 
   create(key: string, value: string, opts?: RecordWrite): Promise<boolean> {
     if (this.live(key)) return Promise.resolve(false);
-    this.set(key, this.entry(value, 1, opts));
-    return Promise.resolve(true);
+    return this.set(key, this.entry(value, 1, opts)).then(() => true);
   }
 
   replace(key: string, value: string, expectedVersion: number, opts?: RecordWrite): Promise<boolean> {
     const e = this.live(key);
     if (!e || e.version === 0 || e.version !== expectedVersion) return Promise.resolve(false);
-    this.set(key, this.entry(value, e.version + 1, opts, e.count));
-    return Promise.resolve(true);
+    return this.set(key, this.entry(value, e.version + 1, opts, e.count)).then(() => true);
   }
 
   put(key: string, value: string, opts?: RecordWrite): Promise<void> {
     // Like UpdateItem: the version (and a counter) carry on from the stored item, expired or not.
     const old = this.map.get(key);
-    this.set(key, this.entry(value, (old?.version ?? 0) + 1, opts, old?.count));
-    return Promise.resolve();
+    return this.set(key, this.entry(value, (old?.version ?? 0) + 1, opts, old?.count));
   }
 
   delete(key: string): Promise<void> {
-    if (this.map.has(key)) this.set(key, undefined);
-    return Promise.resolve();
+    return this.map.has(key) ? this.set(key, undefined) : Promise.resolve();
   }
 
   take(key: string): Promise<string | undefined> {
     const e = this.live(key);
-    if (this.map.has(key)) this.set(key, undefined);
-    return Promise.resolve(e?.value);
+    if (!this.map.has(key)) return Promise.resolve(e?.value);
+    return this.set(key, undefined).then(() => e?.value);
   }
 
   increment(key: string, opts: { ttlSeconds: number }): Promise<number> {
@@ -123,7 +143,6 @@ export class JournalRecordStore implements RecordStore {
     const e = this.map.get(key);
     const next: Entry = { version: 0, count: 0, ...e, expires: e?.expires ?? this.expiry(opts)! };
     next.count += 1;
-    this.set(key, next);
-    return Promise.resolve(next.count);
+    return this.set(key, next).then(() => next.count);
   }
 }

@@ -100,7 +100,7 @@ async function importApp(
   // Check the key against GHES before storing anything.
   let data: AppInfo;
   try {
-    data = (await buildApp(cfg, { appId, privateKey, webhookSecret }).octokit.request('GET /app'))
+    data = (await (await buildApp(cfg, { appId, privateKey, webhookSecret })).octokit.request('GET /app'))
       .data as AppInfo;
   } catch (e) {
     io.out(

@@ -1,5 +1,5 @@
-import { App } from '@octokit/app';
-import { Octokit } from '@octokit/core';
+import type { App } from '@octokit/app';
+import type { Octokit } from '@octokit/core';
 import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { ParameterStore } from '../params/parameter-store.js';
@@ -21,9 +21,16 @@ import { readCredentials, type AppCredentials } from './credentials.js';
  */
 const CACHE_MS = 10 * 60 * 1000;
 
-/** Octokit for GHES's REST base: the Octokit class every app client is made from. */
-const ghesOctokit = (cfg: Pick<GithubAppConfig, 'ghesUrl'>): typeof Octokit =>
-  Octokit.defaults({ baseUrl: apiBase(cfg), userAgent: 'ghes-ops' });
+/**
+ * @octokit/app and @octokit/core, loaded when an app client is first built (not when a function
+ * is loaded: most invocations of a function that may act as the app never do).
+ */
+let octokitApp: Promise<{ App: typeof App; Octokit: typeof Octokit }> | undefined;
+const loadOctokitApp = (): Promise<{ App: typeof App; Octokit: typeof Octokit }> =>
+  (octokitApp ??= Promise.all([import('@octokit/app'), import('@octokit/core')]).then(([a, c]) => ({
+    App: a.App,
+    Octokit: c.Octokit,
+  })));
 
 export type GhesApp = App<{ Octokit: typeof Octokit }>;
 export type InstallationClient = Octokit;
@@ -41,15 +48,17 @@ interface Entry {
 let cached: Entry | undefined;
 
 /** Builds an App from credentials (no cache): for the import command's check and tests. */
-export function buildApp(
+export async function buildApp(
   cfg: Pick<GithubAppConfig, 'ghesUrl'>,
   creds: Pick<AppCredentials, 'appId' | 'privateKey' | 'webhookSecret'>,
-): GhesApp {
+): Promise<GhesApp> {
+  const { App, Octokit } = await loadOctokitApp();
   return new App({
     appId: creds.appId,
     privateKey: creds.privateKey,
     webhooks: { secret: creds.webhookSecret },
-    Octokit: ghesOctokit(cfg),
+    // Octokit for GHES's REST base: the Octokit class every app client is made from.
+    Octokit: Octokit.defaults({ baseUrl: apiBase(cfg), userAgent: 'ghes-ops' }),
     // @octokit/app logs through console by default; keep it quiet (our logger is structured).
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
@@ -71,7 +80,7 @@ export async function githubApp(
         throw new ConfigError(
           `No GitHub App is registered for ${cfg.ghesUrl}: open the setup page (ghes-ops app setup) or run ghes-ops app import.`,
         );
-      return { app: buildApp(cfg, creds), appId: creds.appId, slug: creds.slug };
+      return buildApp(cfg, creds).then((app) => ({ app, appId: creds.appId, slug: creds.slug }));
     }),
   };
   cached = entry;

@@ -8,8 +8,8 @@ import type { Deps } from './deps.js';
  * Production dependencies. Configuration is read and checked once per cold start; the adapters are
  * the ones the function declared in its wiring, each created (and its SDK client loaded) on first use.
  */
-export function awsDeps(): Deps {
-  const config = configFromEnv();
+export async function awsDeps(): Promise<Deps> {
+  const config = await configFromEnv();
   return {
     config,
     clock: realClock,

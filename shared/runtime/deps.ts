@@ -66,24 +66,35 @@ export interface Deps {
   volumeSnapshots: VolumeSnapshots;
 }
 
-type Provider = () => Deps;
+type Provider = () => Deps | Promise<Deps>;
 
 let provider: Provider | undefined;
 let current: Deps | undefined;
+let pending: Promise<Deps> | undefined;
 
 /** Installs the dependencies handlers will use (local runtime and tests). */
 export function setDeps(deps: Deps | Provider): void {
   provider = typeof deps === 'function' ? deps : () => deps;
   current = undefined;
+  pending = undefined;
 }
 
 /** The installed dependencies, or the AWS ones (imported on first use, once per cold start). */
 export async function getDeps(): Promise<Deps> {
   if (current) return current;
-  if (!provider) {
-    const { awsDeps } = await import('./aws-deps.js');
-    provider = awsDeps;
+  const made = (pending ??= (async () => {
+    if (!provider) {
+      const { awsDeps } = await import('./aws-deps.js');
+      provider ??= awsDeps;
+    }
+    return provider();
+  })());
+  try {
+    const deps = await made;
+    // setDeps may have replaced the provider meanwhile: only the current attempt is kept.
+    if (pending === made) current = deps;
+    return deps;
+  } finally {
+    if (pending === made) pending = undefined;
   }
-  current = provider();
-  return current;
 }

@@ -29,7 +29,14 @@ import {
   type TicketRecord,
 } from './store.js';
 import { stripQuoted, REPLY_MARKER } from './strip.js';
-import { loadTemplate, markdownToHtml, render, TEMPLATE_DIR, type TemplateName } from './templates.js';
+import {
+  cachedRead,
+  loadTemplate,
+  markdownToHtml,
+  render,
+  TEMPLATE_DIR,
+  type TemplateName,
+} from './templates.js';
 import { TicketApiError, type Ticket, type TicketRepository } from './tickets.js';
 
 /** A `+verify` mail as the verification workflow sees it (shared/service-desk/custom-email/inbox.ts). */
@@ -161,7 +168,6 @@ export class RecordingVerificationInbox implements VerificationInbox {
 export class ServiceDesk {
   readonly store: DeskStore;
   private readonly verification: VerificationInbox;
-  private readonly visibility = new Map<string, Promise<string>>();
 
   constructor(private readonly d: DeskDeps) {
     this.store = new DeskStore(d.records, d.config.recordPrefix);
@@ -322,13 +328,9 @@ export class ServiceDesk {
   }
 
   private async checkPrivate(repo: string): Promise<void> {
-    let v = this.visibility.get(repo);
-    if (!v) {
-      v = this.d.tickets.visibility(repo);
-      this.visibility.set(repo, v);
-      v.catch(() => this.visibility.delete(repo));
-    }
-    if ((await v) !== 'private')
+    // Read at most every REPO_READ_CACHE_MS per tickets client (a Lambda container, the local stack).
+    const v = await cachedRead(this.d.tickets, `visibility:${repo}`, () => this.d.tickets.visibility(repo));
+    if (v !== 'private')
       throw new ConfigError(
         `The tickets repository ${repo} is not private: service desk tickets would be visible to others. Make it private.`,
       );
@@ -387,18 +389,23 @@ export class ServiceDesk {
     source?: string,
     alias?: DeskAlias,
   ): Promise<Outcome> {
-    await this.checkPrivate(project.repo);
+    // The reads before the issue is created overlap (each is cached per tickets client).
+    const descriptionTemplate = project.descriptionTemplate;
+    const [, template] = await Promise.all([
+      this.checkPrivate(project.repo),
+      descriptionTemplate
+        ? cachedRead(this.d.tickets, `file:${project.repo}:${descriptionTemplate}`, () =>
+            this.d.tickets.readFile(project.repo, `${TEMPLATE_DIR}/${descriptionTemplate}.md`),
+          ).then(
+            (t) => t ?? '',
+            () => '',
+          )
+        : Promise.resolve(''),
+    ]);
     const extras = ticketExtras(alias);
     const notes = [...mail.notes];
     const participants = this.participantsOf(mail, notes);
     const text = mail.body;
-    let template = '';
-    if (project.descriptionTemplate) {
-      template =
-        (await this.d.tickets
-          .readFile(project.repo, `${TEMPLATE_DIR}/${project.descriptionTemplate}.md`)
-          .catch(() => undefined)) ?? '';
-    }
     const names = mail.names ?? {};
     const head = [
       `**From:** ${participants[0] ? this.who(participants[0], names[participants[0]]) : '(unknown)'} (external, by email)`,
@@ -1017,7 +1024,7 @@ export class ServiceDesk {
       to: [p.address],
       subject,
       text: `${REPLY_MARKER}\n\n${text}\n`,
-      html: markdownToHtml(`${REPLY_MARKER}\n\n${text}`),
+      html: await markdownToHtml(`${REPLY_MARKER}\n\n${text}`),
       replyTo: `${c.local}+${p.replyKey}@${c.domain}`,
       headers: {
         'In-Reply-To': root ?? marker,

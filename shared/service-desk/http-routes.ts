@@ -9,11 +9,8 @@ import {
   type HttpApiResult,
 } from '../http/api-event.js';
 import type { Deps } from '../runtime/deps.js';
-import { verifyEndpoint } from './custom-email/trigger.js';
 import { deskConfigFor } from './custom-email/project.js';
-import { deskFromDeps, type DeskDeps } from './desk-factory.js';
-import { sendSatisfactionSurvey, surveyDepsFrom } from './satisfaction.js';
-import { handleWebhook } from './webhook.js';
+import type { DeskDeps } from './desk-factory.js';
 
 /**
  * The service desk's HTTP API routes (serviceDeskHttp), dispatched on API Gateway's `routeKey`
@@ -22,6 +19,8 @@ import { handleWebhook } from './webhook.js';
  * - `GET|POST /service-desk/unsubscribe/{key}`: the List-Unsubscribe link. GET only shows a
  *   confirmation page (mail scanners follow links); POST unsubscribes (RFC 8058 one-click too);
  * - `POST /service-desk/custom-email/{project}/verify`: starts a custom email verification.
+ * Each route loads what it uses when it is called (the desk, the webhook, the verification): the
+ * function's import stays small, and no route loads the mail pipeline's parsers.
  */
 export type DeskHttpDeps = DeskDeps & Pick<Deps, 'params'>;
 
@@ -35,6 +34,8 @@ const unsubscribePage = (status: number, title: string, inner: string): HttpApiR
 export async function serveDeskHttp(event: HttpApiEvent, deps: DeskHttpDeps): Promise<HttpApiResult> {
   switch (event.routeKey) {
     case 'POST /service-desk/webhook': {
+      const [{ handleWebhook }, { deskFromDeps }, { sendSatisfactionSurvey, surveyDepsFrom }] =
+        await Promise.all([import('./webhook.js'), import('./desk-factory.js'), import('./satisfaction.js')]);
       const secret =
         (await deps.params.get(`${deps.config.parameterPrefix}/service-desk/webhook-secret`)) ?? '';
       const r = await handleWebhook(
@@ -61,12 +62,14 @@ export async function serveDeskHttp(event: HttpApiEvent, deps: DeskHttpDeps): Pr
           'Stop email about this ticket?',
           `<form method="post" action="${escapeHtml(key)}"><button type="submit">Unsubscribe</button></form>`,
         );
+      const { deskFromDeps } = await import('./desk-factory.js');
       const o = await deskFromDeps(deps).unsubscribe(key);
       return o.action === 'unsubscribed'
         ? unsubscribePage(200, 'Unsubscribed', '<p>You will receive no more email about this ticket.</p>')
         : unsubscribePage(404, 'Unknown unsubscribe link', '<p>This link is not valid.</p>');
     }
     case 'POST /service-desk/custom-email/{project}/verify': {
+      const { verifyEndpoint } = await import('./custom-email/trigger.js');
       const r = await verifyEndpoint(
         { path: event.rawPath, headers: event.headers ?? {}, body: rawBody(event) },
         {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import PostalMime, { type Address, type Email } from 'postal-mime';
+import type { Address, Email } from 'postal-mime';
 import { PATTERNS } from '../validate.js';
-import { htmlToMarkdown } from './html.js';
 import { cleanText, ticketMarkdown } from './sanitize.js';
 
 /** An attachment as the ticket lists it; `content` only when it is kept (within the limit). */
@@ -140,7 +139,13 @@ function safeName(name: string | null, i: number): string {
   return n || `attachment-${i + 1}`;
 }
 
+/** postal-mime, loaded with the first mail (not when the function is loaded: the HTTP routes never parse mail). */
+let postalMime: Promise<typeof import('postal-mime').default> | undefined;
+const mimeParser = (): Promise<typeof import('postal-mime').default> =>
+  (postalMime ??= import('postal-mime').then((m) => m.default));
+
 export async function parseMail(raw: Uint8Array, limits: ParseLimits): Promise<ParsedMail> {
+  const PostalMime = await mimeParser();
   const notes: string[] = [];
   const headers = rawHeaders(raw);
   const oversize = raw.length > limits.maxMessageBytes;
@@ -184,9 +189,10 @@ export async function parseMail(raw: Uint8Array, limits: ParseLimits): Promise<P
   if (source.includes('\0') || (email?.subject ?? '').includes('\0')) notes.push('NUL bytes were removed');
   if (source.includes('\uFFFD'))
     notes.push('some characters could not be decoded (unknown or invalid charset)');
+  // htmlparser2 only for mail without a text part.
   const text =
     email && !(email.text && email.text.trim()) && email.html
-      ? htmlToMarkdown(source)
+      ? (await import('./html.js')).htmlToMarkdown(source)
       : ticketMarkdown(source);
   const attachments: MailAttachment[] = [];
   let kept = 0;

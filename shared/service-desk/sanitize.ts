@@ -1,4 +1,5 @@
-import { decodeHTML } from 'entities';
+// The decoder alone (the package index also loads the encoder's tables).
+import { decodeHTML } from 'entities/decode';
 
 /**
  * The one sanitizer for everything that enters a ticket from outside (title, body, display names,

@@ -197,7 +197,7 @@ export async function sendSatisfactionSurvey(
         to: [requester.address],
         subject: `How did we do? ${title} (#${number})`,
         text: `${text}\n`,
-        html: markdownToHtml(text),
+        html: await markdownToHtml(text),
         replyTo: `${c.local}+${requester.replyKey}@${c.domain}`,
         headers: {
           'In-Reply-To': root ?? marker,

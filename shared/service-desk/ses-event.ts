@@ -3,6 +3,8 @@ import { Fields } from '../validate.js';
 import type { Outcome } from './desk.js';
 import { deskFromDeps, type DeskDeps } from './desk-factory.js';
 import type { Verdicts } from './filter.js';
+import { preloadMarkdown } from './templates.js';
+import { preloadTicketClient } from './tickets.js';
 
 /**
  * The SES receipt rule's Lambda action (after its S3 action stored the raw message): one record per
@@ -57,6 +59,9 @@ export async function receiveFromSes(receipts: SesReceipt[], deps: DeskDeps): Pr
       'Environment variable GHES_OPS_SERVICE_DESK_BUCKET is not set (the mail bucket; serverless.yml sets it).',
     );
   const prefix = deps.config.serviceDesk?.inboundPrefix ?? 'inbound/';
+  // What the pipeline loads on first use (Octokit, markdown-it) starts loading now, while the raw
+  // message is read and parsed, not after the message is claimed. A failure shows where it is used.
+  void Promise.all([preloadTicketClient(), preloadMarkdown()]).catch(() => undefined);
   const desk = deskFromDeps(deps);
   const out: Outcome[] = [];
   for (const r of receipts) {

@@ -1,4 +1,3 @@
-import MarkdownIt from 'markdown-it';
 import type { TicketRepository } from './tickets.js';
 
 /**
@@ -65,6 +64,42 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   ].join('\n'),
 };
 
+/**
+ * How long a repository read the desk repeats for every message (the tickets repository's
+ * visibility, its templates) is reused by one tickets client: a Lambda container or the local
+ * stack. A template edited or a repository made public is seen within this time.
+ */
+export const REPO_READ_CACHE_MS = 30_000;
+
+const repoReads = new WeakMap<object, Map<string, { at: number; value: Promise<unknown> }>>();
+
+/**
+ * `read()` at most once per REPO_READ_CACHE_MS for `key` on this tickets client; concurrent
+ * callers share one request, and a failed read is not kept.
+ */
+export function cachedRead<T>(client: object, key: string, read: () => Promise<T>): Promise<T> {
+  let reads = repoReads.get(client);
+  if (!reads) {
+    reads = new Map<string, { at: number; value: Promise<unknown> }>();
+    repoReads.set(client, reads);
+  }
+  const now = Date.now();
+  const hit = reads.get(key);
+  if (hit && now - hit.at < REPO_READ_CACHE_MS) return hit.value as Promise<T>;
+  const value = read();
+  const entry = { at: now, value };
+  reads.set(key, entry);
+  value.catch(() => {
+    if (reads.get(key) === entry) reads.delete(key);
+  });
+  return value;
+}
+
+/** Forgets the cached repository reads of one tickets client (tests, after changing a template). */
+export function forgetRepoReads(client: object): void {
+  repoReads.delete(client);
+}
+
 /** Reads a template from the repository (falls back to the default when absent or unreadable). */
 export async function loadTemplate(
   tickets: TicketRepository,
@@ -72,7 +107,9 @@ export async function loadTemplate(
   name: TemplateName,
 ): Promise<string> {
   try {
-    const text = await tickets.readFile(repo, `${TEMPLATE_DIR}/${name}.md`);
+    const text = await cachedRead(tickets, `file:${repo}:${TEMPLATE_DIR}/${name}.md`, () =>
+      tickets.readFile(repo, `${TEMPLATE_DIR}/${name}.md`),
+    );
     if (text && text.trim()) {
       // new_note without %{NOTE_TEXT} would hide the reply from the customer: append it.
       return name === 'new_note' && !/%\{\s*NOTE_TEXT\s*\}/.test(text) ? `${text}\n\n%{NOTE_TEXT}` : text;
@@ -98,10 +135,21 @@ export function render(template: string, values: Partial<Record<Placeholder, str
  * refuses javascript:, vbscript:, file: and data: other than images), bare URLs linked, line
  * breaks kept as in mail. Images are shown as their alternative text (no remote content in mail).
  */
-const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
-md.validateLink = (url: string): boolean => /^(https?:|mailto:)/i.test(url.trim());
-md.renderer.rules.image = (tokens, idx) => md.utils.escapeHtml(tokens[idx]?.content ?? '');
+type MarkdownRenderer = InstanceType<typeof import('markdown-it').default>;
+let renderer: Promise<MarkdownRenderer> | undefined;
+/** markdown-it, loaded on the first mail (not when the function is loaded). */
+const markdownIt = (): Promise<MarkdownRenderer> =>
+  (renderer ??= import('markdown-it').then(({ default: MarkdownItClass }) => {
+    const md = new MarkdownItClass({ html: false, linkify: true, breaks: true });
+    md.validateLink = (url: string): boolean => /^(https?:|mailto:)/i.test(url.trim());
+    md.renderer.rules.image = (tokens, idx) => md.utils.escapeHtml(tokens[idx]?.content ?? '');
+    return md;
+  }));
 
-export function markdownToHtml(markdown: string): string {
+/** Starts loading markdown-it (the SES function does as it starts). */
+export const preloadMarkdown = (): Promise<unknown> => markdownIt();
+
+export async function markdownToHtml(markdown: string): Promise<string> {
+  const md = await markdownIt();
   return `<!doctype html><html><body>\n${md.render(markdown)}</body></html>\n`;
 }

@@ -1,7 +1,4 @@
-import { Octokit } from '@octokit/core';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import Bottleneck from 'bottleneck';
+import type { Octokit } from '@octokit/core';
 import { GhesOpsError } from '../errors.js';
 import { fetchLimited, type AttachmentFetcher } from './attachments.js';
 
@@ -115,8 +112,29 @@ export interface TicketApiOptions {
   minWriteIntervalMs?: number;
 }
 
-const RetryingOctokit = Octokit.plugin(retry, throttling);
-type Client = InstanceType<typeof RetryingOctokit>;
+type Client = Pick<Octokit, 'request'>;
+
+/** Octokit with its plugins, loaded with the first GHES call (not when the function is loaded). */
+let octokitModules:
+  | Promise<{
+      RetryingOctokit: new (options: Record<string, unknown>) => Client;
+      Bottleneck: typeof import('bottleneck').default;
+    }>
+  | undefined;
+/** Starts loading Octokit (the SES function does as it starts, overlapping the S3 read and the parse). */
+export const preloadTicketClient = (): Promise<unknown> => loadOctokit();
+const loadOctokit = (): NonNullable<typeof octokitModules> =>
+  (octokitModules ??= Promise.all([
+    import('@octokit/core'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+    import('bottleneck'),
+  ]).then(([core, r, t, b]) => ({
+    RetryingOctokit: core.Octokit.plugin(r.retry, t.throttling) as unknown as new (
+      options: Record<string, unknown>,
+    ) => Client,
+    Bottleneck: b.default,
+  })));
 
 /**
  * GHES REST for tickets through `@octokit/core` with `@octokit/plugin-retry` (5xx and network
@@ -125,7 +143,7 @@ type Client = InstanceType<typeof RetryingOctokit>;
  * `TicketApiError` with the status.
  */
 export class RestTicketRepository implements TicketRepository {
-  private clients = new Map<string, Client>();
+  private clients = new Map<string, Promise<Client>>();
 
   constructor(
     private readonly apiUrl: string | (() => string),
@@ -152,15 +170,24 @@ export class RestTicketRepository implements TicketRepository {
     return new URL(typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).origin;
   }
 
-  private client(): Client {
+  private client(): Promise<Client> {
     const base = (typeof this.apiUrl === 'function' ? this.apiUrl() : this.apiUrl).replace(/\/+$/, '');
     let c = this.clients.get(base);
     if (!c) {
+      c = this.newClient(base);
+      this.clients.set(base, c);
+    }
+    return c;
+  }
+
+  private async newClient(base: string): Promise<Client> {
+    const { RetryingOctokit, Bottleneck } = await loadOctokit();
+    {
       const maxWait = this.opts.maxRateLimitWaitSeconds ?? 60;
       const onLimit = (retryAfter: number, _o: unknown, _k: unknown, retryCount: number): boolean =>
         retryAfter <= maxWait && retryCount < 1;
       const minWrite = this.opts.minWriteIntervalMs ?? 0;
-      c = new RetryingOctokit({
+      return new RetryingOctokit({
         baseUrl: base,
         request: { fetch: this.fetchFn },
         retry: {
@@ -182,9 +209,7 @@ export class RestTicketRepository implements TicketRepository {
         },
         log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       });
-      this.clients.set(base, c);
     }
-    return c;
   }
 
   private async call<T>(
@@ -196,7 +221,8 @@ export class RestTicketRepository implements TicketRepository {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await this.client().request(`${method} ${path}`, {
+      const client = await this.client();
+      const res = await client.request(`${method} ${path}`, {
         headers: {
           accept: 'application/vnd.github+json',
           authorization: `token ${await this.token()}`,

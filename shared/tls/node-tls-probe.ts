@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { checkServerIdentity, connect, type DetailedPeerCertificate } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate } from 'node:tls';
 import { TlsHandshakeFailed } from '../runbook/errors.js';
 import type { CertificateInfo, ProbeTarget, ServedCertificate, TlsProbe } from './tls-probe.js';
 
@@ -28,7 +28,13 @@ export function certificateInfo(cert: X509Certificate): CertificateInfo {
  * reported, not enforced). Nothing is sent after the handshake.
  */
 export class NodeTlsProbe implements TlsProbe {
-  probe(target: ProbeTarget): Promise<ServedCertificate> {
+  async probe(target: ProbeTarget): Promise<ServedCertificate> {
+    // Imported here, not at the top: in a function bundle esbuild hoists static imports of Node
+    // built-ins to the start, and node:tls would load at every cold start of the function.
+    const [{ X509Certificate }, { checkServerIdentity, connect }] = await Promise.all([
+      import('node:crypto'),
+      import('node:tls'),
+    ]);
     const host = target.connectHost ?? target.hostname;
     const where = `${host}:${target.port}${host !== target.hostname ? ` (as ${target.hostname})` : ''}`;
     return new Promise((resolve, reject) => {

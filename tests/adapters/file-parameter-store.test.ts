@@ -21,6 +21,21 @@ afterEach(() => {
 });
 
 describe('FileParameterStore', () => {
+  it('sees every change to the file, from another store or another program, though it keeps the parsed file', async () => {
+    const a = new FileParameterStore(file);
+    const b = new FileParameterStore(file);
+    await a.put('/p/token', 'one', { secure: true, overwrite: true });
+    expect(await a.get('/p/token')).toBe('one');
+    await b.put('/p/token', 'two', { secure: true, overwrite: true });
+    expect(await a.get('/p/token')).toBe('two');
+    // Rewritten in place by hand (same inode), one character longer.
+    const text = readFileSync(file, 'utf8').replace('"two"', '"three"');
+    writeFileSync(file, text);
+    expect(await a.get('/p/token')).toBe('three');
+    rmSync(file);
+    expect(await a.get('/p/token')).toBeUndefined();
+  });
+
   it('returns undefined before the file exists', async () => {
     expect(await new FileParameterStore(file).get(KEY)).toBeUndefined();
   });

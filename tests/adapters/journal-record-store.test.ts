@@ -22,6 +22,28 @@ recordStoreContract(
 );
 
 describe('JournalRecordStore (the local RecordStore)', () => {
+  it('concurrent writes are decided at once and each resolves only once its line is in the journal, in order', async () => {
+    const file = join(dir, 'records.jsonl');
+    const s = new JournalRecordStore(clock, file);
+    const lines = (): string[] => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      s.create(`k${i % 100}`, String(i)).then((created) => {
+        // Resolved: its own line (and every earlier one) is on disk.
+        if (created) expect(lines().length).toBeGreaterThanOrEqual(i + 1);
+        return created;
+      }),
+    );
+    const created = await Promise.all(writes);
+    // Exactly one create per key wins, the first one, as with a conditional PutItem.
+    expect(created.filter(Boolean)).toHaveLength(100);
+    expect(created.slice(0, 100).every(Boolean)).toBe(true);
+    expect(lines().map((l) => (JSON.parse(l) as { k: string }).k)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `k${i}`),
+    );
+    const again = new JournalRecordStore(clock, file);
+    expect(await again.get('k42')).toEqual({ value: '42', version: 1 });
+  });
+
   it('survives a restart from its journal (mode 0600), including deletes and counters', async () => {
     const file = join(dir, 'sub', 'records.jsonl');
     const s = new JournalRecordStore(clock, file);

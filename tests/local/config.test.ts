@@ -202,8 +202,8 @@ describe('Lambda configuration from the environment', () => {
     GHES_OPS_NOTIFY: 'a@example.com, b@example.com',
   };
 
-  it('reads the variables serverless.yml sets', () => {
-    const c = configFromEnv({
+  it('reads the variables serverless.yml sets', async () => {
+    const c = await configFromEnv({
       ...env,
       GHES_OPS_STATE_MACHINES: '{"support-bundle":"arn:aws:states:eu-west-1:1:stateMachine:x"}',
     });
@@ -212,9 +212,20 @@ describe('Lambda configuration from the environment', () => {
     expect(c.stateMachines['support-bundle']).toContain('stateMachine:x');
   });
 
-  it('fails fast naming the missing variable', () => {
-    expect(() => configFromEnv({ GHES_OPS_MAIL_FROM: 'x@example.com' })).toThrow(/GHES_OPS_PRIMARY/);
-    expect(() => configFromEnv({ ...env, GHES_OPS_RUNNER: 'ssh' })).toThrow(/GHES_OPS_RUNNER/);
-    expect(() => configFromEnv({ ...env, GHES_OPS_STATE_MACHINES: '{' })).toThrow(/GHES_OPS_STATE_MACHINES/);
+  it('fails fast naming the missing variable', async () => {
+    await expect(configFromEnv({ GHES_OPS_MAIL_FROM: 'x@example.com' })).rejects.toThrow(/GHES_OPS_PRIMARY/);
+    await expect(configFromEnv({ ...env, GHES_OPS_RUNNER: 'ssh' })).rejects.toThrow(/GHES_OPS_RUNNER/);
+    await expect(configFromEnv({ ...env, GHES_OPS_STATE_MACHINES: '{' })).rejects.toThrow(
+      /GHES_OPS_STATE_MACHINES/,
+    );
+  });
+
+  it('loads the parsers of the optional parts only when their variables are set, and still checks them', async () => {
+    const c = await configFromEnv(env);
+    expect(c.githubApp).toBeUndefined();
+    expect(c.serviceDesk).toBeUndefined();
+    await expect(configFromEnv({ ...env, GHES_OPS_SERVICE_DESK: '{' })).rejects.toThrow(
+      /GHES_OPS_SERVICE_DESK/,
+    );
   });
 });

@@ -160,8 +160,8 @@ describe("GitHub's limits: never a 422", () => {
 });
 
 describe('conversions through libraries', () => {
-  it('outgoing mail renders lists and code, and keeps raw HTML as text', () => {
-    const html = markdownToHtml(
+  it('outgoing mail renders lists and code, and keeps raw HTML as text', async () => {
+    const html = await markdownToHtml(
       '- one\n- two\n\n`code` and <script>alert(1)</script> [x](javascript:alert(1))',
     );
     expect(html).toContain('<li>one</li>');

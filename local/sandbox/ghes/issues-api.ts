@@ -337,9 +337,18 @@ export class SandboxIssues {
     this.append({ issue: { ...issue, repo: repo.id } });
   }
 
+  private journalDir = false;
+
+  /**
+   * Appends before the API answers (GHES has stored an issue when it answers 201). The directory is
+   * made once; the issue line holds the issue as it now is (its comments included).
+   */
   private append(line: JournalLine): void {
     if (!this.opts.journal) return;
-    mkdirSync(dirname(this.opts.journal), { recursive: true, mode: 0o700 });
+    if (!this.journalDir) {
+      mkdirSync(dirname(this.opts.journal), { recursive: true, mode: 0o700 });
+      this.journalDir = true;
+    }
     appendFileSync(this.opts.journal, JSON.stringify(line) + '\n', { mode: 0o600 });
   }
 
