@@ -71,8 +71,6 @@ export interface ExecutionDetail extends ExecutionSummary {
   pending: { stateName: string; functionKey: string; since: string }[];
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /** Wall-clock times (`startDate`/`stopDate` of the store, as Step Functions gives them) next to the workflow clock's. */
 function timesOf(d: ExecutionDescription): ExecutionTimes {
   const workflow = d.workflowTime ?? { startDate: d.startDate, stopDate: d.stopDate };

@@ -134,17 +134,18 @@ function parseProjectAgentSettings(
 
 /** The mail texts of a project: its own over the desk's. */
 export function mailTextOf(c: DeskConfig, p: DeskProject | undefined): MailText {
-  return { ...c.agent.mailText, ...(p?.mailText ?? {}) };
+  return { ...c.mailText, ...(p?.mailText ?? {}) };
 }
 
 /** The non-participant reply policy of a project: its own, else the desk's. */
 export function nonParticipantPolicy(c: DeskConfig, p: DeskProject | undefined): NonParticipantReply {
-  return p?.nonParticipantReply ?? c.agent.nonParticipantReply;
+  return p?.nonParticipantReply ?? c.nonParticipantReply;
 }
 
 // ---- end of the agent-side block ----
 
-export interface DeskConfig {
+/** Agent side (issue 19): template texts, non-participant replies, reply attachments, at the top level. */
+export interface DeskConfig extends DeskAgentSettings {
   /** Incoming mail: `<local>+<key>@<domain>`. */
   local: string;
   domain: string;
@@ -163,8 +164,6 @@ export interface DeskConfig {
   publicUrl: string;
   /** Key prefix of the desk's records in the record store (several desks may share one table). */
   recordPrefix: string;
-  /** Agent side (issue 19): template texts, non-participant replies, reply attachments. */
-  agent: DeskAgentSettings;
   // deskb (issue 19): SLA and satisfaction settings; see the block at the end.
   /** Response times per label, checked by the serviceDeskSla schedule. Absent: no SLA. */
   sla?: SlaConfig;
@@ -284,7 +283,7 @@ export function parseDeskConfig(value: unknown, source: string): DeskConfig {
     maxMessageBytes: num('maxMessageBytes'),
     publicUrl: (v.publicUrl as string).replace(/\/+$/, ''),
     recordPrefix: prefix as string,
-    agent: parseAgentSettings(v, bad),
+    ...parseAgentSettings(v, bad),
     ...parseDeskExtras(v, bad),
   };
 }

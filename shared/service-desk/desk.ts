@@ -869,7 +869,7 @@ export class ServiceDesk {
       return { ok: false, quiet: false, text: 'refused: nothing to send (write the answer after /reply)' };
     const { ticket, record } = await this.ticketWithRecord(repo, number);
     if (!record) return { ...ServiceDesk.NOT_A_TICKET, quiet: false };
-    const a = this.c.agent;
+    const a = this.c;
     const files = await collectReplyFiles(note, this.d.tickets.uploads, {
       maxBytes: a.maxReplyAttachmentBytes,
       maxTotal: a.maxReplyAttachmentsTotalBytes,

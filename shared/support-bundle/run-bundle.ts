@@ -124,7 +124,9 @@ export async function checkBundle(
 ): Promise<BundleCheck> {
   const now = deps.clock.now();
   const elapsedSeconds = Math.round((now - Date.parse(progress.startedAt)) / 1000);
-  const statusFile = await readStatusFile(progress.target, deps);
+  // The output file first, then the status file: the exit status line is written after the
+  // bundle command has ended, so once the tail shows it the status file read next is final (read
+  // the other way round, a bundle ending between the two reads looks "exit 0 but not complete").
   const tail = await deps.runner.run(
     progress.target,
     command('tail', '-n', String(TAIL_LINES), progress.outputFile),
@@ -132,6 +134,7 @@ export async function checkBundle(
       timeoutSeconds: 30,
     },
   );
+  const statusFile = await readStatusFile(progress.target, deps);
   const seen = `status file: ${statusFile === undefined ? 'unreadable' : JSON.stringify(statusFile)}`;
   if (tail.exitCode !== 0 && !/No such file or directory/i.test(tail.stderr)) {
     // Could not read it this time (not "missing"): say so, and look again at the next poll.

@@ -51,4 +51,38 @@ describe('desk settings from the local config reach the running desk', () => {
       await stack.close();
     }
   }, 30_000);
+
+  it('takes the agent-side, SLA and survey settings as the Lambdas take them, and names a typo', () => {
+    const config = mergeConfig(
+      defaultConfig(ROOT),
+      {
+        local: {
+          serviceDesk: {
+            desk: {
+              mailText: { systemFooter: 'ACME support, 09-18 KST' },
+              nonParticipantReply: 'new-ticket',
+              maxReplyAttachmentBytes: 1_048_576,
+              sla: { rules: [{ label: 'p1', firstResponseMinutes: 30, nextResponseMinutes: 60 }] },
+              satisfaction: { expiryDays: 7 },
+            },
+          },
+        },
+      },
+      'f.json',
+    );
+    expect(config.local.serviceDesk.desk).toMatchObject({
+      mailText: { systemFooter: 'ACME support, 09-18 KST' },
+      nonParticipantReply: 'new-ticket',
+      maxReplyAttachmentBytes: 1_048_576,
+      sla: { rules: [{ label: 'p1', firstResponseMinutes: 30, nextResponseMinutes: 60 }] },
+      satisfaction: { expiryDays: 7 },
+    });
+    expect(() =>
+      mergeConfig(
+        defaultConfig(ROOT),
+        { local: { serviceDesk: { desk: { nonParticipantReplies: 'comment' } } } },
+        'f.json',
+      ),
+    ).toThrow(/serviceDesk\.desk\.nonParticipantReplies is not a known service desk setting/);
+  });
 });

@@ -39,12 +39,13 @@ function paths(value: unknown, prefix = ''): string[] {
 }
 
 describe('README configuration table', () => {
-  // config --json with the optional settings present too (appliance.ssh, local.mail.smtp).
+  // config --json with the optional settings present too (appliance.ssh, aws, local.mail.smtp).
   const shown = displayConfig(
     mergeConfig(
       defaultConfig(ROOT),
       {
         appliance: { ssh: { identityFile: '/k' } },
+        aws: { profile: 'ops', region: 'ap-northeast-2' },
         local: { mail: { transport: 'smtp', smtp: { host: 'smtp.example.com', port: 587 } } },
       },
       '/project/f.json',

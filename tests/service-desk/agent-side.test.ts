@@ -69,9 +69,9 @@ beforeEach(() => {
   // Each test sets what it needs; the desk reads its configuration at every invocation.
   const d = desk();
   d.projects[0]!.closedMail = false;
-  d.agent.nonParticipantReply = 'comment';
-  d.agent.mailText = {};
-  d.agent.maxReplyAttachmentBytes = 10 * 1024 * 1024;
+  d.nonParticipantReply = 'comment';
+  d.mailText = {};
+  d.maxReplyAttachmentBytes = 10 * 1024 * 1024;
 });
 
 describe('quick actions in team comments (through the sandbox GHES webhook)', () => {
@@ -243,7 +243,7 @@ describe('quick actions in team comments (through the sandbox GHES webhook)', ()
 
 describe('templates with GitLab meaning', () => {
   it('%{ISSUE_DESCRIPTION} is the description; header, footer and additional text per desk, overridden per project', async () => {
-    desk().agent.mailText = {
+    desk().mailText = {
       systemHeader: 'ACME Support (header)',
       systemFooter: 'ACME Corp, Seoul (footer)',
       additionalText: 'Office hours: 9-18 KST.',
@@ -268,7 +268,7 @@ describe('templates with GitLab meaning', () => {
 
 describe('attachments in replies', () => {
   it('attaches files up to the limit, links larger ones, refused types and missing files; never fetches another host', async () => {
-    desk().agent.maxReplyAttachmentBytes = 4096;
+    desk().maxReplyAttachmentBytes = 4096;
     await mail({ subject: 'Files' });
     const n = latestTicket();
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(1000, 1)]);
@@ -337,14 +337,14 @@ describe('replies from someone who is not a participant', () => {
     await mail({ subject: 'Policy' });
     const n = latestTicket();
     const key = replyKeyOf('alice@example.com');
-    desk().agent.nonParticipantReply = 'comment-and-add';
+    desk().nonParticipantReply = 'comment-and-add';
     let before = outbox().length;
     await mail({ from: 'frank@example.com', to: `support+${key}@desk.localhost`, body: 'Frank here.' });
     expect(issue(n).comments.at(-1)?.body).toMatch(
       /^\*\*frank@example\.com\*\* \(not a participant\) replied/,
     );
     expect(newMail(before).map((m) => m.to[0])).toEqual(['frank@example.com']);
-    desk().agent.nonParticipantReply = 'new-ticket';
+    desk().nonParticipantReply = 'new-ticket';
     before = outbox().length;
     await mail({
       from: 'grace@example.com',

@@ -379,7 +379,7 @@ describe('agent-side settings', () => {
   const base = { local: 's', domain: 'd.example', publicUrl: 'https://x' };
   const project = { slug: 'a', id: 1, repo: 'a/b' };
   it('defaults: comment policy, 10 MB per file, no texts', () => {
-    expect(parseDeskConfig({ ...base, projects: [project] }, 't').agent).toEqual({
+    expect(parseDeskConfig({ ...base, projects: [project] }, 't')).toMatchObject({
       mailText: {},
       nonParticipantReply: 'comment',
       maxReplyAttachmentBytes: 10 * 1024 * 1024,
