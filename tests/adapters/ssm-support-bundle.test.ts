@@ -130,13 +130,14 @@ describe('support bundle over SSM, detached', () => {
       elapsedSeconds: 630,
     });
     expect(done.output).toBe(`${PROGRESS}${UPLOADED}`.trimEnd());
+    // Each poll reads the output first, then the status file (final once the output has ended).
     expect(sent.slice(2).map((s) => s.Parameters?.commands?.[0])).toEqual([
-      'cat /tmp/ghe-support-bundle-status',
       `tail -n 40 ${file}`,
       'cat /tmp/ghe-support-bundle-status',
       `tail -n 40 ${file}`,
       'cat /tmp/ghe-support-bundle-status',
       `tail -n 40 ${file}`,
+      'cat /tmp/ghe-support-bundle-status',
     ]);
   });
 
