@@ -1,5 +1,5 @@
 import { causeMessage } from '../../shared/errors.js';
-import { decideApproval } from '../../shared/failover/approval.js';
+import { decide, isApprovalWorkflow } from '../../shared/approval/gate.js';
 import { WORKFLOWS, workflow } from '../../shared/workflows.js';
 import { deskFromDeps } from '../../shared/service-desk/desk-factory.js';
 import type { Outcome } from '../../shared/service-desk/desk.js';
@@ -52,7 +52,10 @@ export interface Console {
 
 const FLASH: Record<string, string> = {
   started: 'Execution started.',
-  approved: 'Approved: the failover goes on.',
+  approved: 'Approved: the execution goes on.',
+  switched: 'Traffic switch confirmed: the failover checks /status on the hostname, then verifies.',
+  notSwitched:
+    'Traffic switch reported as not possible: the failover ends loudly (promoted, traffic not switched).',
   rejected: 'Rejected: the failover ends without changing anything.',
   stopped: 'Stop requested: the execution ends as on StopExecution (its cleanup runs).',
   replied: 'Reply posted as a /reply comment: the desk mails it to the participants.',
@@ -267,25 +270,44 @@ export function mountConsole(server: LocalHttpServer, o: ConsoleOptions): Consol
       );
     return back(req, 'stopped');
   });
-  post('/console/executions/:workflow/:name/approval', async (req, _caller, form) => {
-    const d = execution(req);
-    const decision = form.get('decision');
-    if (decision !== 'approve' && decision !== 'reject')
-      throw new FormInputError('decision must be approve or reject');
-    const reason = (form.get('reason') ?? '').trim();
-    await decideApproval(
-      {
-        executionName: d.name,
-        decision,
-        by: (form.get('by') ?? '').trim() || 'local console',
-        ...(reason ? { reason } : {}),
-        via: 'cli',
+  // An approval (approve/reject) or a manual traffic switch (switched/failed): the same gate as
+  // the link in the email and `ghes-ops approve|reject|confirm-traffic`.
+  for (const kind of ['approval', 'confirmation'] as const)
+    post(
+      `/console/executions/:workflow/:name/${kind === 'approval' ? 'approval' : 'traffic'}`,
+      async (req, _caller, form) => {
+        const d = execution(req);
+        const workflow = d.stateMachine;
+        if (!isApprovalWorkflow(workflow)) throw new FormInputError(`${workflow} has no operator wait`);
+        const decision = form.get('decision');
+        if (decision !== 'approve' && decision !== 'reject')
+          throw new FormInputError('decision must be approve or reject');
+        const reason = (form.get('reason') ?? '').trim();
+        await decide(
+          {
+            workflow,
+            executionName: d.name,
+            decision,
+            by: (form.get('by') ?? '').trim() || 'local console',
+            ...(reason ? { reason } : {}),
+            via: 'cli',
+            expect: kind,
+          },
+          world.deps,
+          { trusted: true },
+        );
+        return back(
+          req,
+          kind === 'approval'
+            ? decision === 'approve'
+              ? 'approved'
+              : 'rejected'
+            : decision === 'approve'
+              ? 'switched'
+              : 'notSwitched',
+        );
       },
-      world.deps,
-      { trusted: true },
     );
-    return back(req, decision === 'approve' ? 'approved' : 'rejected');
-  });
 
   // --- outbox ------------------------------------------------------------------------------------
   get('/console/outbox', async () => {
@@ -565,7 +587,7 @@ function executionPage(d: ExecutionDetail, definition: unknown, csrf: string): s
   const actions: string[] = [];
   if (d.waitingForApproval)
     actions.push(
-      `<section class="card" id="approval"><h2>Approval</h2><p>This failover waits for a decision. Nothing changes until you decide.</p>` +
+      `<section class="card" id="approval"><h2>Approval</h2><p>This ${e(d.workflow)} execution waits for a decision. Nothing irreversible happens until you decide (see the email for what is asked).</p>` +
         postForm(
           `/console/executions/${d.workflow}/${d.name}/approval`,
           csrf,
@@ -580,6 +602,26 @@ function executionPage(d: ExecutionDetail, definition: unknown, csrf: string): s
           `<input type="hidden" name="decision" value="reject">`,
           'Reject',
           { cls: 'danger', id: 'reject-form' },
+        ) +
+        `</section>`,
+    );
+  if (d.waitingForTraffic)
+    actions.push(
+      `<section class="card" id="traffic"><h2>Traffic switch</h2><p>The replica is promoted. Change the record as the email says, then confirm here; the failover then waits for <code>/status</code> on the hostname to answer from the new primary.</p>` +
+        postForm(
+          `/console/executions/${d.workflow}/${d.name}/traffic`,
+          csrf,
+          `<label for="traffic-by">by</label><input type="text" id="traffic-by" name="by" value="local console">` +
+            `<input type="hidden" name="decision" value="approve">`,
+          'Traffic is switched',
+          { cls: 'primary', id: 'traffic-switched-form' },
+        ) +
+        postForm(
+          `/console/executions/${d.workflow}/${d.name}/traffic`,
+          csrf,
+          `<input type="hidden" name="decision" value="reject">`,
+          'Cannot switch',
+          { cls: 'danger', id: 'traffic-failed-form' },
         ) +
         `</section>`,
     );

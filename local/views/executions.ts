@@ -18,8 +18,10 @@ export interface ExecutionStore {
   listPendingTasks(executionArn?: string): PendingTask[];
 }
 
-/** The function of the failover's approval gate: a pending task of it is an approval to decide. */
-export const APPROVAL_FUNCTION = 'failoverRequestApproval';
+/** The operator waits (shared/approval/gate.ts): a pending task in one of these states is an approval to decide. */
+export const APPROVAL_STATES: readonly string[] = ['RequestApproval', 'RequestRecoveryApproval'];
+/** The failover's manual traffic switch, waiting for the operator to confirm it. */
+export const TRAFFIC_STATE = 'ConfirmTrafficSwitch';
 
 /** Time fields of an execution: workflow (engine clock) time and wall-clock time. */
 export interface ExecutionTimes {
@@ -39,8 +41,10 @@ export interface ExecutionSummary extends ExecutionTimes {
   error?: string;
   /** The state it is in now (running executions), from its history. */
   currentState?: string;
-  /** A failover waiting for an approval decision. */
+  /** Waiting for an approval decision (failover, jira-prefix-list, tls-certificate). */
   waitingForApproval: boolean;
+  /** A failover with manual traffic waiting for the operator to confirm the switch. */
+  waitingForTraffic: boolean;
 }
 
 export type StateStatus = 'not-run' | 'running' | 'waiting' | 'retrying' | 'succeeded' | 'failed' | 'caught';
@@ -101,7 +105,8 @@ function summaryOf(
     ...(d.error ? { error: d.error } : {}),
     ...timesOf(d),
     ...(currentState ? { currentState } : {}),
-    waitingForApproval: pending.some((p) => p.functionKey === APPROVAL_FUNCTION),
+    waitingForApproval: pending.some((p) => APPROVAL_STATES.includes(p.stateName)),
+    waitingForTraffic: pending.some((p) => p.stateName === TRAFFIC_STATE),
   };
 }
 
@@ -236,7 +241,7 @@ export function formatExecutionList(list: readonly ExecutionSummary[]): string[]
   return list.map(
     (e) =>
       `${pad(`${e.workflow}/${e.name}`, w)}  ${pad(e.status, 9)}  ${startText(e)}` +
-      `${e.currentState ? `  at ${e.currentState}` : ''}${e.waitingForApproval ? '  WAITING FOR APPROVAL' : ''}${e.error ? `  ${e.error}` : ''}`,
+      `${e.currentState ? `  at ${e.currentState}` : ''}${e.waitingForApproval ? '  WAITING FOR APPROVAL' : ''}${e.waitingForTraffic ? '  WAITING FOR THE TRAFFIC SWITCH' : ''}${e.error ? `  ${e.error}` : ''}`,
   );
 }
 
@@ -253,6 +258,10 @@ export function formatExecution(d: ExecutionDetail): string[] {
   if (d.cause) lines.push(`  cause: ${d.cause}`);
   if (d.waitingForApproval)
     lines.push(`  waiting for approval: ghes-ops approve ${d.name}  (or reject ${d.name})`);
+  if (d.waitingForTraffic)
+    lines.push(
+      `  waiting for the traffic switch (see the email): ghes-ops confirm-traffic ${d.name}  (or --failed)`,
+    );
   lines.push('states:');
   for (const s of Object.values(d.states))
     lines.push(

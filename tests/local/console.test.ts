@@ -243,6 +243,53 @@ describe('workflows and executions', () => {
     expect([result.status, result.error]).toEqual(['SUCCEEDED', undefined]);
   }, 60_000);
 
+  it('decides a jira-prefix-list approval from the page, and refuses it as a traffic confirmation', async () => {
+    const stale = Array.from({ length: 130 }, (_, i) => `10.1.${i}.0/24`);
+    s.world.runbook.prefixLists!.create(
+      'pl-console0000000001',
+      'public-ip-ranges-for-jira-cloud',
+      'IPv4',
+      stale,
+      150,
+    );
+    const list = s.world.config.runbook!.jira!;
+    const before = { ...list };
+    s.world.config.runbook!.jira = { ...list, prefixListId: 'pl-console0000000001' };
+    try {
+      await s.world.engine.startExecution('jira-prefix-list', {}, 'console-jira');
+      const waiting = await until('the jira approval', async () => {
+        const d = await api<ExecutionDetail>('/executions/jira-prefix-list/console-jira');
+        return d.waitingForApproval ? d : undefined;
+      });
+      expect(waiting).toMatchObject({ waitingForTraffic: false, status: 'RUNNING' });
+      const html = await (await page('/console/executions/jira-prefix-list/console-jira')).text();
+      expect(html).toContain('id="approve-form"');
+      expect(html).toContain('jira-prefix-list execution waits for a decision');
+      // The traffic form cannot answer an approval (the gate checks the kind).
+      const wrong = await post('/console/executions/jira-prefix-list/console-jira/traffic', {
+        csrf: await csrf(),
+        decision: 'approve',
+      });
+      expect(wrong.status).toBeGreaterThanOrEqual(400);
+      const no = await post('/console/executions/jira-prefix-list/console-jira/approval', {
+        csrf: await csrf(),
+        decision: 'reject',
+        reason: 'too many removals',
+      });
+      expect(no.headers.get('location')).toContain('flash=rejected');
+      const done = await until('the end', async () => {
+        const d = await api<ExecutionDetail>('/executions/jira-prefix-list/console-jira');
+        return d.status !== 'RUNNING' ? d : undefined;
+      });
+      expect(done).toMatchObject({ status: 'FAILED', error: 'PrefixListChangeRejected' });
+      expect([...s.world.runbook.prefixLists!.snapshot('pl-console0000000001').cidrs].sort()).toEqual(
+        [...stale].sort(),
+      );
+    } finally {
+      s.world.config.runbook!.jira = before;
+    }
+  }, 60_000);
+
   it('switches the scenario from the page', async () => {
     const res = await post('/console/sandbox/scenario', { csrf: await csrf(), scenario: 'replica-lagging' });
     expect(res.status).toBe(303);
