@@ -45,16 +45,17 @@ async function once(concurrency: number): Promise<Run> {
     const { executionArn } = await world.engine.startExecution('actions-sync', { list, concurrency });
     const result = await world.engine.waitForExecution(executionArn);
     if (result.status !== 'SUCCEEDED') throw new Error(`run failed: ${result.error} ${String(result.cause)}`);
+    // Workflow time (the virtual clock the Wait states follow), not the wall-clock timestamps.
     const history = world.engine.getExecutionHistory(executionArn);
     const at = (type: string, state?: string): number => {
       const e = history.find((h) => h.type === type && (state === undefined || h.stateName === state));
       if (!e) throw new Error(`no ${type} ${state ?? ''} in the history`);
-      return Date.parse(e.timestamp);
+      return Date.parse(e.workflowTimestamp);
     };
     const ended = history.at(-1)!;
     return {
       syncMs: at('StateExited', 'SyncActions') - at('StateEntered', 'SyncActions'),
-      totalMs: Date.parse(ended.timestamp) - at('ExecutionStarted'),
+      totalMs: Date.parse(ended.workflowTimestamp) - at('ExecutionStarted'),
       polls: history.filter((h) => h.type === 'StateEntered' && h.stateName === 'CheckSync').length,
     };
   } finally {
