@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -172,6 +173,25 @@ export class LocalHttpServer {
   private invoke: FunctionInvoke | undefined;
   private onError: ((route: HttpRoute, error: Error) => void) | undefined;
   private server: http.Server | undefined;
+  private managementToken: string | undefined;
+
+  /**
+   * From now on the local routes that change something (every method but GET, outside /console,
+   * which has its own cookie and CSRF check) need `authorization: Bearer <token>`: other users of
+   * the machine cannot start, stop or decide executions through the loopback port. The ghes-ops
+   * CLI reads the token from `<stateDir>/console-token` and sends it.
+   */
+  requireToken(token: string): this {
+    this.managementToken = token;
+    return this;
+  }
+
+  private authorized(method: string, pathname: string, header: string | undefined): boolean {
+    if (!this.managementToken || method === 'GET' || pathname.startsWith('/console')) return true;
+    const want = Buffer.from(`Bearer ${this.managementToken}`);
+    const got = Buffer.from(header ?? '');
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
 
   /** A local route; `path` may hold `:name` or `{name}` segments, e.g. `/executions/:name`. */
   route(method: string, path: string, handler: Handler): this {
@@ -241,6 +261,15 @@ export class LocalHttpServer {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== method) continue;
+        if (!this.authorized(method, url.pathname, req.headers.authorization))
+          return send({
+            status: 401,
+            body: {
+              error: 'Unauthorized',
+              message:
+                "The local stack's management API needs the token in <stateDir>/console-token as `authorization: Bearer <token>` (the ghes-ops CLI of the same configuration sends it).",
+            },
+          });
         const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1] ?? '')]));
         return send(
           await route.handler({

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
+import { stackHeaders } from './stack-client.js';
 
 /**
  * `ghes-ops approve|reject <execution> [--reason TEXT] [--url http://127.0.0.1:8787]`: decides an
@@ -39,7 +40,7 @@ export async function approveCommand(
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stackHeaders(),
       body: JSON.stringify({
         decision,
         expect: confirm ? 'confirmation' : 'approval',

@@ -12,7 +12,7 @@ import {
 import type { LocalConfig } from '../config.js';
 import { localParams } from './app.js';
 import { DESK_VERIFY_USAGE, verifyCommand } from './desk-verify.js';
-import { runningStack, stackUrl } from './stack-client.js';
+import { runningStack, stackHeaders, stackUrl } from './stack-client.js';
 
 /**
  * `ghes-ops desk ...`: the service desk from the command line. `desk email` manages a project's
@@ -136,7 +136,7 @@ async function spoolCommand(
   }
   const res = await fetch(`${url}/desk/replay`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: stackHeaders(),
     body: JSON.stringify({
       // Without flags: the failed spool; --held alone: only the held mail.
       failed: values.failed === true || !values.held,

@@ -24,6 +24,8 @@ import {
   runningStack,
   stackIdentityAt,
   stackMismatch,
+  stackHeaders,
+  useStackToken,
   stackUrl,
   stopOnStack,
 } from './stack-client.js';
@@ -70,6 +72,13 @@ goes to stderr and the final output (JSON) to stdout. Ctrl-C (or SIGTERM) stops 
 safely, as StopExecution: a failover stopped before promotion takes maintenance mode off again,
 releases its lock and mails what happened; a second Ctrl-C exits at once, saying what was left.`;
 
+/** The configuration, and the token of the stack started with its state directory (local/cli/stack-client.ts). */
+async function loadConfig(file?: string): ReturnType<typeof loadLocalConfig> {
+  const config = await loadLocalConfig(ROOT, file);
+  useStackToken(config.local.stateDir);
+  return config;
+}
+
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -79,7 +88,7 @@ async function configFor(values: {
   scenario?: string;
   'time-scale'?: string;
 }): Promise<LocalConfig> {
-  const config = await loadLocalConfig(ROOT, values.config);
+  const config = await loadConfig(values.config);
   if (values.scenario !== undefined) {
     if (config.appliance.runner !== 'sandbox')
       throw new UsageError(
@@ -309,7 +318,7 @@ async function sandboxCommand(args: string[]): Promise<number> {
   });
   if (positionals[0] !== 'reset' || positionals.length !== 1)
     throw new UsageError('usage: ghes-ops sandbox reset [--config <file>]');
-  const config = await loadLocalConfig(ROOT, values.config);
+  const config = await loadConfig(values.config);
   if (config.appliance.runner !== 'sandbox')
     throw new UsageError('sandbox reset: the configuration selects a real appliance, not the sandbox.');
   const url = await runningStack(config);
@@ -326,7 +335,7 @@ async function sandboxCommand(args: string[]): Promise<number> {
     );
     return 1;
   }
-  const res = await fetch(`${url}/sandbox/reset`, { method: 'POST' });
+  const res = await fetch(`${url}/sandbox/reset`, { method: 'POST', headers: stackHeaders() });
   const body = (await res.json().catch(() => ({}))) as { lines?: string[]; message?: string };
   if (!res.ok) {
     console.error(`ghes-ops: sandbox reset refused: ${body.message ?? `HTTP ${res.status}`}`);
@@ -379,28 +388,28 @@ async function main(argv: string[]): Promise<number> {
         args: rest,
         options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
       });
-      const config = await loadLocalConfig(ROOT, values.config);
+      const config = await loadConfig(values.config);
       console.log(JSON.stringify(displayConfig(config), null, 2));
       return 0;
     }
     case 'approve':
     case 'reject':
     case 'confirm-traffic': {
-      const config = await loadLocalConfig(ROOT);
+      const config = await loadConfig();
       return approveCommand(cmd, rest, `http://${config.local.http.host}:${config.local.http.port}`);
     }
     case 'app': {
       const i = rest.indexOf('--config');
       const file = i >= 0 ? rest[i + 1] : undefined;
       const args = i >= 0 ? [...rest.slice(0, i), ...rest.slice(i + 2)] : rest;
-      return appCommand(args, await loadLocalConfig(ROOT, file), { out: (l) => console.log(l) });
+      return appCommand(args, await loadConfig(file), { out: (l) => console.log(l) });
     }
     case 'executions':
     case 'execution':
     case 'outbox': {
       // The views of the running stack (or of the state directory): local/cli/views.ts.
       const { file, args } = configArg(rest);
-      const config = await loadLocalConfig(ROOT, file);
+      const config = await loadConfig(file);
       const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
       if (cmd === 'executions') return executionsCommand(args, config, io);
       if (cmd === 'execution') return executionCommand(args, config, io);
@@ -409,12 +418,12 @@ async function main(argv: string[]): Promise<number> {
     case 'desk':
       if (rest[0] === 'tickets') {
         const { file, args } = configArg(rest.slice(1));
-        return deskTicketsCommand(args, await loadLocalConfig(ROOT, file), {
+        return deskTicketsCommand(args, await loadConfig(file), {
           out: (l) => console.log(l),
           err: (l) => console.error(l),
         });
       }
-      return deskCommand(rest, (file) => loadLocalConfig(ROOT, file), {
+      return deskCommand(rest, (file) => loadConfig(file), {
         out: (line) => console.log(line),
         err: (line) => console.error(line),
         stdin: readStdin,

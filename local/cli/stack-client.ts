@@ -1,12 +1,28 @@
 import path from 'node:path';
 import type { LocalConfig } from '../config.js';
 import type { StackIdentity } from '../stack-api.js';
+import { readConsoleToken } from '../console/auth.js';
 
 /**
  * The CLI's client of a running local stack (`ghes-ops start`): commands that act on the stack's
  * state (its desk, its mail provider, its executions) go through its management API instead of
  * starting a second copy beside it.
  */
+let stackToken: string | undefined;
+
+/** The token of the stack started with this state directory (`<stateDir>/console-token`), sent on every change. */
+export function useStackToken(stateDir: string): void {
+  stackToken = readConsoleToken(stateDir);
+}
+
+/** Headers of a request that changes something on the stack: JSON, and the stack's token when known. */
+export function stackHeaders(): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    ...(stackToken ? { authorization: `Bearer ${stackToken}` } : {}),
+  };
+}
+
 export const stackUrl = (config: Pick<LocalConfig, 'local'>): string =>
   `http://${config.local.http.host}:${config.local.http.port}`;
 
@@ -90,7 +106,7 @@ export async function followOnStack(
   const query = opts.name ? `?name=${encodeURIComponent(opts.name)}` : '';
   const res = await fetch(`${url}/executions/${workflow}${query}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: stackHeaders(),
     body: JSON.stringify(input),
   });
   const started = (await res.json()) as { executionArn?: string; error?: string; message?: string };
@@ -119,7 +135,7 @@ export async function followOnStack(
 export async function stopOnStack(url: string, workflow: string, name: string, cause: string): Promise<void> {
   const res = await fetch(`${url}/executions/${workflow}/${name}/stop`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: stackHeaders(),
     body: JSON.stringify({ error: 'Interrupted', cause }),
   });
   if (!res.ok) throw new Error(`the stack did not stop ${name}: HTTP ${res.status}`);
@@ -137,7 +153,7 @@ export async function decideOnStack(
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(`${url}/approvals/${encodeURIComponent(execution)}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stackHeaders(),
       body: JSON.stringify({ ...body, expect: 'approval' }),
     });
     if (res.ok) return;

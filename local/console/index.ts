@@ -21,6 +21,8 @@ export function startConsole(
 ): Console & { tokenFile?: string } {
   const token = o.token ?? newConsoleToken();
   const tokenFile = world.inMemory ? undefined : saveConsoleToken(world.config.local.stateDir, token);
+  // The same token guards the management API's changes (start, stop, decide, replay, reset).
+  server.requireToken(token);
   const c = mountConsole(server, {
     world,
     auth: new ConsoleAuth(token),

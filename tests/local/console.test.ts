@@ -125,6 +125,34 @@ describe('console access', () => {
     );
     expect(s.world.engine.listExecutions()).toHaveLength(before);
   });
+
+  it('the management API changes nothing without the token (other local users cannot start, decide or reset)', async () => {
+    const before = s.world.engine.listExecutions().length;
+    const call = (path: string, authorization?: string) =>
+      fetch(`${s.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: '{}',
+      });
+    for (const path of [
+      '/executions/backup-health',
+      '/approvals/some-failover/decision',
+      '/executions/failover/some-failover/stop',
+      '/sandbox/reset',
+      '/desk/replay',
+    ]) {
+      const res = await call(path);
+      expect([path, res.status]).toEqual([path, 401]);
+      expect(((await res.json()) as { message: string }).message).toContain('console-token');
+      expect((await call(path, `Bearer ${'0'.repeat(64)}`)).status).toBe(401);
+    }
+    expect(s.world.engine.listExecutions()).toHaveLength(before);
+    // Reading stays open on loopback; with the token a change goes through.
+    expect((await fetch(`${s.url}/executions`)).status).toBe(200);
+    const ok = await call('/executions/backup-health', `Bearer ${s.token}`);
+    expect(ok.status).toBeLessThan(300);
+    expect(s.world.engine.listExecutions()).toHaveLength(before + 1);
+  });
 });
 
 describe('workflows and executions', () => {
