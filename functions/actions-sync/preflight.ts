@@ -1,9 +1,8 @@
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { fetchGhesApi, ssmParameters, ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
-import { preflight } from '../../shared/actions-sync/preflight.js';
-import { compareRefs, type RefsSnapshot } from '../../shared/actions-sync/refs.js';
-import { destinationToken } from '../../shared/actions-sync/credentials.js';
+import { compareRefsAfterSync, preflight } from '../../shared/actions-sync/preflight.js';
+import type { RefsSnapshot } from '../../shared/actions-sync/refs.js';
 import type { ActionsSyncRequest } from '../../shared/actions-sync/request.js';
 import type { ActionResult } from '../../shared/actions-sync/sync.js';
 
@@ -16,17 +15,14 @@ import type { ActionResult } from '../../shared/actions-sync/sync.js';
 export const handler = lambdaHandler(
   'actionsSyncPreflight',
   (event) => stepEvent(event, ['request']),
-  async ({ request, phase, refsBefore, results }, deps) => {
-    const req = request as ActionsSyncRequest;
-    if (phase !== 'compare-refs') return preflight(req, deps);
-    const token = await destinationToken(req, deps);
-    return compareRefs(
-      req,
-      token,
-      (refsBefore ?? {}) as RefsSnapshot,
-      (results ?? []) as ActionResult[],
-      deps,
-    );
-  },
+  async ({ request, phase, refsBefore, results }, deps) =>
+    phase === 'compare-refs'
+      ? await compareRefsAfterSync(
+          request as ActionsSyncRequest,
+          (refsBefore ?? {}) as RefsSnapshot,
+          (results ?? []) as ActionResult[],
+          deps,
+        )
+      : await preflight(request as ActionsSyncRequest, deps),
   { runner: ssmRunner, params: ssmParameters, ghesApi: fetchGhesApi },
 );

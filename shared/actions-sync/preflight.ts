@@ -1,5 +1,5 @@
 import { ApplianceUnreachable } from '../errors.js';
-import { snapshotRefs, type RefsSnapshot } from './refs.js';
+import { compareRefs, snapshotRefs, type RefsSnapshot } from './refs.js';
 import { actionsSyncVersion, binaryInfo, hostArch } from '../appliance/actions-sync.js';
 import type { Deps } from '../runtime/deps.js';
 import { destinationToken } from './credentials.js';
@@ -166,4 +166,18 @@ export async function preflight(
     version,
     ...(typeof installed === 'string' ? { installedVersion: installed } : {}),
   };
+}
+
+/**
+ * The preflight function's second phase (the CompareRefs state, after the sync): the destinations'
+ * refs again, deciding updated or unchanged per action. It runs in the preflight function because
+ * that is the one function allowed to read the destination token.
+ */
+export async function compareRefsAfterSync(
+  request: ActionsSyncRequest,
+  before: RefsSnapshot,
+  results: Parameters<typeof compareRefs>[3],
+  deps: Pick<Deps, 'config' | 'ghesApi' | 'log' | 'params'>,
+): ReturnType<typeof compareRefs> {
+  return compareRefs(request, await destinationToken(request, deps), before, results, deps);
 }

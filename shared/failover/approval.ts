@@ -6,6 +6,7 @@ import {
   requestDecision,
   type ApprovalRequested,
   type LinkResponse,
+  type DecisionInput as GateDecisionInput,
 } from '../approval/gate.js';
 import type { Deps } from '../runtime/deps.js';
 import type { FailoverState } from './state.js';
@@ -79,14 +80,8 @@ export async function requestApproval(
   );
 }
 
-export interface DecisionInput {
-  executionName: string;
-  decision: 'approve' | 'reject';
-  by: string;
-  reason?: string;
-  code?: string;
-  via: 'link' | 'cli';
-}
+/** A failover decision: the gate's input for the failover workflow (an approval, never a confirmation). */
+export type DecisionInput = Omit<GateDecisionInput, 'workflow' | 'expect'>;
 
 /** Decides a failover's waiting approval (see `decide`). */
 export async function decideApproval(

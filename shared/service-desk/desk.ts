@@ -16,6 +16,7 @@ import {
 } from './quick-actions.js';
 import { filterMail, type Verdicts } from './filter.js';
 import { splitForGitHub } from './limits.js';
+import { ticketThread } from './thread-headers.js';
 import { normalizeId, parseMail, type MailAttachment, type ParsedMail } from './parse.js';
 import { deliveredTo, keysIn, routeMail, verifyAddressesIn, type Route } from './route.js';
 import { cutAt, ticketInline, ticketTitle } from './sanitize.js';
@@ -1012,13 +1013,9 @@ export class ServiceDesk {
       SYSTEM_FOOTER: texts.systemFooter ?? '',
       ADDITIONAL_TEXT: texts.additionalText ?? '',
     });
-    // Titles went through the sanitizer; records from before are made one-line here too.
-    // eslint-disable-next-line no-control-regex -- control characters never reach a header
-    const title = record.title.replace(/[\0-\x1f\x7f-\x9f]+/g, ' ');
-    // A root id from an older record is used only when it is still a well-formed id.
-    const root = normalizeId(record.rootMessageId);
+    const thread = ticketThread(record, p.replyKey, c.domain);
+    const title = thread.title;
     const subject = name === 'new_note' ? `${title} (#${record.number})` : `Re: ${title} (#${record.number})`;
-    const marker = `<reply-${p.replyKey}@${c.domain}>`;
     const mail: OutgoingMail = {
       from: `${c.botName} <${custom?.address ?? `${c.local}@${c.domain}`}>`,
       to: [p.address],
@@ -1027,13 +1024,9 @@ export class ServiceDesk {
       html: await markdownToHtml(`${REPLY_MARKER}\n\n${text}`),
       replyTo: `${c.local}+${p.replyKey}@${c.domain}`,
       headers: {
-        'In-Reply-To': root ?? marker,
-        References: root ? `${root} ${marker}` : marker,
-        'Auto-Submitted': 'auto-generated',
-        'X-Auto-Response-Suppress': 'All',
+        ...thread.headers,
         'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${c.local}+${p.replyKey}-unsubscribe@${c.domain}>`,
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'X-GHES-Ops-Ticket': `${record.repo}#${record.number}`,
       },
       ...(extra.files?.length ? { attachments: extra.files } : {}),
     };

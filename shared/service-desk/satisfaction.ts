@@ -16,7 +16,7 @@ import type { RecordStore } from '../records/record-store.js';
 import type { Deps } from '../runtime/deps.js';
 import type { DeskConfig } from './config.js';
 import { deskConfigFor } from './custom-email/project.js';
-import { normalizeId } from './parse.js';
+import { ticketThread } from './thread-headers.js';
 import { cutAt, ticketInline, ticketMarkdown } from './sanitize.js';
 import { DeskStore, hash } from './store.js';
 import { markdownToHtml } from './templates.js';
@@ -180,8 +180,7 @@ export async function sendSatisfactionSurvey(
     });
     const c = d.config;
     const link = (r: Rating): string => `${c.publicUrl}/satisfaction/${token}?rating=${r}`;
-    // eslint-disable-next-line no-control-regex -- control characters never reach a header
-    const title = record.title.replace(/[\0-\x1f\x7f-\x9f]+/g, ' ');
+    const { title, headers } = ticketThread(record, requester.replyKey, c.domain);
     const text = [
       `Your ticket #${number} was closed. How did we do?`,
       '',
@@ -189,8 +188,6 @@ export async function sendSatisfactionSurvey(
       '',
       `One click opens a page where you confirm your rating (and may add a comment). The links work once, until ${new Date(expires * 1000).toISOString().slice(0, 10)}.`,
     ].join('\n');
-    const root = normalizeId(record.rootMessageId);
-    const marker = `<reply-${requester.replyKey}@${c.domain}>`;
     await d.mailer
       .send({
         from: `${c.botName} <${c.local}@${c.domain}>`,
@@ -199,13 +196,7 @@ export async function sendSatisfactionSurvey(
         text: `${text}\n`,
         html: await markdownToHtml(text),
         replyTo: `${c.local}+${requester.replyKey}@${c.domain}`,
-        headers: {
-          'In-Reply-To': root ?? marker,
-          References: root ? `${root} ${marker}` : marker,
-          'Auto-Submitted': 'auto-generated',
-          'X-Auto-Response-Suppress': 'All',
-          'X-GHES-Ops-Ticket': `${repo}#${number}`,
-        },
+        headers,
       })
       .catch(async (e: unknown) => {
         await store.forget('survey-mail', once); // not sent: a redelivery may try again
