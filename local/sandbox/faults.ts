@@ -11,9 +11,10 @@ export interface Faults {
   /** No outbound HTTPS to GitHub's bundle service: uploads to GitHub Support fail. */
   uploadBlocked: boolean;
   /**
-   * The SSH sessions to the appliance drop while a support bundle runs (after its first step):
-   * commands attached to a session die (ssh exits 255) and new connections are refused for
-   * `SESSION_DROP_SECONDS`. A detached bundle carries on.
+   * The SSH sessions to the appliance drop while a support bundle runs (after its first step) or
+   * while `ghe-repl-promote` runs (once replication is stopped): commands attached to a session
+   * die (ssh exits 255) and new connections are refused for `SESSION_DROP_SECONDS`. A detached
+   * command carries on.
    */
   sessionDrop: boolean;
 }

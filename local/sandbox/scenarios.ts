@@ -26,6 +26,8 @@ export const SCENARIOS = {
     'A support bundle takes 15 minutes: /tmp/ghe-support-bundle-status says `running` through many polls, then `complete`, then the upload.',
   'bundle-session-drops':
     'The SSH sessions to the appliance drop while a support bundle runs: attached commands die (ssh exit 255) and connections fail for 30 s; a detached bundle carries on.',
+  'promote-session-drops':
+    'The SSH sessions to the replica drop while ghe-repl-promote runs (after it stopped replication): attached commands die (ssh exit 255) and connections fail for 30 s; a detached promotion carries on.',
   // Failures of the AWS around the appliances (cloud/sandbox-cloud.ts reads them).
   ...CLOUD_SCENARIOS,
   // actions-sync (actions-sync/install.ts reads them; version-changed also upgrades the appliances).
@@ -79,6 +81,7 @@ const EFFECTS: Record<ScenarioName, ScenarioEffect> = {
   slow: { durationFactor: 100 },
   'bundle-slow': { durations: { supportBundle: 900 } },
   'bundle-session-drops': { faults: { sessionDrop: true } },
+  'promote-session-drops': { faults: { sessionDrop: true } },
   'dns-fails': {},
   'lb-fails': {},
   'dns-stale-record': {},

@@ -234,7 +234,7 @@ function timeline(state: FailoverState): TimelineEntry[] {
       'promotion started',
       s.promotion?.startedAt,
       s.promotion
-        ? `${s.promotion.command} on ${s.request.replica.target} (maintenance mode set on it first)`
+        ? `${s.promotion.command} on ${s.request.replica.target} (maintenance mode set on it first), detached: process ${s.promotion.pid ?? 'unknown'}, output in ${s.promotion.outputFile}${s.promotion.reattached ? ' (found again after the start step was retried)' : ''}`
         : '',
     ],
     [

@@ -1,5 +1,5 @@
-import { command, renderShell } from '../appliance/command.js';
-import type { CommandHandle } from '../appliance/runner.js';
+import { command, describeCommand } from '../appliance/command.js';
+import { readDetachedOutput, startDetached } from '../appliance/detached-job.js';
 import type { Deps } from '../runtime/deps.js';
 import { outputTail } from '../support-bundle/output.js';
 import { recordFailover } from './anti-flap.js';
@@ -13,9 +13,25 @@ export const PROMOTE_SUCCESS = /Replica has been promoted to primary and is now 
 /** The known failure with the old primary unreachable (GHES release note, 2024-11). */
 export const PROMOTE_JQ_BUG = /jq: error \(at [^)]*\): Cannot index string with string "node"/;
 
+/**
+ * The running promotion, carried through the state machine between polls. `ghe-repl-promote -y`
+ * runs DETACHED on the replica (`nohup setsid ...`, output in `outputFile`): a dropped SSH session
+ * or an ended SSM invocation during its 20-30 minutes does not end it; each poll reads the output
+ * file's tail, whose last line is `[ghes-ops] exit status N` once it has ended.
+ */
 export interface PromotionStart {
-  handle: CommandHandle;
+  target: string;
+  /** The command itself, `ghe-repl-promote -y`. */
   command: string;
+  /** Its output file on the replica. */
+  outputFile: string;
+  /** Process id of the detached command on the replica (absent when re-attached). */
+  pid?: number;
+  /**
+   * This step ran again (a Lambda service error after the promotion had started) and found the
+   * output file of this execution's promotion: it did not start a second one, it polls that one.
+   */
+  reattached?: boolean;
   replicaMaintenance: string;
   startedAt: string;
   deadline: string;
@@ -29,13 +45,58 @@ export interface PromotionCheck {
   at: string;
 }
 
-/** Maintenance mode on the replica, then `ghe-repl-promote -y` started through the runner (polled by the state machine). */
+/** Lines of the output file read at each poll: the documented output is 10-20 lines. */
+const PROMOTE_TAIL_LINES = 200;
+
+/**
+ * The promotion's output file: one per execution (name and lock time), so that a retried start
+ * finds the promotion it already started instead of starting another.
+ */
+export function promotionOutputFile(state: Pick<FailoverState, 'request' | 'lock'>): string {
+  const name = state.request.execution.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
+  const at = Date.parse(state.lock?.acquiredAt ?? '');
+  return `/tmp/ghes-ops-repl-promote-${name}${Number.isFinite(at) ? `-${at}` : ''}.log`;
+}
+
+/** Maintenance mode on the replica, then `ghe-repl-promote -y` started detached (polled by the state machine). */
 export async function startPromotion(
   state: FailoverState,
   deps: Pick<Deps, 'clock' | 'config' | 'log' | 'params' | 'runner'>,
 ): Promise<PromotionStart> {
   const { request } = state;
   const target = request.replica.target;
+  // -y: no [y/N] prompt (SSM and ssh give the command no terminal).
+  const cmd = command('ghe-repl-promote', '-y');
+  const shown = describeCommand(cmd);
+  const outputFile = promotionOutputFile(state);
+  const timeoutSeconds = request.promotionTimeoutMinutes * 60;
+  const progress = (startedMs: number, more: Partial<PromotionStart>): PromotionStart => ({
+    target,
+    command: shown,
+    outputFile,
+    ...more,
+    replicaMaintenance: 'set',
+    startedAt: iso(startedMs),
+    deadline: iso(startedMs + timeoutSeconds * 1000),
+  });
+  // A retried step must not start a second promotion: this execution's output file says it began.
+  const earlier = await readDetachedOutput(deps.runner, target, outputFile, 1);
+  if (earlier.file !== 'missing') {
+    if (earlier.file === 'unreadable') {
+      throw new PromotionFailed(
+        `Could not check on ${target} whether this execution already started ${shown} (reading ${outputFile} exited ${earlier.exitCode}). ` +
+          'Nothing was promoted by this step; the failure path takes maintenance mode off again (unless "stayInMaintenance": true). ' +
+          `Check the replica (ghe-repl-status, ps -ef | grep ghe-repl-promote) before starting again.\n${outputTail(earlier.stderr, 5, 500)}`,
+      );
+    }
+    const startedMs = deps.clock.now();
+    await markLockPhase(request.execution.id, 'promoting', deps);
+    deps.log.warn('promotion already started by an earlier attempt of this step: polling it', {
+      target,
+      outputFile,
+    });
+    return progress(startedMs, { reattached: true });
+  }
   await markLockPhase(request.execution.id, 'replica-maintenance', deps);
   const maint = await deps.runner.run(target, command('ghe-maintenance', '-s'), { timeoutSeconds: 120 });
   if (maint.exitCode !== 0) {
@@ -45,23 +106,24 @@ export async function startPromotion(
         outputTail([maint.stdout, maint.stderr].filter(Boolean).join('\n'), 10),
     );
   }
-  // -y: no [y/N] prompt (SSM and ssh give the command no terminal).
-  const cmd = command('ghe-repl-promote', '-y');
   const startedMs = deps.clock.now();
-  const timeoutSeconds = request.promotionTimeoutMinutes * 60;
   // From here nothing is undone on a stop: the promotion may be running.
   await markLockPhase(request.execution.id, 'promoting', deps);
-  const handle = await deps.runner.start(target, cmd, { timeoutSeconds: timeoutSeconds + 600 });
+  const started = await startDetached(deps.runner, target, cmd, outputFile);
+  if (!started.started) {
+    // Whether it ran is unknown (the launcher failed): the lock stays at `promoting`, nothing is undone.
+    throw new PromotionFailed(
+      `${shown} could not be started detached on ${target} (exit code ${started.exitCode}); it may or may not have started. ` +
+        `Check the replica (ghe-repl-status, ps -ef | grep ghe-repl-promote, ${outputFile}) and finish or retry the promotion by hand; ` +
+        'check that nohup and setsid exist there and /tmp is writable. Traffic was not switched.\nAppliance output:\n' +
+        outputTail([started.stdout, started.stderr].filter(Boolean).join('\n'), 10),
+      { exitCode: started.exitCode },
+    );
+  }
   // From here on the cluster is changing: this counts as a failover for the anti-flapping window.
   await recordFailover(request, 'promoting', deps, startedMs);
-  deps.log.info('promotion started', { target, commandId: handle.commandId });
-  return {
-    handle,
-    command: renderShell(cmd),
-    replicaMaintenance: 'set',
-    startedAt: iso(startedMs),
-    deadline: iso(startedMs + timeoutSeconds * 1000),
-  };
+  deps.log.info('promotion started detached', { target, pid: started.pid, outputFile });
+  return progress(startedMs, { pid: started.pid });
 }
 
 /** The phases `ghe-repl-promote` announces, in order (GitHub's documented output). */
@@ -139,33 +201,56 @@ export function explainPromotionFailure(output: string, exitCode: number, target
   );
 }
 
+/**
+ * One poll: reads the tail of the promotion's output file. `succeeded` only when it ended with
+ * exit status 0 and printed the documented success line; `PromotionFailed` when it ended
+ * otherwise or its output file is gone; `PromotionTimeout` past the deadline.
+ */
 export async function checkPromotion(
   state: FailoverState,
-  deps: Pick<Deps, 'clock' | 'runner'>,
+  deps: Pick<Deps, 'clock' | 'log' | 'runner'>,
 ): Promise<PromotionCheck> {
-  const { request, promotion } = state;
+  const { request } = state;
+  const promotion = state.promotion!;
+  const target = request.replica.target;
   const now = deps.clock.now();
-  const elapsedSeconds = Math.round((now - Date.parse(promotion!.startedAt)) / 1000);
+  const elapsedSeconds = Math.round((now - Date.parse(promotion.startedAt)) / 1000);
   const polls = (state.promotionCheck?.polls ?? 0) + 1;
-  const result = await deps.runner.poll(promotion!.handle);
-  if (result.done) {
-    const text = [result.stdout, result.stderr].filter(Boolean).join('\n');
-    const output = outputTail(text, 40);
-    if (result.exitCode === 0 && PROMOTE_SUCCESS.test(result.stdout))
+  const read = await readDetachedOutput(deps.runner, target, promotion.outputFile, PROMOTE_TAIL_LINES);
+  if (read.file === 'missing') {
+    throw new PromotionFailed(
+      `The output file ${promotion.outputFile} of ${promotion.command} is gone from ${target} after ${elapsedSeconds} s: ` +
+        'the replica may have restarted, and the outcome of the promotion is unknown. Check `ghe-repl-status` and ' +
+        '`ghe-maintenance -q` on it, and finish or retry the promotion by hand. Traffic was not switched.',
+      { output: outputTail(read.stderr, 5, 500) },
+    );
+  }
+  if (read.file === 'read' && read.exitStatus !== undefined) {
+    const output = outputTail(read.output, 40);
+    if (read.exitStatus === 0 && PROMOTE_SUCCESS.test(read.output))
       return { state: 'succeeded', elapsedSeconds, polls, output, at: iso(now) };
     const why =
-      result.exitCode === 0
-        ? `ghe-repl-promote on ${request.replica.target} exited 0 but did not print the documented success line; it is not treated as promoted. Check the replica by hand. Traffic was not switched.`
-        : explainPromotionFailure(text, result.exitCode, request.replica.target);
+      read.exitStatus === 0
+        ? `ghe-repl-promote on ${target} exited 0 but did not print the documented success line; it is not treated as promoted. Check the replica by hand. Traffic was not switched.`
+        : explainPromotionFailure(read.output, read.exitStatus, target);
     throw new PromotionFailed(`${why}\nAppliance output:\n${output}`, {
-      exitCode: result.exitCode,
+      exitCode: read.exitStatus,
       output,
-      knownBug: PROMOTE_JQ_BUG.test(text),
+      knownBug: PROMOTE_JQ_BUG.test(read.output),
     });
   }
-  if (now > Date.parse(promotion!.deadline)) {
+  if (read.file === 'unreadable') {
+    // Not "missing": say so, and look again at the next poll (the deadline still applies).
+    deps.log.warn('could not read the promotion output file', {
+      outputFile: promotion.outputFile,
+      exitCode: read.exitCode,
+      detail: outputTail(read.stderr, 5, 500),
+    });
+  }
+  if (now > Date.parse(promotion.deadline)) {
     throw new PromotionTimeout(
-      `ghe-repl-promote on ${request.replica.target} was still running after ${request.promotionTimeoutMinutes} minutes (command ${promotion!.handle.commandId}). ` +
+      `ghe-repl-promote on ${target} was still running after ${request.promotionTimeoutMinutes} minutes ` +
+        `(process ${promotion.pid ?? 'unknown'}, output in ${promotion.outputFile}). ` +
         'It may still finish: watch it on the replica. Traffic was NOT switched; switch it by hand once the promotion succeeds.',
       { elapsedSeconds },
     );

@@ -1,4 +1,5 @@
-import { command, describeCommand, detached, DETACHED_EXIT_MARKER } from '../appliance/command.js';
+import { describeCommand } from '../appliance/command.js';
+import { readDetachedOutput, startDetached } from '../appliance/detached-job.js';
 import { readFile, supportBundle, SUPPORT_BUNDLE_STATUS_FILE } from '../appliance/ghe.js';
 import { SupportBundleFailed, SupportBundleTimeout } from '../errors.js';
 import type { Deps } from '../runtime/deps.js';
@@ -41,7 +42,6 @@ export interface BundleCheck {
 const STATUS_RUNNING = 'running';
 const STATUS_COMPLETE = 'complete';
 const TAIL_LINES = 40;
-const EXIT_LINE = new RegExp(`^${DETACHED_EXIT_MARKER.replace(/[[\]]/g, '\\$&')}(\\d{1,3})$`);
 
 /** Output file of the detached bundle: unique per ticket and start (the ticket is 7 validated digits). */
 export function bundleOutputFile(ticket: string, startedMs: number): string {
@@ -74,9 +74,8 @@ export async function startBundle(
   }
   const startedMs = deps.clock.now();
   const outputFile = bundleOutputFile(request.ticket, startedMs);
-  const started = await deps.runner.run(request.target, detached(cmd, outputFile), { timeoutSeconds: 60 });
-  const pidText = started.stdout.trim();
-  if (started.exitCode !== 0 || !/^\d{1,10}$/.test(pidText)) {
+  const started = await startDetached(deps.runner, request.target, cmd, outputFile);
+  if (!started.started) {
     throw new SupportBundleFailed(
       `${shown} could not be started on ${request.target} (exit code ${started.exitCode}). Check that nohup and setsid ` +
         `exist there and /tmp is writable, then run the workflow again.\nAppliance output:\n` +
@@ -84,7 +83,7 @@ export async function startBundle(
       { exitCode: started.exitCode },
     );
   }
-  const pid = Number(pidText);
+  const { pid } = started;
   deps.log.info('support bundle started detached', {
     ticket: request.ticket,
     target: request.target,
@@ -99,16 +98,6 @@ export async function startBundle(
     startedAt: new Date(startedMs).toISOString(),
     deadline: new Date(startedMs + request.timeoutMinutes * 60_000).toISOString(),
   };
-}
-
-/** Splits the output file's tail into the command's output and its exit status (when it has ended). */
-export function readOutputTail(text: string): { output: string; exitStatus?: number } {
-  const lines = text.replace(/\s+$/, '').split('\n');
-  const last = lines.at(-1)?.trim() ?? '';
-  const m = EXIT_LINE.exec(last);
-  if (!m) return { output: text.trimEnd() };
-  lines.pop();
-  return { output: lines.join('\n').trimEnd(), exitStatus: Number(m[1]) };
 }
 
 /**
@@ -127,23 +116,17 @@ export async function checkBundle(
   // The output file first, then the status file: the exit status line is written after the
   // bundle command has ended, so once the tail shows it the status file read next is final (read
   // the other way round, a bundle ending between the two reads looks "exit 0 but not complete").
-  const tail = await deps.runner.run(
-    progress.target,
-    command('tail', '-n', String(TAIL_LINES), progress.outputFile),
-    {
-      timeoutSeconds: 30,
-    },
-  );
+  const tail = await readDetachedOutput(deps.runner, progress.target, progress.outputFile, TAIL_LINES);
   const statusFile = await readStatusFile(progress.target, deps);
   const seen = `status file: ${statusFile === undefined ? 'unreadable' : JSON.stringify(statusFile)}`;
-  if (tail.exitCode !== 0 && !/No such file or directory/i.test(tail.stderr)) {
+  if (tail.file === 'unreadable') {
     // Could not read it this time (not "missing"): say so, and look again at the next poll.
     deps.log.warn('could not read the bundle output file', {
       outputFile: progress.outputFile,
       exitCode: tail.exitCode,
       detail: outputTail(tail.stderr, 5, 500),
     });
-  } else if (tail.exitCode !== 0) {
+  } else if (tail.file === 'missing') {
     throw new SupportBundleFailed(
       `The output file ${progress.outputFile} of ${progress.command} is gone from ${progress.target} after ${elapsedSeconds} s ` +
         `(${seen}): the appliance may have restarted, which ends the bundle. Check ${SUPPORT_BUNDLE_STATUS_FILE} there, ` +
@@ -151,7 +134,7 @@ export async function checkBundle(
       { outputFile: progress.outputFile, ...(statusFile !== undefined ? { statusFile } : {}) },
     );
   }
-  const { output: raw, exitStatus } = readOutputTail(tail.exitCode === 0 ? tail.stdout : '');
+  const { output: raw, exitStatus } = tail.file === 'read' ? tail : { output: '', exitStatus: undefined };
   const output = outputTail(raw);
   const base = {
     ...(statusFile !== undefined ? { statusFile } : {}),

@@ -1,5 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { SshCommandRunner } from '../../local/adapters/ssh-runner.js';
@@ -9,6 +8,7 @@ import { createLogger } from '../../shared/logger.js';
 import { parseSupportBundleRequest } from '../../shared/support-bundle/request.js';
 import { checkBundle, startBundle } from '../../shared/support-bundle/run-bundle.js';
 import { failure } from '../helpers/failure.js';
+import { fakeShellAppliance, type FakeShellAppliance } from '../helpers/fake-shell-appliance.js';
 import { ROOT, testWorld } from '../helpers/local-world.js';
 
 /**
@@ -21,18 +21,6 @@ import { ROOT, testWorld } from '../helpers/local-world.js';
  */
 const PRIMARY = 'ghes-1.example.com';
 const FIXTURE = join(ROOT, 'tests', 'fixtures', 'appliance', 'support-bundle-ticket.txt');
-
-const FAKE_SSH = `#!/bin/sh
-for last in "$@"; do :; done
-for a in "$@"; do case "$a" in admin@*) host="\${a#admin@}";; esac; done
-printf '%s\\t%s\\n' "$host" "$last" >> "$FAKE_ROOT/commands.log"
-if [ -f "$FAKE_ROOT/drop-next" ]; then
-  rm -f "$FAKE_ROOT/drop-next"
-  printf 'Timeout, server %s not responding.\\n' "$host" >&2; exit 255
-fi
-line=$(printf '%s' "$last" | sed "s#/tmp/#$FAKE_ROOT/tmp/#g")
-PATH="$FAKE_ROOT/bin:$PATH" exec sh -c "$line"
-`;
 
 /** Progress (the fixture's first 7 lines), then waits for the release, then the upload lines. */
 const FAKE_BUNDLE = `#!/bin/sh
@@ -49,41 +37,27 @@ echo complete > "$FAKE_ROOT/tmp/ghe-support-bundle-status"
 tail -n 2 "$FAKE_FIXTURE"
 `;
 
-let root: string;
-const originalPath = process.env.PATH;
+let fake: FakeShellAppliance;
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'ghes-ops-ssh-bundle-'));
-  mkdirSync(join(root, 'bin'));
-  writeFileSync(join(root, 'ssh'), FAKE_SSH);
-  chmodSync(join(root, 'ssh'), 0o755);
-  writeFileSync(join(root, 'bin', 'ghe-support-bundle'), FAKE_BUNDLE);
-  chmodSync(join(root, 'bin', 'ghe-support-bundle'), 0o755);
-  process.env.PATH = `${root}:${originalPath}`;
-  process.env.FAKE_ROOT = root;
-  process.env.FAKE_FIXTURE = FIXTURE;
+  fake = fakeShellAppliance(
+    'ghes-ops-ssh-bundle-',
+    { 'ghe-support-bundle': FAKE_BUNDLE },
+    { FAKE_FIXTURE: FIXTURE },
+  );
 });
 
 beforeEach(() => {
-  rmSync(join(root, 'tmp'), { recursive: true, force: true });
-  mkdirSync(join(root, 'tmp'));
-  for (const f of ['release', 'drop-next']) rmSync(join(root, f), { force: true });
-  writeFileSync(join(root, 'commands.log'), '');
+  fake.reset(['release']);
   delete process.env.FAKE_UPLOAD_FAILS;
 });
 
 afterAll(() => {
-  writeFileSync(join(root, 'release'), ''); // no fake bundle left waiting
-  process.env.PATH = originalPath;
-  for (const k of ['FAKE_ROOT', 'FAKE_FIXTURE', 'FAKE_UPLOAD_FAILS']) delete process.env[k];
-  setTimeout(() => rmSync(root, { recursive: true, force: true }), 200).unref();
+  delete process.env.FAKE_UPLOAD_FAILS;
+  fake.close(['release']);
 });
 
-const commands = (): string[] =>
-  readFileSync(join(root, 'commands.log'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t')[1] ?? '');
+const commands = (): string[] => fake.commands();
 
 const config = (() => {
   const c = defaultConfig(ROOT);
@@ -93,15 +67,9 @@ const config = (() => {
 
 /** Waits (real time) until the detached bundle's output file ends with its exit status. */
 async function bundleEnded(): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    const logs = readFileSync(join(root, 'commands.log'), 'utf8').match(
-      /ghes-ops-support-bundle-[\d-]+\.log/,
-    );
-    const file = logs ? join(root, 'tmp', logs[0]) : '';
-    if (file && existsSync(file) && /exit status \d+\n$/.test(readFileSync(file, 'utf8'))) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the fake bundle did not end');
+  const file = /\/tmp\/ghes-ops-support-bundle-[\d-]+\.log/.exec(commands().join('\n'));
+  if (!file) throw new Error('no bundle was started');
+  await fake.ended(file[0]);
 }
 
 describe('support bundle over SSH, detached, against a fake appliance shell', () => {
@@ -132,7 +100,7 @@ describe('support bundle over SSH, detached, against a fake appliance shell', ()
     }
 
     // The network path drops: ssh exits 255 with its keepalive message; the bundle carries on.
-    writeFileSync(join(root, 'drop-next'), '');
+    fake.dropNextSession();
     clock.advance(60_000);
     const dropped = await failure(checkBundle(request, progress, d));
     expect(dropped.name).toBe('ApplianceUnreachable');
@@ -143,7 +111,7 @@ describe('support bundle over SSH, detached, against a fake appliance shell', ()
       statusFile: 'running',
     });
 
-    writeFileSync(join(root, 'release'), '');
+    fake.flag('release');
     await bundleEnded();
     clock.advance(30_000);
     const done = await checkBundle(request, progress, d);
@@ -160,7 +128,7 @@ describe('support bundle over SSH, detached, against a fake appliance shell', ()
     process.env.FAKE_UPLOAD_FAILS = '1';
     const d = deps();
     const progress = await startBundle(request, d);
-    writeFileSync(join(root, 'release'), '');
+    fake.flag('release');
     await bundleEnded();
     clock.advance(30_000);
     const err = await failure(checkBundle(request, progress, d));
@@ -171,7 +139,7 @@ describe('support bundle over SSH, detached, against a fake appliance shell', ()
   });
 
   it('refuses to start while the status file says running', async () => {
-    writeFileSync(join(root, 'tmp', 'ghe-support-bundle-status'), 'running\n');
+    writeFileSync(fake.path('/tmp/ghe-support-bundle-status'), 'running\n');
     const err = await failure(startBundle(request, deps()));
     expect(err.name).toBe('SupportBundleFailed');
     expect(err.message).toContain('already being generated');
@@ -196,7 +164,7 @@ describe('support-bundle workflow over SSH (real ASL, local engine, fake applian
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(world.outbox!.sent).toHaveLength(0);
-    writeFileSync(join(root, 'release'), '');
+    fake.flag('release');
     const result = await world.engine.waitForExecution(executionArn);
     await world.bus.settled();
     expect(result.status).toBe('SUCCEEDED');

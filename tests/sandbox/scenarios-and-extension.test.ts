@@ -49,6 +49,7 @@ describe('scenarios, durations and extension', () => {
       'slow',
       'bundle-slow',
       'bundle-session-drops',
+      'promote-session-drops',
       // The failover's cloud around the appliances (local/sandbox/cloud/).
       'dns-fails',
       'lb-fails',

@@ -105,7 +105,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ssm:PutParameter',
     'ssm:GetParameter',
   ],
-  failoverPromoteCheck: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+  failoverPromoteCheck: ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
   // No hosted zone and no target group by default: the traffic steps may change nothing.
   failoverSwitchTraffic: [],
   failoverCheckTraffic: [],
@@ -839,6 +839,7 @@ describe('failover', () => {
       'failoverFence',
       'failoverCheckDrain',
       'failoverPromoteStart',
+      'failoverPromoteCheck',
       'failoverVerify',
       'failoverTeardown',
       'failoverRestore',

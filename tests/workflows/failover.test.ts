@@ -65,7 +65,13 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     // Order: maintenance on the primary, then (after the drain) on the replica, then promote.
     expect(lines(world, P)).toContain('ghe-maintenance -s');
     const replica = lines(world, R);
-    expect(replica.indexOf('ghe-maintenance -s')).toBeLessThan(replica.indexOf('ghe-repl-promote -y'));
+    // The promotion runs detached (its output in a file polled by CheckPromotion), started once.
+    const promoteAt = replica.findIndex((l) => l.startsWith("nohup setsid sh -c 'ghe-repl-promote -y;"));
+    expect(promoteAt).toBeGreaterThan(replica.indexOf('ghe-maintenance -s'));
+    expect(replica.filter((l) => l.includes('ghe-repl-promote')).length).toBe(1);
+    const outputFile = /> (\/tmp\/ghes-ops-repl-promote-[\w-]+\.log) 2>&1/.exec(replica[promoteAt]!)?.[1];
+    expect(outputFile).toBeDefined();
+    expect(replica.filter((l) => l === `tail -n 200 ${outputFile}`).length).toBeGreaterThan(1);
     const uuid = sbx.appliance(P).uuid;
     // 3.17 (read with ghe-version in preflight): ghe-repl-teardown, without trying ghe-repl-decommission.
     expect(replica).toContain(`ghe-repl-teardown -u ${uuid}`);
@@ -223,6 +229,24 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
     const mail = world.outbox!.sent.at(-1)!;
     expect(mail.subject).toContain('FAILED at CheckPromotion (PromotionFailed)');
     expect(mail.text).toContain('GHES IS PROBABLY UNAVAILABLE TO USERS');
+    await expectLockReleased(world);
+  });
+
+  it('the SSH sessions to the replica drop mid-promotion: the detached promotion carries on, polling resumes, failed over (promote-session-drops)', async () => {
+    const world = testWorld({ scenario: 'promote-session-drops' });
+    const { result, history } = await runWorkflow(world, 'failover', failoverInput());
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.sandbox!.appliance(R).role).toBe('primary');
+    expect(world.cloud!.record()).toEqual({ type: 'CNAME', value: R });
+    // At least one poll hit the dropped connection and the ASL's Retry polled again.
+    const retried = history.filter(
+      (e) =>
+        e.type === 'StateRetried' &&
+        e.stateName === 'CheckPromotion' &&
+        (e as { error?: string }).error === 'ApplianceUnreachable',
+    );
+    expect(retried.length).toBeGreaterThan(0);
+    expect(lines(world, R).filter((l) => l.includes('ghe-repl-promote'))).toHaveLength(1);
     await expectLockReleased(world);
   });
 
@@ -459,7 +483,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
       failoverInput({ mode: 'unplanned', hooks: { pre: hooks.pre } }),
     );
     expect(failed.result.error).toBe('HookFailed');
-    expect(lines(down, R)).not.toContain('ghe-repl-promote -y');
+    expect(lines(down, R).some((l) => l.includes('ghe-repl-promote'))).toBe(false);
     await expectLockReleased(down);
   });
 
@@ -505,7 +529,7 @@ describe('failover workflow (real ASL, local engine, sandbox appliances and clou
         'ghe-maintenance -s',
         'ghe-maintenance -u',
       ]);
-      expect(lines(world, R)).not.toContain('ghe-repl-promote -y');
+      expect(lines(world, R).some((l) => l.includes('ghe-repl-promote'))).toBe(false);
       // Every poll said what it waited for; the last one names the channel and its line.
       const drains = world.engine
         .getExecutionHistory(arn)

@@ -1,4 +1,5 @@
 import type { CommandContext, CommandProgram, CommandSpec } from '../command-registry.js';
+import { SESSION_DROP_SECONDS } from '../faults.js';
 import { commandOptions } from '../getopts.js';
 
 const USAGE = `Usage: ghe-repl-promote [-h] [-y]
@@ -59,6 +60,7 @@ function* promote(ctx: CommandContext): CommandProgram {
     }
     repl.running = false;
     ctx.print('  | Success: replication was stopped for all services.');
+    if (ctx.world.faults.sessionDrop) ctx.world.dropSessionsSoon(node, SESSION_DROP_SECONDS);
 
     if (!primaryUp && ctx.world.faults.promoteBug) {
       // Decommissioning the other Elasticsearch nodes goes through the unreachable old primary.

@@ -10,6 +10,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { defaultConfig } from '../../local/config.js';
 import { SsmCommandRunner } from '../../shared/aws/ssm-runner.js';
 import { createLogger } from '../../shared/logger.js';
+import { failoverParams } from '../../shared/failover/names.js';
+import { checkPromotion, startPromotion } from '../../shared/failover/promote.js';
+import { parseFailoverRequest } from '../../shared/failover/request.js';
+import type { FailoverState } from '../../shared/failover/state.js';
 import { parseSupportBundleRequest } from '../../shared/support-bundle/request.js';
 import { checkBundle, startBundle } from '../../shared/support-bundle/run-bundle.js';
 import { failure } from '../helpers/failure.js';
@@ -17,7 +21,7 @@ import { ROOT } from '../helpers/local-world.js';
 import { fakeClock } from './fake-clock.js';
 
 /**
- * The detached support bundle over SSM Run Command, at the command level: the exact
+ * The detached support bundle and promotion over SSM Run Command, at the command level: the exact
  * AWS-RunShellScript lines sent, and GetCommandInvocation answers in the documented shape
  * (Status, ResponseCode, StandardOutputContent) for each of them.
  */
@@ -175,5 +179,134 @@ describe('support bundle over SSM, detached', () => {
     expect(err.message).toContain(
       `The output file ${started.outputFile} of ghe-support-bundle -t 1234567 is gone`,
     );
+  });
+});
+
+describe('ghe-repl-promote over SSM, detached', () => {
+  const REPLICA = 'i-0fedcba9876543210';
+  const EXEC = {
+    id: 'arn:aws:states:us-east-1:123456789012:execution:ghes-ops-dev-failover:planned-1',
+    name: 'planned-1',
+  };
+  const acquiredAt = '2025-03-01T09:58:00.000Z';
+  const FILE = `/tmp/ghes-ops-repl-promote-planned-1-${Date.parse(acquiredAt)}.log`;
+  const PHASES = 'Enabling maintenance mode on the primary to prevent writes ...\nStopping replication ...\n';
+  const DONE =
+    'Applying configuration and starting services ...\nSuccess: Replica has been promoted to primary and is now accepting requests.\n';
+
+  function promotionDeps() {
+    const { clock, deps } = ssmDeps();
+    const c = defaultConfig(ROOT);
+    c.appliance = { runner: 'ssm', primary: INSTANCE, replica: REPLICA };
+    const lockName = failoverParams(c).lock;
+    const store = new Map([[lockName, JSON.stringify({ owner: EXEC.id, acquiredAt, mode: 'planned' })]]);
+    const params = {
+      get: async (n: string) => store.get(n),
+      put: async (n: string, v: string) => void store.set(n, v),
+      delete: async (n: string) => void store.delete(n),
+    };
+    const request = parseFailoverRequest(
+      {
+        mode: 'planned',
+        traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'github.example.com' } },
+        primary: { target: INSTANCE, address: '10.0.1.15' },
+        replica: { target: REPLICA, address: '10.0.2.15' },
+        reason: 'planned maintenance',
+      },
+      c,
+      EXEC,
+    );
+    const state: FailoverState = { request, lock: { name: lockName, owner: EXEC.id, acquiredAt } };
+    return { clock, state, deps: { ...deps, config: c, params } };
+  }
+
+  it('starts with one exact detached line on the replica, then each poll is one exact tail', async () => {
+    const { clock, state, deps } = promotionDeps();
+    let output = PHASES;
+    let started = false;
+    answer = (line) => {
+      if (line === `tail -n 1 ${FILE}`)
+        return started
+          ? [0, PHASES.split('\n')[1]!, '']
+          : [1, '', `tail: cannot open '${FILE}' for reading: No such file or directory\n`];
+      if (line === 'ghe-maintenance -s') return [0, '', ''];
+      if (line.startsWith('nohup setsid sh -c ')) {
+        started = true;
+        return [0, '5151\n', ''];
+      }
+      if (line === `tail -n 200 ${FILE}`) return [0, output, ''];
+      return [127, '', `bash: ${line}: command not found\n`];
+    };
+    const promotion = await startPromotion(state, deps);
+    expect(promotion).toMatchObject({
+      pid: 5151,
+      outputFile: FILE,
+      target: REPLICA,
+      command: 'ghe-repl-promote -y',
+    });
+    expect(sent.map((s) => [s.InstanceIds, s.DocumentName, s.Parameters])).toEqual([
+      [[REPLICA], 'AWS-RunShellScript', { commands: [`tail -n 1 ${FILE}`], executionTimeout: ['30'] }],
+      [[REPLICA], 'AWS-RunShellScript', { commands: ['ghe-maintenance -s'], executionTimeout: ['120'] }],
+      [
+        [REPLICA],
+        'AWS-RunShellScript',
+        {
+          commands: [
+            `nohup setsid sh -c 'ghe-repl-promote -y; printf '\\''\\n[ghes-ops] exit status %s\\n'\\'' "$?"' > ${FILE} 2>&1 < /dev/null & echo $!`,
+          ],
+          executionTimeout: ['60'],
+        },
+      ],
+    ]);
+    // A retried start (Lambda service error after it had started) does not start a second one.
+    expect(await startPromotion(state, deps)).toMatchObject({ outputFile: FILE, reattached: true });
+    expect(sent.slice(3).map((s) => s.Parameters?.commands?.[0])).toEqual([`tail -n 1 ${FILE}`]);
+
+    clock.advance(15_000);
+    expect(await checkPromotion({ ...state, promotion }, deps)).toMatchObject({ state: 'running', polls: 1 });
+    output = `${PHASES}${DONE}\n[ghes-ops] exit status 0\n`;
+    clock.advance(15_000);
+    const done = await checkPromotion({ ...state, promotion }, deps);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      elapsedSeconds: 30,
+      output: `${PHASES}${DONE}`.trimEnd(),
+    });
+    expect(sent.slice(4).map((s) => [s.InstanceIds, s.Parameters])).toEqual([
+      [[REPLICA], { commands: [`tail -n 200 ${FILE}`], executionTimeout: ['30'] }],
+      [[REPLICA], { commands: [`tail -n 200 ${FILE}`], executionTimeout: ['30'] }],
+    ]);
+  });
+
+  it('exit status 0 without the documented success line is not a promotion', async () => {
+    const { state, deps } = promotionDeps();
+    answer = (line) => {
+      if (line === `tail -n 1 ${FILE}`)
+        return [1, '', `tail: cannot open '${FILE}' for reading: No such file or directory\n`];
+      if (line.startsWith('nohup ')) return [0, '77\n', ''];
+      if (line.startsWith('tail -n 200 ')) return [0, `${PHASES}\n[ghes-ops] exit status 0\n`, ''];
+      return [0, '', ''];
+    };
+    const promotion = await startPromotion(state, deps);
+    const err = await failure(checkPromotion({ ...state, promotion }, deps));
+    expect(err.name).toBe('PromotionFailed');
+    expect(err.message).toContain('exited 0 but did not print the documented success line');
+  });
+
+  it('a launcher that fails: PromotionFailed that says it may or may not have started, the lock left at promoting', async () => {
+    const { state, deps } = promotionDeps();
+    answer = (line) => {
+      if (line === `tail -n 1 ${FILE}`)
+        return [1, '', `tail: cannot open '${FILE}' for reading: No such file or directory\n`];
+      if (line.startsWith('nohup ')) return [1, '', 'sh: 1: setsid: not found\n'];
+      return [0, '', ''];
+    };
+    const err = await failure(startPromotion(state, deps));
+    expect(err.name).toBe('PromotionFailed');
+    expect(err.message).toContain('could not be started detached');
+    expect(err.message).toContain('it may or may not have started');
+    expect(err.message).toContain('setsid: not found');
+    const lock = JSON.parse((await deps.params.get(state.lock!.name))!) as { phase?: string };
+    expect(lock.phase).toBe('promoting');
   });
 });
