@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import type { Config, RunnerKind } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
@@ -126,6 +127,10 @@ function localDesk(httpUrl: string): LocalConfig['local']['serviceDesk'] {
 }
 
 type Json = Record<string, unknown>;
+
+/** An email address, or one at `localhost` (the default `ops@localhost`: local mail, the outbox). */
+const isLocalAddress = (a: string): boolean =>
+  PATTERNS.email.test(a) || /^[A-Za-z0-9._%+-]{1,64}@localhost$/.test(a);
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Applies a parsed config file over the default, checking every value it sets. */
@@ -134,7 +139,10 @@ export function mergeConfig(base: LocalConfig, input: unknown, source: string): 
     throw new ConfigError(`${source}: ${field} ${problem}`);
   };
   if (!isObj(input)) return bad('(file)', 'must hold a JSON object');
-  const file = hoistLocalBlock(input, bad);
+  refuseMasked(input, '', bad);
+  const file = hoistLocalBlock(JSON.parse(JSON.stringify(input)) as Json, bad); // a copy: takeShown removes keys
+  // Shown by `config --json` but not settings: taken out here, checked against the result below.
+  const shown = takeShown(file);
   const out: LocalConfig = structuredClone(base);
   const known = [
     'appliance',
@@ -211,8 +219,8 @@ export function mergeConfig(base: LocalConfig, input: unknown, source: string): 
       out.mail.from = m.from as string;
     }
     if (m.notify !== undefined) {
-      if (!Array.isArray(m.notify) || m.notify.some((a) => typeof a !== 'string' || !PATTERNS.email.test(a)))
-        bad('mail.notify', 'must be a list of email addresses');
+      if (!Array.isArray(m.notify) || m.notify.some((a) => typeof a !== 'string' || !isLocalAddress(a)))
+        bad('mail.notify', 'must be a list of email addresses (name@localhost included: local mail)');
       out.mail.notify = m.notify as string[];
     }
     if (m.transport !== undefined) {
@@ -282,7 +290,64 @@ export function mergeConfig(base: LocalConfig, input: unknown, source: string): 
   if (out.appliance.runner !== 'sandbox') out.local.timeScale = 1;
   out.local.serviceDesk = localDesk(`http://${out.local.http.host}:${out.local.http.port}`);
   if (file.serviceDesk !== undefined) applyDeskBlock(out, file.serviceDesk, bad, source);
+  checkShown(shown, out, bad);
   return out;
+}
+
+// ---- what `config --json` shows but the file does not set ----------------------------------------
+
+/** Keys `config --json` prints that are fixed or derived, with what to do instead of setting them. */
+const SHOWN_ONLY: { path: string[]; why: string }[] = [
+  { path: ['stage'], why: 'it is always "local" here (the serverless stage in AWS)' },
+  { path: ['stateMachines'], why: 'AWS only: the local engine runs statemachines/' },
+  { path: ['runbook'], why: 'the runbook workflows use the sandbox settings locally' },
+  ...['addresses', 'sandboxApiUrl', 'sandboxGhes'].map((k) => ({
+    path: ['serviceDesk', k],
+    why: 'derived: the desk addresses come from serviceDesk.desk, the sandbox GHES from githubApp.ghesUrl',
+  })),
+];
+
+type Shown = { path: string[]; why: string; value: unknown }[];
+
+/** Removes the shown-only keys from the (hoisted) file and returns them. */
+function takeShown(file: Json): Shown {
+  const taken: Shown = [];
+  for (const { path: p, why } of SHOWN_ONLY) {
+    const parent = p.slice(0, -1).reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), file);
+    const key = p.at(-1)!;
+    if (!isObj(parent) || !(key in parent)) continue;
+    taken.push({ path: p, why, value: parent[key] });
+    delete parent[key];
+  }
+  return taken;
+}
+
+/**
+ * A whole `config --json` document can be pasted back: its fixed and derived keys are accepted
+ * when they hold what this configuration shows anyway, and refused (saying why) when changed.
+ */
+function checkShown(shown: Shown, out: LocalConfig, bad: (field: string, problem: string) => never): void {
+  if (!shown.length) return;
+  // Through JSON, as config --json prints it (and plain objects of this realm on both sides).
+  const printed = JSON.parse(JSON.stringify(redact(out))) as Json;
+  for (const { path: p, why, value } of shown) {
+    const at = p[0] === 'serviceDesk' ? ['local', ...p] : p;
+    const effective = at.reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), printed);
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(value ?? null)), effective ?? null))
+      bad(p.join('.'), `is shown by config --json but not read from the file (${why}): remove it`);
+  }
+}
+
+/** `config --json` masks secrets as ****: pasted back, that would become the secret. */
+function refuseMasked(value: unknown, at: string, bad: (field: string, problem: string) => never): void {
+  if (value === '****')
+    bad(
+      at || '(file)',
+      'is "****", the mask config --json prints for a secret: write the real value, or remove it',
+    );
+  if (Array.isArray(value)) value.forEach((v, i) => refuseMasked(v, `${at}[${i}]`, bad));
+  else if (isObj(value))
+    for (const [k, v] of Object.entries(value)) refuseMasked(v, at ? `${at}.${k}` : k, bad);
 }
 
 // ---- the `local` block and the service desk block (README "Configuration") ----------------------
@@ -349,12 +414,7 @@ function applyDeskBlock(
   const settable = ['desk', 'smtp', 'maxSmtpBytes'];
   for (const k of Object.keys(d))
     if (!settable.includes(k))
-      bad(
-        `serviceDesk.${k}`,
-        ['addresses', 'sandboxApiUrl', 'sandboxGhes'].includes(k)
-          ? 'is derived, not set (the desk addresses come from serviceDesk.desk; the sandbox GHES from githubApp.ghesUrl)'
-          : `is not a known setting (known: ${settable.join(', ')})`,
-      );
+      bad(`serviceDesk.${k}`, `is not a known setting (known: ${settable.join(', ')})`);
   const sd = out.local.serviceDesk;
   if (d.desk !== undefined) {
     if (!isObj(d.desk)) bad('serviceDesk.desk', 'must be an object of service desk settings');

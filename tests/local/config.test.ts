@@ -91,30 +91,41 @@ describe('local configuration in the shape of config --json', () => {
     expect(a.local.mail).toEqual({ transport: 'smtp', smtp });
   });
 
-  it('the output of config --json, written back as a file, gives the same configuration', () => {
-    const shown = JSON.parse(JSON.stringify(displayConfig(base))) as {
-      appliance: unknown;
-      local: Record<string, unknown> & { serviceDesk: Record<string, unknown> };
-    };
-    const { timeScale, scenario, stateDir, mail, http, serviceDesk } = shown.local;
-    // (mail is left out: the default recipient ops@localhost is no plain address, which a file
-    // must give, so it cannot be written back as it is shown.)
-    const file = {
-      appliance: shown.appliance,
-      local: {
-        timeScale,
-        scenario,
-        stateDir,
-        mail,
-        http,
-        serviceDesk: {
-          desk: serviceDesk.desk,
-          smtp: serviceDesk.smtp,
-          maxSmtpBytes: serviceDesk.maxSmtpBytes,
-        },
+  it('the whole output of config --json, written back as a file, gives the same configuration', () => {
+    const shown = JSON.parse(JSON.stringify(displayConfig(base))) as Record<string, unknown>;
+    expect(mergeConfig(base, shown, '/project/f.json')).toEqual(base);
+    // The same with a real appliance over SSH and a changed desk (derived addresses follow).
+    const ssh = mergeConfig(
+      base,
+      {
+        appliance: { runner: 'ssh', primary: 'ghes.example.com' },
+        mail: { notify: ['ops@localhost', 'sre@example.com'] },
+        local: { serviceDesk: { desk: { local: 'help' } } },
       },
-    };
-    expect(mergeConfig(base, file, '/project/f.json')).toEqual(base);
+      '/project/f.json',
+    );
+    const again = JSON.parse(JSON.stringify(displayConfig(ssh))) as Record<string, unknown>;
+    expect(mergeConfig(base, again, '/project/f.json')).toEqual(ssh);
+  });
+
+  it.each([
+    [
+      { stage: 'prod' },
+      /stage is shown by config --json but not read from the file \(it is always "local" here/,
+    ],
+    [{ stateMachines: { failover: 'arn:x' } }, /stateMachines is shown by config --json .*AWS only/],
+    [{ runbook: { tls: { hostname: 'ghes.example.com', port: 443 } } }, /runbook is shown by config --json/],
+    [
+      { local: { serviceDesk: { addresses: ['help@desk.example.com'] } } },
+      /serviceDesk.addresses is shown by config --json .*derived: the desk addresses come from serviceDesk.desk/,
+    ],
+    [
+      { local: { mail: { transport: 'smtp', smtp: { host: 'h', port: 25, password: '****' } } } },
+      /local.mail.smtp.password is "\*\*\*\*", the mask/,
+    ],
+    [{ mail: { notify: ['ops@'] } }, /mail.notify must be a list of email addresses/],
+  ])('refuses a changed fixed or derived key, a masked secret, a bad address: %j', (file, message) => {
+    expect(() => mergeConfig(base, file, 'f.json')).toThrow(message);
   });
 
   it.each([
@@ -186,7 +197,7 @@ describe('local service desk settings', () => {
       { serviceDesk: { desk: { burstLimit: 5 } } },
       /serviceDesk.desk.burstLimit is not a known service desk setting \(known: local, domain/,
     ],
-    [{ serviceDesk: { addresses: ['a@b.c'] } }, /serviceDesk.addresses is derived/],
+    [{ serviceDesk: { addresses: ['a@b.c'] } }, /serviceDesk.addresses is shown by config --json .*derived/],
     [{ serviceDesk: { smtp: { port: 'x' } } }, /serviceDesk.smtp.port/],
     [{ serviceDesk: { maxSmtpBytes: -1 } }, /serviceDesk.maxSmtpBytes/],
   ])('refuses %j naming the setting', (file, message) => {
