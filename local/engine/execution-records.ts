@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HistoryEvent } from './history.js';
 import type { ExecutionDescription, LocalEngine } from './local-engine.js';
@@ -28,6 +28,12 @@ const SAFE = /^[A-Za-z0-9_-]{1,80}$/;
  * keeps for 90 days in AWS.
  */
 export class ExecutionRecords {
+  /**
+   * Parsed records by file, kept while the file is unchanged (same inode, size and mtime: every
+   * write replaces the file by a rename), so a console polling a long history reads only what changed.
+   */
+  private readonly cache = new Map<string, { key: string; record: ExecutionRecord }>();
+
   constructor(readonly dir: string) {}
 
   /** Records `engine`'s executions from now on; returns a function that stops it. */
@@ -69,8 +75,16 @@ export class ExecutionRecords {
     const file = this.file(workflow, name);
     if (!file) return undefined;
     try {
-      return settled(JSON.parse(readFileSync(file, 'utf8')) as ExecutionRecord);
+      const st = statSync(file, { bigint: true });
+      const key = `${st.ino}:${st.size}:${st.mtimeNs}`;
+      let cached = this.cache.get(file);
+      if (cached?.key !== key) {
+        cached = { key, record: JSON.parse(readFileSync(file, 'utf8')) as ExecutionRecord };
+        this.cache.set(file, cached);
+      }
+      return settled(cached.record);
     } catch {
+      this.cache.delete(file);
       return undefined;
     }
   }
