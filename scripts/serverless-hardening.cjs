@@ -12,7 +12,9 @@
  * - Dead letters: every function invoked asynchronously (EventBridge Scheduler schedule, EventBridge
  *   rule, SES receipt rule Lambda action) gets an SQS dead-letter queue `<service>-<stage>-<fn>-dlq`,
  *   its role sqs:SendMessage on that queue only, and an alarm on the queue's depth.
- * - Alarms: every state machine gets an alarm on failed or timed-out executions. Alarms go to the
+ * - Alarms: every state machine gets an alarm on failed or timed-out executions; the service desk's
+ *   held and dropped mail are counted by metric filters on its receive log, and held mail raises an
+ *   alarm (it waits for an operator). Alarms go to the
  *   `alarmTopicArn` topic, or to a topic created here with one email subscription per `notify` address.
  * - KMS (kmsKeyArn): every log group, queue, topic, DynamoDB table and bucket is encrypted with the
  *   key (except the access-log bucket: S3 server access logging writes only to SSE-S3 buckets), and
@@ -308,6 +310,52 @@ function apply(template, settings, ctx) {
           { Id: 'timedOut', MetricStat: metric('ExecutionsTimedOut'), ReturnData: false },
           { Id: 'total', Expression: 'FILL(failed, 0) + FILL(timedOut, 0)', Label: 'failed or timed out' },
         ],
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [alarmTarget],
+      },
+    };
+  }
+
+  // The service desk's held and dropped mail, counted from the receive function's JSON log
+  // (shared/service-desk/desk.ts logs `service desk: mail held` / `service desk: mail dropped`);
+  // held mail waits for an operator, so it also raises an alarm.
+  if (resources.ServiceDeskReceiveLogGroup) {
+    const namespace = `${ctx.service}/${ctx.stage}`;
+    for (const [what, message] of [
+      ['Held', 'service desk: mail held'],
+      ['Dropped', 'service desk: mail dropped'],
+    ]) {
+      resources[`ServiceDeskMail${what}MetricFilter`] = {
+        Type: 'AWS::Logs::MetricFilter',
+        Properties: {
+          LogGroupName: { Ref: 'ServiceDeskReceiveLogGroup' },
+          FilterPattern: `{ $.message = "${message}" }`,
+          MetricTransformations: [
+            {
+              MetricNamespace: namespace,
+              MetricName: `ServiceDeskMail${what}`,
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        },
+      };
+    }
+    resources.ServiceDeskMailHeldAlarm = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `${ctx.service}-${ctx.stage}-service-desk-mail-held`,
+        AlarmDescription:
+          'New mail from a sender over the service desk burst limit was held, not made a ticket: the raw mail stays in the mail bucket. ' +
+          'Find it in the serviceDeskReceive log ("service desk: mail held", with its message id and sender), review it, and redrive it ' +
+          '(docs/deploy.md, ghes-ops aws redrive) once the sender is below the limit again.',
+        Namespace: namespace,
+        MetricName: 'ServiceDeskMailHeld',
+        Statistic: 'Sum',
+        Period: 300,
         EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { isNode, parseDocument, visit } from 'yaml';
 import { packageIsolated, PROJECT_DIR, type PackagedService } from '../../scripts/package-isolated.js';
 import { readZip } from '../../scripts/zip.js';
+import { createLogger } from '../../shared/logger.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -1336,6 +1337,48 @@ describe('deployable in a private network (issue 13)', () => {
         Endpoint: 'ops@example.com',
       });
     }
+  });
+
+  it("counts the desk's held and dropped mail from its log lines, and alarms on held mail", () => {
+    const desk = readFileSync(join(PROJECT_DIR, 'shared', 'service-desk', 'desk.ts'), 'utf8');
+    for (const t of [template, variantTemplate]) {
+      for (const [what, level, message] of [
+        ['Held', 'warn', 'service desk: mail held'],
+        ['Dropped', 'warn', 'service desk: mail dropped'],
+      ] as const) {
+        const filter = t.Resources[`ServiceDeskMail${what}MetricFilter`]!;
+        expect(filter.Type).toBe('AWS::Logs::MetricFilter');
+        expect(filter.Properties).toEqual({
+          LogGroupName: { Ref: 'ServiceDeskReceiveLogGroup' },
+          FilterPattern: `{ $.message = "${message}" }`,
+          MetricTransformations: [
+            {
+              MetricNamespace: `${SERVICE}/${STAGE}`,
+              MetricName: `ServiceDeskMail${what}`,
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        });
+        // The desk logs exactly that message (the logger writes it as the JSON field "message").
+        expect(desk).toContain(`log.${level}('${message}'`);
+      }
+      expect(t.Resources.ServiceDeskReceiveLogGroup?.Type).toBe('AWS::Logs::LogGroup');
+      expect(t.Resources.ServiceDeskMailHeldAlarm?.Properties).toMatchObject({
+        Namespace: `${SERVICE}/${STAGE}`,
+        MetricName: 'ServiceDeskMailHeld',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+    const lines: string[] = [];
+    createLogger({ write: (l) => lines.push(l) }).warn('service desk: mail held', {
+      reason: 'sender-burst-limit',
+    });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', message: 'service desk: mail held' });
   });
 
   it('gives every schedule a role that trusts the scheduler and may invoke only its target', () => {
