@@ -67,7 +67,11 @@ export class TicketApiError extends GhesOpsError {
   readonly name = 'TicketApiError';
 }
 
-export type TokenProvider = () => Promise<string>;
+/**
+ * The token of each call. `forget`, when there is one, drops a token the provider keeps: the
+ * client calls it when GHES answers 401 (revoked or rotated), so the next call reads it again.
+ */
+export type TokenProvider = (() => Promise<string>) & { forget?: () => void };
 
 interface IssueJson {
   number: number;
@@ -234,6 +238,7 @@ export class RestTicketRepository implements TicketRepository {
       return res.status === 204 ? undefined : (res.data as T);
     } catch (e) {
       const err = e as { status?: number; message?: string; name?: string };
+      if (err.status === 401) this.token.forget?.();
       if (allow404 && err.status === 404) return undefined;
       const status = typeof err.status === 'number' && err.status > 0 ? err.status : undefined;
       const why = signal.aborted
