@@ -26,7 +26,11 @@ export interface Category {
 export const CATEGORIES: readonly Category[] = [
   { key: 'smtpClient', label: 'SMTP client (nodemailer, the bench sender)', side: 'bench' },
   { key: 'smtpServer', label: 'SES inbound stand-in (smtp-server, local/ses-inbound)', side: 'local' },
-  { key: 'engine', label: 'local Lambda engine and async invoke (local/engine, async-invoke)', side: 'local' },
+  {
+    key: 'engine',
+    label: 'local Lambda engine and async invoke (local/engine, async-invoke)',
+    side: 'local',
+  },
   {
     key: 'standIns',
     label: 'local adapters (record journal, outbox mailer, raw mail, parameters)',
@@ -82,12 +86,12 @@ function categoryOfUrl(url: string, fn: string): string | undefined {
   if (mod) {
     // nodemailer: its SMTP client is the bench's sender; composing a message (MIME) is the outbox
     // mailer's, unless a caller above says otherwise.
-    if (mod === 'nodemailer') return /\/smtp-(connection|pool|transport)\//.test(rel) ? 'smtpClient' : 'nodemailer';
+    if (mod === 'nodemailer')
+      return /\/smtp-(connection|pool|transport)\//.test(rel) ? 'smtpClient' : 'nodemailer';
     if (mod === 'smtp-server' || mod === 'ipv6-normalize' || mod === 'base32.js') return 'smtpServer';
     if (['postal-mime', 'linkify-it', 'punycode.js', 'entities'].includes(mod)) return 'parse';
     if (['markdown-it', 'mdurl', 'uc.micro'].includes(mod)) return 'render';
-    if (mod.startsWith('@octokit/') || mod === 'bottleneck' || mod === 'before-after-hook')
-      return 'octokit';
+    if (mod.startsWith('@octokit/') || mod === 'bottleneck' || mod === 'before-after-hook') return 'octokit';
     if (mod === 'universal-user-agent' || mod === 'fast-content-type-parse' || mod === 'light-my-request')
       return 'octokit';
     if (mod === '@middy/core') return 'runtime';

@@ -105,7 +105,7 @@ describe('the service desk ticket token (AWS ghesTickets and the local world ali
 
   it('another GHES URL reads the token again', async () => {
     const name = ticketTokenParameter(config.parameterPrefix);
-    const own = structuredClone(config) as Config;
+    const own = structuredClone<Config>(config);
     const params = memoryParams({ [name]: 'ghp_a' });
     const token = ticketToken({ config: own, params });
     await expect(token()).resolves.toBe('ghp_a');
