@@ -184,9 +184,9 @@ async function main(): Promise<void> {
     `  bare SMTP sink ${sinkRate.toFixed(0)} msg/s; service desk / sink = ${(rate / sinkRate).toFixed(2)}`,
   );
   console.log(
-    `  CPU per message: desk run ${ms((run.elu * endToEnd) / N)} on the main thread (busy ${pct100(run.elu)}), ` +
-      `${ms(run.cpuMs / N)} in the process (all threads); sink run ${ms((sinkRun.elu * sinkMs) / N)} on the main thread ` +
-      `(busy ${pct100(sinkRun.elu)}), ${ms(sinkRun.cpuMs / N)} in the process`,
+    `  per message: desk run ${ms((run.elu * endToEnd) / N)} of main-thread time (busy ${pct100(run.elu)}), ` +
+      `${ms(run.cpuMs / N)} of CPU in the process (all threads); sink run ${ms((sinkRun.elu * sinkMs) / N)} of ` +
+      `main-thread time (busy ${pct100(sinkRun.elu)}), ${ms(sinkRun.cpuMs / N)} of CPU`,
   );
   const target = (what: string, figure: string, ok: boolean): void =>
     console.log(`  target ${what}: ${figure} ${ok ? 'ok' : 'OVER'}`);
@@ -276,13 +276,13 @@ function explain(b: Breakdown, o: { rate: number; sinkRate: number; sinkElu: num
   console.log('why the throughput target is OVER, and what it would take:');
   console.log(
     `  measured ${o.rate.toFixed(0)} msg/s: ${ms(wall)} of wall time per message, the main thread busy ${pct100(o.elu)} ` +
-      `of it (${ms(main)} of CPU per message). Everything (sender, SES stand-in, the receive function, sandbox GHES) ` +
-      `runs in this one process on one JavaScript thread, so the throughput is that thread's CPU per message.`,
+      `of it (${ms(main)} per message). Everything (sender, SES stand-in, the receive function, sandbox GHES) ` +
+      `runs in this one process on one JavaScript thread, so the throughput is that thread's work per message.`,
   );
   console.log(
     `  0.5 of the sink (${(0.5 * o.sinkRate).toFixed(0)} msg/s) is ${ms(budget)} per message for all of it; the sink's ` +
       `SMTP client and server alone use ${ms(sinkMain)}. The desk run uses ${(main / budget).toFixed(1)}x that budget: ` +
-      `it needs ${ms(Math.max(0, main - budget))} less CPU per message (${pct100(Math.max(0, 1 - budget / main))} of it).`,
+      `it needs ${ms(Math.max(0, main - budget))} less per message (${pct100(Math.max(0, 1 - budget / main))} of it).`,
   );
   console.log(
     `  where it goes (profiled pass, ${ms(profiled)} per message): ` +
