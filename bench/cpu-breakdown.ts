@@ -8,6 +8,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A category of CPU: what it is, and whether it runs in AWS on the desk's path or only locally. */
 export interface Category {
@@ -68,7 +69,7 @@ export interface CpuProfile {
   timeDeltas?: number[];
 }
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The category of one frame's script, or undefined when it has none of its own (Node internals). */
 function categoryOfUrl(url: string, fn: string): string | undefined {
@@ -80,7 +81,7 @@ function categoryOfUrl(url: string, fn: string): string | undefined {
   }
   if (url.startsWith('node:internal/deps/undici')) return 'fetch';
   if (url.startsWith('node:')) return undefined;
-  const file = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
+  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
   const rel = path.relative(ROOT, file).split(path.sep).join('/');
   const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(rel)?.[1];
   if (mod) {
