@@ -303,7 +303,7 @@ function explain(b: Breakdown, o: { rate: number; sinkRate: number; sinkElu: num
       `its parts: ${deskParts.map((d) => `${d.c.label} ${ms(d.v * scale)}`).join('; ')}.`,
   );
   console.log(
-    `  in AWS one receive function instance handles one message at a time: ${ms(own)} of CPU per message bounds an ` +
+    `  in AWS one receive function instance handles one message at a time: ${ms(own)} of work per message bounds an ` +
       `instance at about ${(1000 / Math.max(own, 1e-9)).toFixed(0)} msg/s before any waiting for GHES, S3 and DynamoDB; SES ` +
       `and Lambda scale out by running instances side by side, which this one-process bench cannot show.`,
   );
