@@ -455,21 +455,19 @@ export class ServiceDesk {
       ...(mail.messageId && !mail.syntheticMessageId ? { rootMessageId: mail.messageId } : {}),
       description: cutAt(text, MAX_DESCRIPTION),
     };
-    await this.store.saveTicket(record);
-    for (const p of record.participants)
-      await this.store.saveReplyKey(p.replyKey, {
-        repo: record.repo,
-        number: record.number,
-        ...(record.nodeId ? { nodeId: record.nodeId } : {}),
-        address: p.address,
-      });
-    if (mail.messageId && !mail.syntheticMessageId)
-      await this.store.saveThread(mail.messageId, {
-        repo: record.repo,
-        number: record.number,
-        ...(record.nodeId ? { nodeId: record.nodeId } : {}),
-        address: participants[0] ?? '',
-      });
+    // The ticket's records are independent writes: made at once (one round trip, not 2 + n).
+    const ref = {
+      repo: record.repo,
+      number: record.number,
+      ...(record.nodeId ? { nodeId: record.nodeId } : {}),
+    };
+    await Promise.all([
+      this.store.saveTicket(record),
+      ...record.participants.map((p) => this.store.saveReplyKey(p.replyKey, { ...ref, address: p.address })),
+      mail.messageId && !mail.syntheticMessageId
+        ? this.store.saveThread(mail.messageId, { ...ref, address: participants[0] ?? '' })
+        : undefined,
+    ]);
     this.d.log.info('service desk: ticket created', {
       repo: record.repo,
       number: ticket.number,
@@ -970,17 +968,18 @@ export class ServiceDesk {
     extra: MailExtra,
   ): Promise<number> {
     const now = this.d.now();
-    const subscribed: Participant[] = [];
-    for (const p of participants) {
-      if (p.unsubscribed || (p.undeliverableUntil ?? 0) > now) continue;
-      if (await this.store.undeliverable(p.address, now)) continue;
-      subscribed.push(p);
-    }
-    if (!subscribed.length) return 0;
-    const template = await loadTemplate(this.d.tickets, record.repo, name);
+    const candidates = participants.filter((p) => !p.unsubscribed && (p.undeliverableUntil ?? 0) <= now);
+    if (!candidates.length) return 0;
     // Tickets record the project by its key; the custom address is kept by project slug.
     const slug = this.c.projects.find((pr) => defaultKey(pr) === record.project)?.slug;
-    const custom = slug ? await this.d.customSender?.forProject(slug) : undefined;
+    // Independent reads, at once: who is deliverable, the template, the project's custom address.
+    const [bounced, template, custom] = await Promise.all([
+      Promise.all(candidates.map((p) => this.store.undeliverable(p.address, now))),
+      loadTemplate(this.d.tickets, record.repo, name),
+      slug ? this.d.customSender?.forProject(slug) : undefined,
+    ]);
+    const subscribed = candidates.filter((_, i) => !bounced[i]);
+    if (!subscribed.length) return 0;
     for (const p of subscribed) await this.mailParticipant(name, template, record, p, ticket, extra, custom);
     return subscribed.length;
   }

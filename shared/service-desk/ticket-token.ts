@@ -10,13 +10,27 @@ export const ticketTokenParameter = (parameterPrefix: string): string =>
   `${parameterPrefix.replace(/\/$/, '')}/service-desk/github-token`;
 
 /**
- * The token the desk writes tickets with: the GitHub App's installation (the support bot) when an
- * app is registered, otherwise the token in `<prefix>/service-desk/github-token`. Decided on every
- * call, so registering the app later takes effect without a restart.
+ * How long the token (and whether it is the app's or the parameter's) is reused: reading it costs
+ * a parameter read per GHES call otherwise (in AWS an SSM GetParameter, six with an app: its
+ * whole credentials), on every call of every message.
  */
-export function ticketToken(deps: { config: Config; params: ParameterStore }): TokenProvider {
+export const TICKET_TOKEN_CACHE_MS = 60_000;
+
+/**
+ * The token the desk writes tickets with: the GitHub App's installation (the support bot) when an
+ * app is registered, otherwise the token in `<prefix>/service-desk/github-token`. Decided again
+ * at most `TICKET_TOKEN_CACHE_MS` after the last decision (and when the GHES URL changed), so
+ * registering the app or storing a new token takes effect within a minute without a restart; at
+ * once after GHES refused the token (401: `forget`, which the ticket client calls; an app's
+ * installation token is minted again). Callers at the same moment share one read; a failed read
+ * is never kept.
+ */
+export function ticketToken(
+  deps: { config: Config; params: ParameterStore },
+  now: () => number = Date.now,
+): TokenProvider {
   let app: TokenProvider | undefined;
-  return async () => {
+  const read = async (): Promise<string> => {
     if (await githubAppRegistered(deps)) {
       app ??= installationTokenProvider(deps);
       return app();
@@ -29,6 +43,25 @@ export function ticketToken(deps: { config: Config; params: ParameterStore }): T
       );
     return value;
   };
+  // A token is for one GHES: another configured GHES URL reads it again.
+  const ghes = (): string => deps.config.githubApp?.ghesUrl ?? '';
+  let cached: { at: number; ghes: string; token: Promise<string> } | undefined;
+  const provider = (): Promise<string> => {
+    if (!cached || now() - cached.at >= TICKET_TOKEN_CACHE_MS || cached.ghes !== ghes()) {
+      const entry = { at: now(), ghes: ghes(), token: read() };
+      cached = entry;
+      entry.token.catch(() => {
+        if (cached === entry) cached = undefined;
+      });
+    }
+    return cached.token;
+  };
+  return Object.assign(provider, {
+    forget: () => {
+      cached = undefined;
+      app = undefined;
+    },
+  });
 }
 
 /** Tickets over the REST API of the configured GHES (`ghesUrl` + `/api/v3`). */

@@ -33,13 +33,17 @@ describe('ghes-ops desk spools|replay on the running stack', () => {
   it('a mail that failed is listed, replayed once the cause is fixed, and never makes a second ticket', async () => {
     const params = stack.world.deps.params;
     const name = ticketTokenParameter(stack.world.config.parameterPrefix);
-    const good = (await params.get(name))!;
-    await params.put(name, 'ghp_revoked', { secure: true, overwrite: true });
+    // The desk's token is revoked on GHES: every attempt is refused (401).
+    stack.desk.ghes.revokeToken((await params.get(name))!);
     await send(
       `From: erin@example.com\r\nTo: ${TO}\r\nSubject: Replay me\r\nMessage-ID: <replay-1@example.com>\r\n\r\nHi.\r\n`,
     );
     await stack.desk.settled();
-    await params.put(name, good, { secure: true, overwrite: true });
+    // The operator stores a new token (the desk reads it again after the 401, no restart).
+    await params.put(name, stack.desk.ghes.issueToken('support-bot', ['repo']), {
+      secure: true,
+      overwrite: true,
+    });
 
     const listed = await desk('spools', '--json');
     expect(listed.code).toBe(0);

@@ -248,8 +248,8 @@ describe('mail: the local SMTP server is the SES stand-in in front of functions/
   it('a receive function that throws is retried twice, then its event goes to the failed spool; the raw message stays in the bucket', async () => {
     const params = stack.world.deps.params;
     const name = ticketTokenParameter(stack.world.config.parameterPrefix);
-    const good = (await params.get(name))!;
-    await params.put(name, 'ghp_revoked', { secure: true, overwrite: true });
+    // The desk's token is revoked on GHES: every attempt is refused (401).
+    stack.desk.ghes.revokeToken((await params.get(name))!);
     const invoke = jest.spyOn(stack.world.engine, 'invokeFunction');
     const before = stack.world.invoker.failed.length;
     try {
@@ -258,7 +258,11 @@ describe('mail: the local SMTP server is the SES stand-in in front of functions/
       );
       await stack.desk.settled();
     } finally {
-      await params.put(name, good, { secure: true, overwrite: true });
+      // A new token, read again after the 401 without a restart.
+      await params.put(name, stack.desk.ghes.issueToken('support-bot', ['repo']), {
+        secure: true,
+        overwrite: true,
+      });
     }
     expect(invoke.mock.calls.filter(([k]) => k === 'serviceDeskReceive')).toHaveLength(3);
     const failed = stack.world.invoker.failed.slice(before);

@@ -215,6 +215,55 @@ describe('RestTicketRepository on Octokit (retry, throttling, timeout)', () => {
     expect(n).toBe(2);
   });
 
+  it('unspaced writes (the default): a secondary limit on a write is waited out and retried; writes run 10 at once', async () => {
+    const answers = [
+      json(403, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '1' }),
+      json(201, { id: 7, html_url: 'https://g/5#c7' }),
+    ];
+    const limited = (async () => answers.shift()!) as unknown as typeof fetch;
+    const once = new RestTicketRepository('https://g/api/v3', async () => 't', limited, {
+      retryAfterBaseMs: 1,
+    });
+    await expect(once.addComment('a/b', 5, 'hi')).resolves.toEqual({ id: 7, url: 'https://g/5#c7' });
+    expect(answers).toHaveLength(0);
+
+    let open = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const held = (async () => {
+      open += 1;
+      most = Math.max(most, open);
+      await new Promise<void>((r) => release.push(r));
+      open -= 1;
+      return json(201, { id: 1, html_url: 'https://g/1' });
+    }) as unknown as typeof fetch;
+    const repo = new RestTicketRepository('https://g/api/v3', async () => 't', held);
+    const calls = Array.from({ length: 12 }, (_, i) => repo.addComment('a/b', i + 1, 'x'));
+    while (release.length < 10) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(release).toHaveLength(10); // the global group's 10; the other two wait
+    while (release.length) {
+      release.shift()!();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(calls);
+    expect(most).toBe(10);
+  });
+
+  it('with minWriteIntervalMs, writes start that far apart', async () => {
+    const started: number[] = [];
+    const fetchFn = (async () => {
+      started.push(performance.now());
+      return json(200, [{ name: 'x' }]);
+    }) as unknown as typeof fetch;
+    const repo = new RestTicketRepository('https://g/api/v3', async () => 't', fetchFn, {
+      minWriteIntervalMs: 100,
+    });
+    await Promise.all([repo.addLabels('a/b', 1, ['x']), repo.addLabels('a/b', 2, ['x'])]);
+    expect(started).toHaveLength(2);
+    expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(90);
+  });
+
   it('does not retry a 422 and names the status; a missing file is undefined; a hung call times out', async () => {
     let n = 0;
     const fetch422 = (async () => {
