@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageIsolated } from '../scripts/package-isolated.js';
+import { bundleBuild, explain, type BuildMetafile, type BundleBuild } from './bundle-causes.js';
 import { readZip } from '../scripts/zip.js';
 
 const SIZE_TARGET = 1024 * 1024;
@@ -43,6 +44,8 @@ interface Subject {
   name: string;
   file: string;
   size: number;
+  /** From esbuild's metafile of the build osls ran: its packages by bytes, its static built-ins. */
+  build?: BundleBuild;
   samples: number[];
   /** Whole child process, spawn to exit, measured by the parent (Node start-up included). */
   wall: number[];
@@ -101,7 +104,7 @@ const lpad = (s: string, n: number): string => s.padStart(n);
 async function main(): Promise<void> {
   const runs = runsOption();
   console.log(`Node ${process.version} (${process.execPath}), ${runs} cold imports per file`);
-  const packaged = await packageIsolated({ stage: 'dev' });
+  const packaged = await packageIsolated({ stage: 'dev', metafiles: true });
   const work = mkdtempSync(join(tmpdir(), 'ghes-ops-bench-'));
   try {
     console.log(`packaged with osls in ${(packaged.durationMs / 1000).toFixed(1)} s`);
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
       const file = join(work, fn, entry.name);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, entry.data());
-      subjects.push({ name: fn, file, size: entry.size, samples: [], wall: [] });
+      const build = bundleBuild(packaged.metafileOf(entry.name) as BuildMetafile);
+      subjects.push({ name: fn, file, size: entry.size, build, samples: [], wall: [] });
     }
     if (subjects.length === 0) throw new Error(`no function zip in ${packaged.outDir}`);
 
@@ -211,6 +215,14 @@ async function main(): Promise<void> {
           explained.push(
             `${pad(s.name, 32)}${lpad(kb(s.size), 10)}${lpad(ms(m), 9)}  bytes ${ms(bytes)}, eval ${ms(evalMs)} (floor ${ms(floorAll)}): ${why}`,
           );
+          if (s.build)
+            for (const line of explain(s.build, {
+              importMs: m,
+              inertMs: bytes,
+              floorMs: floorAll,
+              targetMs: RATIO_TARGET * floorMs,
+            }))
+              explained.push(`${' '.repeat(34)}${line}`);
         }
       }
       console.log(
