@@ -6,6 +6,8 @@
 
 /** The parts of esbuild's metafile this reads (esbuild's `Metafile`, trimmed). */
 export interface BuildMetafile {
+  /** Every input with what it imports: which project file brings in which package. */
+  inputs?: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
   outputs: Record<
     string,
     {
@@ -18,7 +20,11 @@ export interface BuildMetafile {
 }
 
 export interface PackageShare {
-  /** An npm package (`@scope/name`), or the project folder (`shared/service-desk`, `functions/x`). */
+  /**
+   * A project folder (`shared/service-desk`, `functions/x`), or an npm package the project imports
+   * together with the packages only it brings in (`@octokit/app`); code that several of them
+   * bring in is named after all of them (`a + b`).
+   */
   name: string;
   bytes: number;
   /** Of the bundle's bytes that came from inputs (the banner and esbuild's glue excluded). */
@@ -30,8 +36,12 @@ export interface BundleBuild {
   bytes: number;
   /** Largest first. */
   packages: PackageShare[];
-  /** Node built-ins the bundle imports statically: Node loads them before any of its code runs. */
-  staticBuiltins: string[];
+  /**
+   * Node built-ins the bundle imports statically: Node loads them before any of its code runs
+   * (esbuild hoists a built-in's `import` to the top even from a module imported lazily). `by`:
+   * the packages or project folders (as in `packages`) whose code imports it.
+   */
+  staticBuiltins: { name: string; by: string[] }[];
 }
 
 /** The package (or project folder) an esbuild input path belongs to. */
@@ -51,11 +61,14 @@ export function packageOf(input: string): string {
 export function bundleBuild(meta: BuildMetafile): BundleBuild {
   const outputs = Object.entries(meta.outputs).filter(([name]) => /\.(m?js|cjs)$/.test(name));
   if (outputs.length !== 1)
-    throw new Error(`expected one JavaScript output in the metafile, found ${outputs.map(([n]) => n).join(', ') || 'none'}`);
+    throw new Error(
+      `expected one JavaScript output in the metafile, found ${outputs.map(([n]) => n).join(', ') || 'none'}`,
+    );
   const out = outputs[0]![1];
+  const owners = dependencyOwners(meta.inputs ?? {}, new Set(Object.keys(out.inputs)));
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) {
-    const name = packageOf(input);
+    const name = inNodeModules(input) ? (owners.get(input) ?? packageOf(input)) : packageOf(input);
     byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
   }
   const total = [...byPackage.values()].reduce((a, b) => a + b, 0) || 1;
@@ -63,18 +76,66 @@ export function bundleBuild(meta: BuildMetafile): BundleBuild {
     .map(([name, bytes]) => ({ name, bytes, share: bytes / total }))
     .filter((p) => p.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
-  const staticBuiltins = [
-    ...new Set(
-      (out.imports ?? [])
-        .filter((i) => i.external && i.kind === 'import-statement' && isBuiltin(i.path))
-        .map((i) => (i.path.startsWith('node:') ? i.path : `node:${i.path}`)),
-    ),
-  ].sort();
+  const builtinName = (path: string): string => (path.startsWith('node:') ? path : `node:${path}`);
+  const hoisted = new Set(
+    (out.imports ?? [])
+      .filter((i) => i.external && i.kind === 'import-statement' && isBuiltin(i.path))
+      .map((i) => builtinName(i.path)),
+  );
+  const importers = new Map<string, Set<string>>([...hoisted].map((b) => [b, new Set<string>()]));
+  for (const file of Object.keys(out.inputs))
+    for (const i of meta.inputs?.[file]?.imports ?? [])
+      if (i.external && i.kind === 'import-statement' && isBuiltin(i.path))
+        importers
+          .get(builtinName(i.path))
+          ?.add(inNodeModules(file) ? (owners.get(file) ?? packageOf(file)) : packageOf(file));
+  const staticBuiltins = [...importers]
+    .map(([name, by]) => ({ name, by: [...by].sort() }))
+    .sort((a, b) => a.name.localeCompare(b.name));
   return { bytes: out.bytes, packages, staticBuiltins };
 }
 
+const inNodeModules = (input: string): boolean => input.replace(/\\/g, '/').includes('node_modules/');
+
+/**
+ * For every input inside node_modules, the package(s) the project imports that bring it in: the
+ * packages imported by project files are the roots, and each root owns what it reaches through
+ * node_modules alone. Only what is in the bundle counts (esbuild also lists inputs it shook out).
+ */
+function dependencyOwners(
+  inputs: NonNullable<BuildMetafile['inputs']>,
+  bundled: ReadonlySet<string>,
+): Map<string, string> {
+  const reached = new Map<string, Set<string>>();
+  const roots = new Map<string, string[]>();
+  for (const [file, { imports }] of Object.entries(inputs)) {
+    if (inNodeModules(file) || !bundled.has(file)) continue;
+    for (const i of imports)
+      if (!i.external && inNodeModules(i.path) && bundled.has(i.path)) {
+        const root = packageOf(i.path);
+        roots.set(root, [...(roots.get(root) ?? []), i.path]);
+      }
+  }
+  for (const [root, starts] of roots) {
+    const queue = [...starts];
+    const seen = new Set<string>();
+    while (queue.length) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      reached.set(file, (reached.get(file) ?? new Set()).add(root));
+      for (const i of inputs[file]?.imports ?? [])
+        if (!i.external && inNodeModules(i.path) && bundled.has(i.path) && !seen.has(i.path))
+          queue.push(i.path);
+    }
+  }
+  return new Map([...reached].map(([file, by]) => [file, [...by].sort().join(' + ')]));
+}
+
 const BUILTINS = new Set(
-  (process.getBuiltinModule('node:module').builtinModules as readonly string[]).map((m) => m.replace(/^node:/, '')),
+  (process.getBuiltinModule('node:module').builtinModules).map((m) =>
+    m.replace(/^node:/, ''),
+  ),
 );
 const isBuiltin = (path: string): boolean => path.startsWith('node:') || BUILTINS.has(path.split('/')[0]!);
 
@@ -153,9 +214,11 @@ const pct = (n: number): string => `${Math.round(n * 100)}%`;
 export function explain(build: BundleBuild, m: Measured, top = 4): string[] {
   const c = causeOf(build, m);
   const lines: string[] = [];
-  const compileShare = c.compileMs + c.evalMs > 0 ? c.compileMs / (c.compileMs + c.evalMs) : 0;
+  const compilePct = Math.round(
+    c.compileMs + c.evalMs > 0 ? (100 * c.compileMs) / (c.compileMs + c.evalMs) : 0,
+  );
   lines.push(
-    `over the floor: compile ${ms(c.compileMs)} (${pct(compileShare)}), evaluation ${ms(c.evalMs)} (${pct(1 - compileShare)}); ` +
+    `over the floor: compile ${ms(c.compileMs)} (${compilePct}%), evaluation ${ms(c.evalMs)} (${100 - compilePct}%); ` +
       `${ms(c.overMs)} over the target of ${ms(c.targetMs)}`,
   );
   lines.push(
@@ -168,7 +231,9 @@ export function explain(build: BundleBuild, m: Measured, top = 4): string[] {
     lines.push(
       `evaluation: ${ms(c.evalMs)} runs at import` +
         (build.staticBuiltins.length
-          ? `; built-ins loaded before any code runs: ${build.staticBuiltins.join(', ')} (load them on first use)`
+          ? `; built-ins loaded before any code runs: ${build.staticBuiltins
+              .map((b) => (b.by.length ? `${b.name} (by ${b.by.join(', ')})` : b.name))
+              .join(', ')}`
           : '; module-scope code of its inputs (move it behind a first-use import)'),
     );
   const steps: string[] = [];
@@ -181,7 +246,9 @@ export function explain(build: BundleBuild, m: Measured, top = 4): string[] {
   lines.push(
     steps.length
       ? `what it would take: ${steps.join(', and ')}: the import would be about ${ms(c.estimateMs)}` +
-          (c.reachable ? '' : `, still over ${ms(c.targetMs)}: this function's own code is too large for the target`)
+          (c.reachable
+            ? ''
+            : `, still over ${ms(c.targetMs)}: this function's own code is too large for the target`)
       : `what it would take: nothing identifiable from the build; the figure is within noise of the target (re-run on an idle machine)`,
   );
   return lines;
