@@ -133,9 +133,7 @@ function dependencyOwners(
 }
 
 const BUILTINS = new Set(
-  (process.getBuiltinModule('node:module').builtinModules).map((m) =>
-    m.replace(/^node:/, ''),
-  ),
+  process.getBuiltinModule('node:module').builtinModules.map((m) => m.replace(/^node:/, '')),
 );
 const isBuiltin = (path: string): boolean => path.startsWith('node:') || BUILTINS.has(path.split('/')[0]!);
 
