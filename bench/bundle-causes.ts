@@ -42,6 +42,12 @@ export interface BundleBuild {
    * the packages or project folders (as in `packages`) whose code imports it.
    */
   staticBuiltins: { name: string; by: string[] }[];
+  /**
+   * The packages evaluated when the bundle is imported: reached from the handler's file through
+   * static imports only (what is reached through an `await import()` is wrapped by esbuild and runs
+   * on first use). `via`: the project files whose static import brings the package in. Largest first.
+   */
+  evaluatedAtImport: { name: string; bytes: number; via: string[] }[];
 }
 
 /** The package (or project folder) an esbuild input path belongs to. */
@@ -92,7 +98,42 @@ export function bundleBuild(meta: BuildMetafile): BundleBuild {
   const staticBuiltins = [...importers]
     .map(([name, by]) => ({ name, by: [...by].sort() }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { bytes: out.bytes, packages, staticBuiltins };
+  // The static closure from the entry: import statements, and `require` calls (CommonJS code
+  // requires as it is evaluated).
+  const entry =
+    out.entryPoint ?? Object.keys(out.inputs).find((f) => !inNodeModules(f) && /^functions\//.test(f));
+  const atImport = new Set<string>();
+  const via = new Map<string, Set<string>>();
+  const queue = entry ? [entry] : [];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (atImport.has(file)) continue;
+    atImport.add(file);
+    for (const i of meta.inputs?.[file]?.imports ?? []) {
+      if (i.external || !(i.kind === 'import-statement' || i.kind === 'require-call')) continue;
+      if (!(i.path in out.inputs)) continue;
+      if (!inNodeModules(file) && inNodeModules(i.path)) {
+        const root = packageOf(i.path);
+        via.set(root, (via.get(root) ?? new Set()).add(file));
+      }
+      if (!atImport.has(i.path)) queue.push(i.path);
+    }
+  }
+  const evaluatedBytes = new Map<string, number>();
+  for (const file of atImport)
+    if (inNodeModules(file)) {
+      const name = owners.get(file) ?? packageOf(file);
+      evaluatedBytes.set(name, (evaluatedBytes.get(name) ?? 0) + (out.inputs[file]?.bytesInOutput ?? 0));
+    }
+  const evaluatedAtImport = [...evaluatedBytes]
+    .map(([name, bytes]) => ({
+      name,
+      bytes,
+      via: [...new Set(name.split(' + ').flatMap((root) => [...(via.get(root) ?? [])]))].sort(),
+    }))
+    .filter((p) => p.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+  return { bytes: out.bytes, packages, staticBuiltins, evaluatedAtImport };
 }
 
 const inNodeModules = (input: string): boolean => input.replace(/\\/g, '/').includes('node_modules/');
@@ -232,7 +273,14 @@ export function explain(build: BundleBuild, m: Measured, top = 4): string[] {
           ? `; built-ins loaded before any code runs: ${build.staticBuiltins
               .map((b) => (b.by.length ? `${b.name} (by ${b.by.join(', ')})` : b.name))
               .join(', ')}`
-          : '; module-scope code of its inputs (move it behind a first-use import)'),
+          : '; module-scope code of its inputs'),
+    );
+  if (c.deferEval && build.evaluatedAtImport.length)
+    lines.push(
+      `evaluated at import (static imports from the handler): ${build.evaluatedAtImport
+        .slice(0, top)
+        .map((p) => `${p.name} ${kb(p.bytes)}${p.via.length ? ` (imported by ${p.via.join(', ')})` : ''}`)
+        .join(', ')}; import them on first use (\`await import()\`) where the path allows`,
     );
   const steps: string[] = [];
   if (c.deferEval) steps.push(`defer what runs at import (${ms(c.evalMs)})`);
