@@ -4,6 +4,7 @@ import type { RecordStore } from '../records/record-store.js';
 import type { Deps } from '../runtime/deps.js';
 import type { DeskConfig, SlaConfig, SlaRule } from './config.js';
 import { deskConfigFor } from './custom-email/project.js';
+import { SERVICE_DESK_LABEL } from './desk.js';
 import { hash } from './store.js';
 import type { Ticket, TicketComment, TicketRepository } from './tickets.js';
 import { parseQuickActions } from './quick-actions.js';
@@ -129,8 +130,6 @@ export async function slaStatuses(
     (r) => !only?.repo || r === only.repo,
   );
   const out: TicketSla[] = [];
-  // On first use: desk.ts brings the whole mail pipeline, which the SLA check never runs.
-  const { SERVICE_DESK_LABEL } = await import('./desk.js');
   for (const repo of repos) {
     for (const t of await d.tickets.listOpen(repo, SERVICE_DESK_LABEL)) {
       const row: TicketSla = {
