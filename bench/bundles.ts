@@ -55,6 +55,8 @@ interface Subject {
   size: number;
   /** From esbuild's metafile of the build osls ran: its packages by bytes, its static built-ins. */
   build?: BundleBuild;
+  /** Why `build` is missing (the metafile could not be read). */
+  buildError?: string;
   samples: number[];
   /** Whole child process, spawn to exit, measured by the parent (Node start-up included). */
   wall: number[];
@@ -140,8 +142,15 @@ async function main(): Promise<void> {
       const file = join(work, fn, entry.name);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, entry.data());
-      const build = bundleBuild(packaged.metafileOf(entry.name) as BuildMetafile);
-      subjects.push({ name: fn, file, size: entry.size, build, samples: [], wall: [] });
+      // The explanation needs the build's metafile; the measurement does not.
+      let build: BundleBuild | undefined;
+      let buildError: string | undefined;
+      try {
+        build = bundleBuild(packaged.metafileOf(entry.name) as BuildMetafile);
+      } catch (error) {
+        buildError = (error as Error).message;
+      }
+      subjects.push({ name: fn, file, size: entry.size, build, buildError, samples: [], wall: [] });
     }
     if (subjects.length === 0) throw new Error(`no function zip in ${packaged.outDir}`);
 
@@ -230,14 +239,15 @@ async function main(): Promise<void> {
           explained.push(
             `${pad(s.name, 32)}${lpad(kb(s.size), 10)}${lpad(ms(real), 9)}  bytes ${ms(bytes)}, eval ${ms(evalMs)} (floor ${ms(floorAll)}): ${why}`,
           );
-          if (s.build)
-            for (const line of explain(s.build, {
-              importMs: real,
-              inertMs: bytes,
-              floorMs: floorAll,
-              targetMs: RATIO_TARGET * floorAll,
-            }))
-              explained.push(`${' '.repeat(34)}${line}`);
+          const lines = s.build
+            ? explain(s.build, {
+                importMs: real,
+                inertMs: bytes,
+                floorMs: floorAll,
+                targetMs: RATIO_TARGET * floorAll,
+              })
+            : [`no cause from the build: ${s.buildError ?? 'no metafile'}`];
+          for (const line of lines) explained.push(`${' '.repeat(34)}${line}`);
         }
       }
       console.log(
