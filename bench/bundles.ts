@@ -11,12 +11,21 @@
  * Every import runs with an empty environment (PATH only): a handler that reads its configuration or
  * calls AWS at import time fails here.
  *
- * For each function over the ratio target, a second pass imports an inert copy of its bundle: the
- * same code inside a function that is never called. Node must still read, decode and compile every
+ * For each function over the ratio target, a second pass imports an inert copy of its bundle (the
+ * same code inside a function that is never called), interleaved with the bundle itself and the
+ * floor so that the three are compared under the same conditions (the table's verdict stays the
+ * first pass's). Node must still read, decode and compile every
  * byte (an ES module is compiled whole), but nothing runs. `bytes` is that cost, `eval` the rest
  * (what the module does when loaded: top-level code, Node built-ins). When `eval` is within the
  * floor, the function loads nothing it does not need at import and what is over is the size of the
  * code its path bundles (lazily evaluated modules included: one file per function, no chunks).
+ *
+ * Each of those functions is then explained from its build: osls packages with esbuild's metafile
+ * on (the copy's serverless.yml only), and bench/bundle-causes.ts reads it: the largest inputs by
+ * bytes (project folders, and each package the project imports with what only it brings in), the
+ * built-ins loaded before any code runs and who imports them, compile vs evaluation over the floor,
+ * and what it would take: deferring what runs at import and dropping or splitting the largest
+ * inputs, with the import estimated from this bundle's measured compile time per KB.
  *
  * Options: --runs N (default 15), or BENCH_RUNS=N.
  */
@@ -26,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageIsolated } from '../scripts/package-isolated.js';
+import { bundleBuild, explain, type BuildMetafile, type BundleBuild } from './bundle-causes.js';
 import { readZip } from '../scripts/zip.js';
 
 const SIZE_TARGET = 1024 * 1024;
@@ -43,12 +53,19 @@ interface Subject {
   name: string;
   file: string;
   size: number;
+  /** From esbuild's metafile of the build osls ran: its packages by bytes, its static built-ins. */
+  build?: BundleBuild;
+  /** Why `build` is missing (the metafile could not be read). */
+  buildError?: string;
   samples: number[];
   /** Whole child process, spawn to exit, measured by the parent (Node start-up included). */
   wall: number[];
   error?: string;
-  /** The inert copy (functions over the ratio target): the same bytes, nothing evaluated. */
-  inert?: { file: string; samples: number[]; error?: string };
+  /**
+   * The inert copy (functions over the ratio target): the same bytes, nothing evaluated; `real`:
+   * the bundle again, in the same pass, so that the two are compared under the same conditions.
+   */
+  inert?: { file: string; samples: number[]; real: number[]; error?: string };
 }
 
 /**
@@ -101,7 +118,7 @@ const lpad = (s: string, n: number): string => s.padStart(n);
 async function main(): Promise<void> {
   const runs = runsOption();
   console.log(`Node ${process.version} (${process.execPath}), ${runs} cold imports per file`);
-  const packaged = await packageIsolated({ stage: 'dev' });
+  const packaged = await packageIsolated({ stage: 'dev', metafiles: true });
   const work = mkdtempSync(join(tmpdir(), 'ghes-ops-bench-'));
   try {
     console.log(`packaged with osls in ${(packaged.durationMs / 1000).toFixed(1)} s`);
@@ -125,7 +142,15 @@ async function main(): Promise<void> {
       const file = join(work, fn, entry.name);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, entry.data());
-      subjects.push({ name: fn, file, size: entry.size, samples: [], wall: [] });
+      // The explanation needs the build's metafile; the measurement does not.
+      let build: BundleBuild | undefined;
+      let buildError: string | undefined;
+      try {
+        build = bundleBuild(packaged.metafileOf(entry.name) as BuildMetafile);
+      } catch (error) {
+        buildError = (error as Error).message;
+      }
+      subjects.push({ name: fn, file, size: entry.size, build, buildError, samples: [], wall: [] });
     }
     if (subjects.length === 0) throw new Error(`no function zip in ${packaged.outDir}`);
 
@@ -145,27 +170,29 @@ async function main(): Promise<void> {
     if (floor.error) throw new Error(`the floor could not be measured: ${floor.error}`);
     const floorMs = median(floor.samples);
 
-    // Second pass: the inert copies of the functions over the ratio target, interleaved again.
+    // Second pass, for the functions over the ratio target: the floor, each bundle and its inert
+    // copy, interleaved, so that the split into compile and evaluation compares like with like.
     const over = subjects.filter((s) => !s.error && median(s.samples) / floorMs > RATIO_TARGET);
     for (const s of over) {
       const file = s.file.replace(/\.mjs$/, '.inert.mjs');
       writeFileSync(file, inertCopy(readFileSync(s.file, 'utf8')));
-      s.inert = { file, samples: [] };
+      s.inert = { file, samples: [], real: [] };
     }
+    const floor2: number[] = [];
     for (let i = 0; i < runs && over.length; i++) {
-      for (const s of [floor, ...over]) {
-        const target = s === floor ? s : s.inert!;
-        if (target.error) continue;
+      floor2.push(importOnce(floor.file).ms);
+      for (const s of over) {
+        const inert = s.inert!;
+        if (inert.error) continue;
         try {
-          const t = importOnce(target.file).ms;
-          if (s === floor) s.samples.push(t);
-          else target.samples.push(t);
+          inert.real.push(importOnce(s.file).ms);
+          inert.samples.push(importOnce(inert.file).ms);
         } catch (error) {
-          target.error = (error as Error).message;
+          inert.error = (error as Error).message;
         }
       }
     }
-    const floorAll = median(floor.samples);
+    const floorAll = floor2.length ? median(floor2) : floorMs;
 
     const header = [
       pad('function', 32),
@@ -203,14 +230,24 @@ async function main(): Promise<void> {
           explained.push(`${pad(s.name, 32)}inert copy not measured: ${s.inert.error ?? 'no sample'}`);
         } else {
           const bytes = median(s.inert.samples);
-          const evalMs = Math.max(0, m - bytes);
+          const real = median(s.inert.real);
+          const evalMs = Math.max(0, real - bytes);
           const why =
             evalMs <= floorAll
               ? 'size: nothing runs at import that it does not need; the cost is compiling its bundled code'
               : 'evaluation: code runs at import';
           explained.push(
-            `${pad(s.name, 32)}${lpad(kb(s.size), 10)}${lpad(ms(m), 9)}  bytes ${ms(bytes)}, eval ${ms(evalMs)} (floor ${ms(floorAll)}): ${why}`,
+            `${pad(s.name, 32)}${lpad(kb(s.size), 10)}${lpad(ms(real), 9)}  bytes ${ms(bytes)}, eval ${ms(evalMs)} (floor ${ms(floorAll)}): ${why}`,
           );
+          const lines = s.build
+            ? explain(s.build, {
+                importMs: real,
+                inertMs: bytes,
+                floorMs: floorAll,
+                targetMs: RATIO_TARGET * floorAll,
+              })
+            : [`no cause from the build: ${s.buildError ?? 'no metafile'}`];
+          for (const line of lines) explained.push(`${' '.repeat(34)}${line}`);
         }
       }
       console.log(
@@ -231,7 +268,8 @@ async function main(): Promise<void> {
     );
     if (explained.length) {
       console.log(
-        '\nover the ratio target, why: bytes = import of an inert copy (same code, never called), eval = the rest',
+        '\nover the ratio target, why (second pass: the floor, each bundle and its inert copy interleaved; its figures):\n' +
+          "bytes = import of an inert copy (same code, never called), eval = the rest; the target is 2x that pass's floor",
       );
       for (const line of explained) console.log(line);
     }

@@ -8,10 +8,11 @@
  * it packages and prints the output folder.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,6 +33,12 @@ export interface PackageOptions {
   params?: Record<string, string>;
   /** Keep the copy (default: removed by `cleanup`). */
   keep?: boolean;
+  /**
+   * Also write esbuild's metafile of every function (`custom.esbuild.metafile` and
+   * `keepOutputDirectory` set in the copy's serverless.yml, nothing else changed): read them with
+   * `PackagedService.metafileOf`.
+   */
+  metafiles?: boolean;
 }
 
 export interface PackagedService {
@@ -42,7 +49,23 @@ export interface PackagedService {
   /** osls output (stdout and stderr). */
   log: string;
   durationMs: number;
+  /**
+   * The esbuild metafile of the bundle a zip holds, by its entry name (`functions/x/y.mjs`); only
+   * with `metafiles: true`.
+   */
+  metafileOf(bundleEntry: string): unknown;
   cleanup(): void;
+}
+
+/** serverless-esbuild's build folder (its defaults: `.esbuild/.build`) and metafile naming. */
+const ESBUILD_BUILD_DIR = join('.esbuild', '.build');
+
+function enableMetafiles(serviceDir: string): void {
+  const file = join(serviceDir, 'serverless.yml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  doc.setIn(['custom', 'esbuild', 'metafile'], true);
+  doc.setIn(['custom', 'esbuild', 'keepOutputDirectory'], true);
+  writeFileSync(file, doc.toString());
 }
 
 /** Runs `osls package` on a copy of the project; rejects with osls's output when packaging fails. */
@@ -61,6 +84,7 @@ export async function packageIsolated(opts: PackageOptions = {}): Promise<Packag
       });
     }
     symlinkSync(join(PROJECT_DIR, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
+    if (opts.metafiles) enableMetafiles(serviceDir);
     const args = [
       join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js'),
       'package',
@@ -89,6 +113,11 @@ export async function packageIsolated(opts: PackageOptions = {}): Promise<Packag
       outDir: join(serviceDir, '.serverless'),
       log,
       durationMs: performance.now() - started,
+      metafileOf: (bundleEntry) => {
+        if (!opts.metafiles) throw new Error('packageIsolated: metafiles were not requested');
+        const meta = join(serviceDir, ESBUILD_BUILD_DIR, bundleEntry.replace(/\.[cm]?js$/, '-meta.json'));
+        return JSON.parse(readFileSync(meta, 'utf8')) as unknown;
+      },
       cleanup: opts.keep ? () => undefined : cleanup,
     };
   } catch (error) {

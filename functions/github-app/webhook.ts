@@ -3,7 +3,7 @@ import { dynamoRecords, ssmParameters } from '../../shared/aws/wiring.js';
 import { receiveWebhook } from '../../shared/github-app/webhooks.js';
 import { httpApiEvent, jsonResult, rawBody } from '../../shared/http/api-event.js';
 
-/** POST /github-app/webhooks: verified on the raw body by @octokit/app, then routed to the handlers. */
+/** POST /github-app/webhooks: verified on the raw body with the app's webhook secret, then routed to the handlers. */
 export const handler = lambdaHandler(
   'githubAppWebhook',
   httpApiEvent,

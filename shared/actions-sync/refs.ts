@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/builtins.js';
 import type { Deps } from '../runtime/deps.js';
 import type { ActionEntry } from './list.js';
 import type { ActionsSyncRequest } from './request.js';
@@ -62,7 +62,7 @@ export async function readRefs(
     if (res.body.length < PER_PAGE) break;
   }
   lines.sort();
-  const digest = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+  const digest = nodeCrypto().createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
   return { state: 'present', refs: lines.length, digest };
 }
 

@@ -43,9 +43,43 @@ interface AppDeps {
 interface Entry {
   key: string;
   at: number;
-  app: Promise<{ app: GhesApp; appId: number; slug: string }>;
+  /** The stored credentials (rejects with a ConfigError when no app is registered). */
+  creds: Promise<AppCredentials>;
+  /** The App, built from `creds` when first asked for (the webhook endpoint never needs it). */
+  app?: Promise<{ app: GhesApp; appId: number; slug: string }>;
 }
 let cached: Entry | undefined;
+
+/** The registered app's credentials, cached like the App itself (`CACHE_MS`, `forgetGithubApp`). */
+function registeredApp(deps: AppDeps, now: number): Entry {
+  const cfg = requireGithubApp(deps.config);
+  const key = `${apiBase(cfg)}|${deps.config.parameterPrefix}`;
+  if (cached && cached.key === key && now - cached.at < CACHE_MS) return cached;
+  const entry: Entry = {
+    key,
+    at: now,
+    creds: readCredentials(deps.params, deps.config.parameterPrefix).then((creds) => {
+      if (!creds)
+        throw new ConfigError(
+          `No GitHub App is registered for ${cfg.ghesUrl}: open the setup page (ghes-ops app setup) or run ghes-ops app import.`,
+        );
+      return creds;
+    }),
+  };
+  cached = entry;
+  entry.creds.catch(() => {
+    if (cached === entry) cached = undefined; // never cache a failure
+  });
+  return entry;
+}
+
+/**
+ * The registered app's webhook secret (a ConfigError when no app is registered), without building
+ * the App: the webhook endpoint verifies deliveries with it and never loads @octokit/app.
+ */
+export async function githubAppWebhookSecret(deps: AppDeps, now = Date.now()): Promise<string> {
+  return (await registeredApp(deps, now).creds).webhookSecret;
+}
 
 /** Builds an App from credentials (no cache): for the import command's check and tests. */
 export async function buildApp(
@@ -70,23 +104,16 @@ export async function githubApp(
   now = Date.now(),
 ): Promise<{ app: GhesApp; appId: number; slug: string }> {
   const cfg = requireGithubApp(deps.config);
-  const key = `${apiBase(cfg)}|${deps.config.parameterPrefix}`;
-  if (cached && cached.key === key && now - cached.at < CACHE_MS) return cached.app;
-  const entry: Entry = {
-    key,
-    at: now,
-    app: readCredentials(deps.params, deps.config.parameterPrefix).then((creds) => {
-      if (!creds)
-        throw new ConfigError(
-          `No GitHub App is registered for ${cfg.ghesUrl}: open the setup page (ghes-ops app setup) or run ghes-ops app import.`,
-        );
-      return buildApp(cfg, creds).then((app) => ({ app, appId: creds.appId, slug: creds.slug }));
-    }),
-  };
-  cached = entry;
-  entry.app.catch(() => {
-    if (cached === entry) cached = undefined; // never cache a failure
-  });
+  const entry = registeredApp(deps, now);
+  if (!entry.app) {
+    const app = entry.creds.then((creds) =>
+      buildApp(cfg, creds).then((built) => ({ app: built, appId: creds.appId, slug: creds.slug })),
+    );
+    entry.app = app;
+    app.catch(() => {
+      if (cached === entry) cached = undefined; // never cache a failure
+    });
+  }
   return entry.app;
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../runtime/builtins.js';
 import type { RecordStore } from '../records/record-store.js';
 
 /**
@@ -24,7 +24,7 @@ export async function createState(
   now: number,
   org?: string,
 ): Promise<{ state: string; expiresAt: number }> {
-  const state = randomBytes(32).toString('base64url');
+  const state = nodeCrypto().randomBytes(32).toString('base64url');
   const record: StoredState = { createdAt: now, expiresAt: now + STATE_TTL_MS, ...(org ? { org } : {}) };
   await records.create(`${statesPath(prefix)}/${state}`, JSON.stringify(record), {
     ttlSeconds: STATE_TTL_MS / 1000,

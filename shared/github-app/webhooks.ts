@@ -1,9 +1,11 @@
 import type { Deps } from '../runtime/deps.js';
-import { githubApp } from './app-client.js';
+import { githubAppWebhookSecret } from './app-client.js';
 
 /**
  * The app's webhook endpoint. The signature (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body
- * with the app's webhook secret) is verified by @octokit/app on the exact bytes received; anything
+ * with the app's webhook secret) is verified on the exact bytes received by
+ * `@octokit/webhooks-methods` (what @octokit/app's `webhooks.verifyAndReceive` calls; the App itself
+ * is never built here, so the function does not bundle Octokit), in constant time; anything
  * that does not verify gets 401 and reaches no handler. Verified events are routed by name
  * (`issues`, or `issues.opened` for one action) to the handlers registered with `onWebhook`. Handlers must
  * be quick (GitHub gives up after 10 s): long work starts a workflow instead.
@@ -66,26 +68,29 @@ export async function receiveWebhook(
     deps.log.warn('webhook refused: unsigned', { delivery: id || undefined, event: name || undefined });
     return { status: 401, body: { ok: false, error: 'signature required' } };
   }
-  let app;
+  let secret: string;
   try {
-    ({ app } = await githubApp(deps));
+    secret = await githubAppWebhookSecret(deps);
   } catch (err) {
     if ((err as Error).name !== 'ConfigError') throw err;
     deps.log.warn('webhook refused: no GitHub App registered', { delivery: id, event: name });
     return { status: 503, body: { ok: false, error: 'no GitHub App is registered' } };
   }
+  const { verify } = await import('@octokit/webhooks-methods');
+  // A malformed signature header throws: refused like one that does not match.
+  if (!(await verify(secret, req.body, signature).catch(() => false))) {
+    deps.log.warn('webhook refused', { delivery: id, event: name, reason: 'bad signature' });
+    return { status: 401, body: { ok: false, error: 'signature does not match' } };
+  }
+  let parsed: unknown;
   try {
-    await app.webhooks.verifyAndReceive({ id, name: name, payload: req.body, signature });
-  } catch (err) {
-    const invalidJson = /Invalid JSON/.test((err as Error).message);
-    deps.log.warn('webhook refused', {
-      delivery: id,
-      event: name,
-      reason: invalidJson ? 'invalid JSON' : 'bad signature',
-    });
-    return invalidJson
-      ? { status: 400, body: { ok: false, error: 'invalid JSON' } }
-      : { status: 401, body: { ok: false, error: 'signature does not match' } };
+    parsed = JSON.parse(req.body);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    deps.log.warn('webhook refused', { delivery: id, event: name, reason: 'invalid JSON' });
+    return { status: 400, body: { ok: false, error: 'invalid JSON' } };
   }
   // GitHub redelivers (manually or after a timeout): each delivery id is handled once.
   const marker = `${deps.config.parameterPrefix}/github-app/deliveries/${id}`;
@@ -93,7 +98,7 @@ export async function receiveWebhook(
     deps.log.info('webhook redelivery ignored', { delivery: id, event: name });
     return { status: 200, body: { ok: true, event: name, handled: 0 } };
   }
-  const payload = JSON.parse(req.body) as Record<string, unknown>;
+  const payload = parsed as Record<string, unknown>;
   const action = typeof payload.action === 'string' ? payload.action : undefined;
   const event: WebhookEvent = { id, name, ...(action ? { action } : {}), payload };
   const matched = [

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../runtime/builtins.js';
 import type { Deps } from '../runtime/deps.js';
 import { PrefixListUnusable, IpRangesInvalid } from '../runbook/errors.js';
 import { parseAtlassianRanges, selectRanges } from './ranges.js';
@@ -100,7 +100,8 @@ export async function planPrefixLists(
       removalPercent: current.length ? Math.round((remove.length / current.length) * 1000) / 10 : 0,
     });
   }
-  const changeId = createHash('sha256')
+  const changeId = nodeCrypto()
+    .createHash('sha256')
     .update(JSON.stringify(lists.map((l) => [l.id, l.version, l.add, l.remove])))
     .digest('hex')
     .slice(0, 16);

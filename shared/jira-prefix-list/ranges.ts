@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { nodeNet } from '../runtime/builtins.js';
 import { IpRangesInvalid } from '../runbook/errors.js';
 
 /**
@@ -33,14 +33,14 @@ export function canonicalCidr(text: string): { cidr: string; family: 'IPv4' | 'I
   if (!m) return undefined;
   const [, address = '', lenText = ''] = m;
   const len = Number(lenText);
-  if (isIPv4(address)) {
+  if (nodeNet().isIPv4(address)) {
     if (len > 32) return undefined;
     const n = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
     if ((n & mask) >>> 0 !== n) return undefined;
     return { cidr: `${address.split('.').map(Number).join('.')}/${len}`, family: 'IPv4' };
   }
-  if (isIPv6(address)) {
+  if (nodeNet().isIPv6(address)) {
     if (len > 128) return undefined;
     const big = ipv6ToBigInt(address);
     const hostBits = 128n - BigInt(len);

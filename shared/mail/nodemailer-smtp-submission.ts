@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { nodeNet } from '../runtime/builtins.js';
 import { InvalidCredentials, ReadTimeout, SmtpHostIssue } from '../service-desk/custom-email/errors.js';
 import type { OutgoingMail, SentMail } from './mailer.js';
 import { toNodemailerMessage } from './nodemailer-message.js';
@@ -24,7 +24,7 @@ const NODEMAILER_METHOD: Record<SmtpAuthMethod, string | undefined> = {
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
   if (h === 'localhost' || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
+  return nodeNet().isIP(h) === 4 && h.startsWith('127.');
 }
 
 /**

@@ -250,6 +250,14 @@ describe('webhooks and installation clients', () => {
     const other = body.replace('"number":1', '"number":2');
     expect((await send(other, signWebhook(app.webhookSecret, body))).status).toBe(401);
     expect((await send(body, 'sha256=' + '0'.repeat(64))).status).toBe(401);
+    // A malformed signature header is refused like a wrong one.
+    expect((await send(body, 'sha1=abc')).status).toBe(401);
+    // Signed, but not a JSON object: 400, nothing handled.
+    for (const bad of ['{"action":', 'null', '[1]']) {
+      const res = await send(bad, signWebhook(app.webhookSecret, bad));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ ok: false, error: 'invalid JSON' });
+    }
     expect(routed).toHaveBeenCalledTimes(1);
   });
 

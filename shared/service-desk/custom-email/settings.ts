@@ -1,6 +1,5 @@
 import type { Deps } from '../../runtime/deps.js';
-import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { nodeCrypto, nodeNet } from '../../runtime/builtins.js';
 import { ConfigError, InputValidationError } from '../../errors.js';
 import type { SmtpAuthMethod, SmtpServerSettings } from '../../mail/smtp-submission.js';
 import type { ParameterStore } from '../../params/parameter-store.js';
@@ -138,7 +137,7 @@ function checkHost(f: Fields): string {
       f.fail('smtpHost', `must be ASCII only (${hint}; use the punycode form xn--... of a Unicode name)`);
       return '';
     }
-    if (isIP(v) === 6) return v;
+    if (nodeNet().isIP(v) === 6) return v;
   }
   return f.requiredString('smtpHost', { pattern: PATTERNS.host, hint, maxLength: 253 });
 }
@@ -205,7 +204,7 @@ const TOKEN_LIMIT = 256 - (256 % TOKEN_ALPHABET.length);
  */
 export function newVerificationToken(
   length = 12,
-  random: (size: number) => Uint8Array = randomBytes,
+  random: (size: number) => Uint8Array = (size) => nodeCrypto().randomBytes(size),
 ): string {
   let out = '';
   while (out.length < length) {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../../runtime/builtins.js';
 import { causeMessage, InputValidationError, type ErrorInfo } from '../../errors.js';
 import type { OutgoingMail } from '../../mail/mailer.js';
 import { sendNotification } from '../../mail/notify.js';
@@ -296,11 +296,11 @@ export function parseEvidence(value: unknown): ForwardedMailEvidence {
   };
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+const digest = (s: string): Buffer => nodeCrypto().createHash('sha256').update(s, 'utf8').digest();
 
 /** Constant-time comparison of two secrets of any length. */
 export function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b)) && a.length === b.length;
+  return nodeCrypto().timingSafeEqual(digest(a), digest(b)) && a.length === b.length;
 }
 
 /**
