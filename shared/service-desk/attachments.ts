@@ -28,8 +28,9 @@ export interface AttachmentFetcher {
   fetchFile(url: string, maxBytes: number, timeoutMs?: number): Promise<FetchedFile>;
 }
 
-const md = new MarkdownIt({ html: false, linkify: true });
-type Token = ReturnType<typeof md.parse>[number];
+/** Built on first use: the receive function bundles this module but reads no comment Markdown. */
+let md: InstanceType<typeof MarkdownIt> | undefined;
+type Token = ReturnType<InstanceType<typeof MarkdownIt>['parse']>[number];
 export const MAX_FILES_PER_REPLY = 10;
 /** Time for reading all files of one reply (the webhook function's timeout is 30 s). */
 export const FETCH_BUDGET_MS = 15_000;
@@ -58,7 +59,7 @@ export function attachmentLinks(markdown: string, origin: string): AttachmentLin
       if (name) found.set(href, { url: href, name });
     }
   };
-  visit(md.parse(markdown, {}));
+  visit((md ??= new MarkdownIt({ html: false, linkify: true })).parse(markdown, {}));
   return [...found.values()].slice(0, MAX_FILES_PER_REPLY);
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SERVICE_DESK_LABEL } from './labels.js';
 import { ConfigError, GhesOpsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
@@ -126,7 +127,7 @@ export interface DeskDeps {
   customSender?: CustomSender;
 }
 
-export const SERVICE_DESK_LABEL = 'service-desk';
+export { SERVICE_DESK_LABEL };
 /** `%{ISSUE_DESCRIPTION}` kept with a ticket record at most this long. */
 const MAX_DESCRIPTION = 20_000;
 

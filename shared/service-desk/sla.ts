@@ -4,7 +4,7 @@ import type { RecordStore } from '../records/record-store.js';
 import type { Deps } from '../runtime/deps.js';
 import type { DeskConfig, SlaConfig, SlaRule } from './config.js';
 import { deskConfigFor } from './custom-email/project.js';
-import { SERVICE_DESK_LABEL } from './desk.js';
+import { SERVICE_DESK_LABEL } from './labels.js';
 import { hash } from './store.js';
 import type { Ticket, TicketComment, TicketRepository } from './tickets.js';
 import { parseQuickActions } from './quick-actions.js';
