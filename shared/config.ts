@@ -67,11 +67,41 @@ function splitList(value: string | undefined): string[] {
 }
 
 /**
- * The Lambda configuration, read once per cold start at the first invocation (never at import).
- * The parsers of the optional parts, the GitHub App and the service desk, are imported only when
- * their variables are set; the runbook settings (all optional variables) always.
+ * The optional parts of a Lambda's configuration and their parsers. A function that reads a part
+ * declares it in its handler (`lambdaHandler(..., { config: { serviceDesk: deskConfigFromEnv } })`),
+ * so only the functions that use a part bundle its parser; serverless.yml gives exactly those
+ * functions the part's variables (tests/serverless/template.test.ts checks both ways).
  */
-export async function configFromEnv(env: Env = process.env): Promise<Config> {
+export interface ConfigParts {
+  /** GHES_OPS_GHES_URL and the GitHub App's settings: `githubAppConfigFromEnv`. */
+  githubApp?: (env: Env) => GithubAppConfig;
+  /** GHES_OPS_SERVICE_DESK (JSON): `deskConfigFromEnv`. */
+  serviceDesk?: (env: Env) => DeskConfig;
+}
+
+/** The variable that carries each optional part (set only on the functions that declare it). */
+export const CONFIG_PART_VARIABLES: Record<keyof ConfigParts, string> = {
+  githubApp: 'GHES_OPS_GHES_URL',
+  serviceDesk: 'GHES_OPS_SERVICE_DESK',
+};
+
+const declaredParts: ConfigParts = {};
+
+/** Called by `lambdaHandler` with the parts its function declared. */
+export function provideConfigParts(parts: ConfigParts): void {
+  Object.assign(declaredParts, parts);
+}
+
+/**
+ * The Lambda configuration, read once per cold start at the first invocation (never at import).
+ * The optional parts are read with the parsers the function declared (`provideConfigParts`);
+ * a part's variable set on a function that did not declare it is a deployment mistake and fails
+ * fast. The runbook settings (all optional variables) are always read.
+ */
+export async function configFromEnv(
+  env: Env = process.env,
+  parts: ConfigParts = declaredParts,
+): Promise<Config> {
   const runner = (env.GHES_OPS_RUNNER ?? 'ssm') as RunnerKind;
   if (runner !== 'ssm') {
     throw new ConfigError(
@@ -88,16 +118,19 @@ export async function configFromEnv(env: Env = process.env): Promise<Config> {
   }
   const primary = required(env, 'GHES_OPS_PRIMARY');
   const from = required(env, 'GHES_OPS_MAIL_FROM');
-  const [githubApp, desk, runbook] = await Promise.all([
-    env.GHES_OPS_GHES_URL?.trim()
-      ? import('./github-app/config.js').then((m) => m.githubAppConfigFromEnv(env))
-      : undefined,
-    env.GHES_OPS_SERVICE_DESK?.trim()
-      ? import('./service-desk/config.js').then((m) => m.deskConfigFromEnv(env))
-      : undefined,
-    import('./runbook/settings.js').then((m) => m.runbookFromEnv(env)),
-  ]);
-  return {
+  const undeclared: (keyof ConfigParts)[] = [];
+  const part = <K extends keyof ConfigParts>(key: K): ReturnType<NonNullable<ConfigParts[K]>> | undefined => {
+    if (!env[CONFIG_PART_VARIABLES[key]]?.trim()) return undefined;
+    const parse = parts[key];
+    // Set for another reader (the doctor reads deployProbe's): not parsed here; read, it fails below.
+    if (!parse) return void undeclared.push(key);
+    return parse(env) as ReturnType<NonNullable<ConfigParts[K]>>;
+  };
+  const githubApp = part('githubApp');
+  const desk = part('serviceDesk');
+  const { runbookFromEnv } = await import('./runbook/settings.js');
+  const runbook = runbookFromEnv(env);
+  const config: Config = {
     stage: env.GHES_OPS_STAGE ?? 'dev',
     appliance: {
       runner,
@@ -121,4 +154,16 @@ export async function configFromEnv(env: Env = process.env): Promise<Config> {
       : {}),
     runbook,
   };
+  // A part its function did not declare: reading it is a mistake in the handler, said at once.
+  for (const key of undeclared)
+    Object.defineProperty(config, key, {
+      enumerable: false,
+      get() {
+        throw new ConfigError(
+          `This function reads config.${key}, but its handler does not declare that part: add { config: { ${key}: ... } } ` +
+            `to its lambdaHandler call (shared/config.ts ConfigParts). ${CONFIG_PART_VARIABLES[key]} is set but was not read.`,
+        );
+      },
+    });
+  return config;
 }

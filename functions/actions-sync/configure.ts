@@ -1,3 +1,4 @@
+import { githubAppSettings } from '../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { fetchGhesApi, ssmParameters } from '../../shared/aws/wiring.js';
 import { parseActionsSyncInput } from '../../shared/actions-sync/request.js';
@@ -12,4 +13,5 @@ export const handler = lambdaHandler(
     return { request, settings };
   },
   { params: ssmParameters, ghesApi: fetchGhesApi },
+  { config: githubAppSettings },
 );

@@ -1,3 +1,4 @@
+import { githubAppSettings } from '../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { fetchGhesApi, ssmParameters, ssmRunner } from '../../shared/aws/wiring.js';
 import { stepEvent } from '../../shared/runtime/step-event.js';
@@ -25,4 +26,5 @@ export const handler = lambdaHandler(
         )
       : await preflight(request as ActionsSyncRequest, deps),
   { runner: ssmRunner, params: ssmParameters, ghesApi: fetchGhesApi },
+  { config: githubAppSettings },
 );

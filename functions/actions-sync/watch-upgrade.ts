@@ -1,3 +1,4 @@
+import { githubAppSettings } from '../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { fetchGhesApi, sfnExecutions, ssmParameters } from '../../shared/aws/wiring.js';
 import { watchUpgrade } from '../../shared/actions-sync/watch.js';
@@ -8,4 +9,5 @@ export const handler = lambdaHandler(
   (event) => event,
   async (input, deps) => watchUpgrade(input, deps),
   { ghesApi: fetchGhesApi, params: ssmParameters, executions: sfnExecutions },
+  { config: githubAppSettings },
 );

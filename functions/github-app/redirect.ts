@@ -1,3 +1,4 @@
+import { githubAppSettings } from '../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { dynamoRecords, ssmParameters } from '../../shared/aws/wiring.js';
 import { manifestRedirect } from '../../shared/github-app/flow.js';
@@ -12,4 +13,5 @@ export const handler = lambdaHandler(
     return result(page.status, page.headers, page.body);
   },
   { params: ssmParameters, records: dynamoRecords },
+  { config: githubAppSettings },
 );

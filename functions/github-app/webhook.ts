@@ -1,3 +1,4 @@
+import { githubAppSettings } from '../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../shared/runtime/handler.js';
 import { dynamoRecords, ssmParameters } from '../../shared/aws/wiring.js';
 import { receiveWebhook } from '../../shared/github-app/webhooks.js';
@@ -12,4 +13,5 @@ export const handler = lambdaHandler(
     return jsonResult(res.status, res.body);
   },
   { params: ssmParameters, records: dynamoRecords },
+  { config: githubAppSettings },
 );

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { getDeps, type Deps } from './deps.js';
 import { errorLogger } from './middleware.js';
 import { provideAwsAdapters, restrictToWiring, type AdapterKey, type Wiring } from './aws-adapters.js';
+import { provideConfigParts, type ConfigParts } from '../config.js';
 
 /**
  * Builds a Lambda handler: parse and validate the event, run the logic from `shared/`, return its
@@ -15,8 +16,16 @@ export function lambdaHandler<I, O>(
   parse: (event: unknown) => I,
   run: (input: I, deps: Deps) => Promise<O>,
   wiring: Wiring = {},
-): middy.MiddyfiedHandler<unknown, O, Error, Context> & { wiring: readonly AdapterKey[] } {
+  options: {
+    /** The optional configuration parts the step reads (`deps.config.serviceDesk`, `.githubApp`) and their parsers. */
+    config?: ConfigParts;
+  } = {},
+): middy.MiddyfiedHandler<unknown, O, Error, Context> & {
+  wiring: readonly AdapterKey[];
+  configParts: readonly (keyof ConfigParts)[];
+} {
   provideAwsAdapters(wiring);
+  provideConfigParts(options.config ?? {});
   const declared = new Set(Object.keys(wiring) as AdapterKey[]);
   const handler = middy<unknown, O, Error, Context>()
     .use(errorLogger(name))
@@ -26,5 +35,8 @@ export function lambdaHandler<I, O>(
       const input = parse(event);
       return run(input, restrictToWiring({ ...deps, log }, declared, name));
     });
-  return Object.assign(handler, { wiring: [...declared] });
+  return Object.assign(handler, {
+    wiring: [...declared],
+    configParts: Object.keys(options.config ?? {}) as (keyof ConfigParts)[],
+  });
 }

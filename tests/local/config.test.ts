@@ -231,12 +231,24 @@ describe('Lambda configuration from the environment', () => {
     );
   });
 
-  it('loads the parsers of the optional parts only when their variables are set, and still checks them', async () => {
-    const c = await configFromEnv(env);
+  it('reads an optional part with the parser its function declared, only when its variable is set', async () => {
+    const parts = { serviceDesk: deskConfigFromEnv };
+    const c = await configFromEnv(env, parts);
     expect(c.githubApp).toBeUndefined();
     expect(c.serviceDesk).toBeUndefined();
-    await expect(configFromEnv({ ...env, GHES_OPS_SERVICE_DESK: '{' })).rejects.toThrow(
+    await expect(configFromEnv({ ...env, GHES_OPS_SERVICE_DESK: '{' }, parts)).rejects.toThrow(
       /GHES_OPS_SERVICE_DESK/,
     );
+  });
+
+  it('a part set for another reader but not declared is not parsed, and reading it fails naming the fix', async () => {
+    // As deployProbe: GHES_OPS_SERVICE_DESK is there for the doctor; the probe never reads the desk.
+    const c = await configFromEnv({ ...env, GHES_OPS_SERVICE_DESK: '{ not even JSON' }, {});
+    expect(c.stage).toBeDefined();
+    expect(() => c.serviceDesk).toThrow(ConfigError);
+    expect(() => c.serviceDesk).toThrow(
+      /reads config.serviceDesk, but its handler does not declare that part/,
+    );
+    expect(JSON.stringify(c)).not.toContain('serviceDesk');
   });
 });

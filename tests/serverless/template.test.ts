@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { isNode, parseDocument, visit } from 'yaml';
 import { packageIsolated, PROJECT_DIR, type PackagedService } from '../../scripts/package-isolated.js';
 import { readZip } from '../../scripts/zip.js';
+import { CONFIG_PART_VARIABLES } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -533,7 +534,10 @@ describe('functions', () => {
       const code = entries[0]!.data();
       expect(code.length).toBeLessThanOrEqual(1024 * 1024);
       const text = code.toString('utf8');
-      expect(text.startsWith('import { createRequire')).toBe(true);
+      // `require` for CommonJS code inside dependencies, made on first call (no node:module at import).
+      expect(text.startsWith('let __ghesOpsRequire; const require = (id) =>')).toBe(true);
+      // node:timers is the globals (shared/runtime/node-timers.ts), not the built-in module.
+      expect(text).not.toMatch(/from\s*["']node:timers["']/);
       expect(text).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
       // Outside the project: the bundle must need nothing but Node's built-in modules.
       const file = join(extractDir, key, expected);
@@ -551,6 +555,30 @@ describe('functions', () => {
       );
       expect({ key, status: run.status, stderr: run.stderr }).toEqual({ key, status: 0, stderr: '' });
     }
+  });
+});
+
+describe("the bundles' banner", () => {
+  it('gives CommonJS code inside dependencies a working require, made on first call', () => {
+    const banner = (yamlDoc.toJS() as { custom: { esbuild: { banner: { js: string } } } }).custom.esbuild
+      .banner.js;
+    const file = join(extractDir, 'banner-check.mjs');
+    // What esbuild emits for a CommonJS require inside a bundle, after the banner.
+    writeFileSync(
+      file,
+      `${banner}\nconst before = typeof __ghesOpsRequire;\nexport const seen = [before, require('node:path').sep, require('node:net').isIP('10.0.0.1'), typeof __ghesOpsRequire];`,
+    );
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(`file://${file}`)}); console.log(JSON.stringify(m.seen));`,
+      ],
+      { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual(['undefined', '/', 4, 'function']);
   });
 });
 
@@ -1183,6 +1211,31 @@ describe('deployable in a private network (issue 13)', () => {
       );
       if (handler.wiring.some((a) => GHES_ADAPTERS.has(a)) || appCredentials) derivedCallers.push(key);
     }
+  }, 60_000);
+
+  it("gives each optional configuration part's variable exactly to the functions whose handler declares the part", async () => {
+    const yml = yamlDoc.toJS() as { functions: Record<string, { environment?: Record<string, unknown> }> };
+    // deployProbe: GHES_OPS_GHES_URL is read by the probe itself, GHES_OPS_SERVICE_DESK by the doctor.
+    const readByOthers: Record<string, string[]> = { deployProbe: ['githubApp', 'serviceDesk'] };
+    const seen: Record<string, { variables: string[]; declared: string[] }> = {};
+    for (const key of functionKeys) {
+      const file = join(PROJECT_DIR, config.functions[key]!.handler.replace(/\.handler$/, '.ts'));
+      const { handler } = (await import(file)) as { handler: { configParts: readonly string[] } };
+      const env = yml.functions[key]!.environment ?? {};
+      const variables = Object.entries(CONFIG_PART_VARIABLES)
+        .filter(([part, variable]) => variable in env && !(readByOthers[key] ?? []).includes(part))
+        .map(([part]) => part);
+      seen[key] = { variables: variables.sort(), declared: [...handler.configParts].sort() };
+    }
+    for (const key of functionKeys)
+      expect({ key, ...seen[key]! }).toEqual({
+        key,
+        variables: seen[key]!.declared,
+        declared: seen[key]!.declared,
+      });
+    expect(seen.serviceDeskReceive!.declared).toEqual(['githubApp', 'serviceDesk']);
+    expect(seen.customEmailSend!.declared).toEqual(['serviceDesk']);
+    expect(seen.deployProbe!.declared).toEqual([]);
   }, 60_000);
 
   it('lists in custom.hardening.ghesCallers exactly the functions whose wiring or role calls GHES', () => {

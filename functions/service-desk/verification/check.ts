@@ -1,3 +1,4 @@
+import { deskSettings } from '../../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../../shared/runtime/handler.js';
 import { ssmParameters } from '../../../shared/aws/wiring.js';
 import { stepEvent } from '../../../shared/runtime/step-event.js';
@@ -13,4 +14,5 @@ export const handler = lambdaHandler(
   },
   async ({ verification, evidence }, deps) => checkForwardedMail(verification, evidence, deps),
   { params: ssmParameters },
+  { config: deskSettings },
 );

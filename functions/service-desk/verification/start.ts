@@ -1,3 +1,4 @@
+import { deskSettings } from '../../../shared/aws/config-parts.js';
 import { lambdaHandler } from '../../../shared/runtime/handler.js';
 import { sesMailer, sfnExecutions, ssmParameters } from '../../../shared/aws/wiring.js';
 import { stepEvent } from '../../../shared/runtime/step-event.js';
@@ -9,4 +10,5 @@ export const handler = lambdaHandler(
   (event) => stepEvent(event, ['input', 'execution']),
   async ({ input, execution }, deps) => startVerification(input, String(execution), deps),
   { params: ssmParameters, mailer: sesMailer, executions: sfnExecutions },
+  { config: deskSettings },
 );
