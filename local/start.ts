@@ -10,6 +10,7 @@ import type { SandboxMailProvider } from './sandbox/mail-provider/index.js';
 import { loopbackPort, startGithubAppSandbox, type GithubAppSandbox } from './github-app-world.js';
 import { localHttpApi } from './stack-api.js';
 import { startConsole } from './console/index.js';
+import { TOKEN_FILE } from './console/auth.js';
 
 /** How long a stop waits for accepted mail to be handled before closing (then it stays spooled). */
 const STOP_GRACE_MS = 20_000;
@@ -53,6 +54,32 @@ function duration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * The "Trigger a workflow" lines `npm start` prints: a curl and a `ghes-ops run` per workflow. The
+ * management API needs the console token as a bearer token (the CLI reads it by itself), so the
+ * curl lines read it from the file the stack wrote.
+ */
+export function triggerLines(url: string, tokenFile: string, sandbox: boolean): string[] {
+  const lines = [
+    '\nTrigger a workflow (curl needs the console token; ghes-ops reads it by itself):',
+    `  TOKEN=$(cat ${tokenFile})`,
+  ];
+  for (const w of WORKFLOWS) {
+    lines.push(
+      `  curl -s -X POST ${url}/executions/${w.key} -H "Authorization: Bearer $TOKEN" -d '${JSON.stringify(w.example)}'`,
+      `  npx ghes-ops run ${w.key} --input '${JSON.stringify(w.example)}'`,
+    );
+  }
+  lines.push(
+    `  curl -s ${url}/executions            (list; then GET /executions/<workflow>/<name> for one, with its history)`,
+  );
+  if (sandbox)
+    lines.push(
+      `  npx ghes-ops sandbox reset        (after a failover: rebuild the replica to fail over again)`,
+    );
+  return lines;
 }
 
 /** `npm start`: the local stack on the embedded default (the sandbox). Stops cleanly on Ctrl-C. */
@@ -123,16 +150,8 @@ export async function startStack(root: string, config: LocalConfig): Promise<voi
     clock: world.clock,
     log,
   });
-  log('\nTrigger a workflow:');
-  for (const w of WORKFLOWS) {
-    log(`  curl -s -X POST ${url}/executions/${w.key} -d '${JSON.stringify(w.example)}'`);
-    log(`  npx ghes-ops run ${w.key} --input '${JSON.stringify(w.example)}'`);
-  }
-  log(
-    `  curl -s ${url}/executions            (list; then GET /executions/<workflow>/<name> for one, with its history)`,
-  );
-  if (world.sandbox)
-    log(`  npx ghes-ops sandbox reset        (after a failover: rebuild the replica to fail over again)`);
+  for (const line of triggerLines(url, path.join(config.local.stateDir, TOKEN_FILE), Boolean(world.sandbox)))
+    log(line);
   log('\nCtrl-C stops.');
   await new Promise<void>((resolve) => {
     let stopping = false;
