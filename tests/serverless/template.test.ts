@@ -558,6 +558,25 @@ describe('functions', () => {
   });
 });
 
+describe('docs/deploy.md "What the stack holds"', () => {
+  it('gives the count of each resource type the default packaging has', () => {
+    const doc = readFileSync(join(PROJECT_DIR, 'docs', 'deploy.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## What the stack holds'), doc.indexOf('```mermaid'));
+    const counts: Record<string, number> = {};
+    for (const r of Object.values(template.Resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+    let checked = 0;
+    // Rows of one resource type: "| 4 + 7 + 1 | `AWS::CloudWatch::Alarm` | ..." (a sum of its parts).
+    for (const [, count, type] of table.matchAll(
+      /^\| ([\d +]+?)(?: \([^)]*\))? \| `(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)` \|/gm,
+    )) {
+      const documented = count!.split('+').reduce((a, n) => a + Number(n.trim()), 0);
+      expect({ type, documented }).toEqual({ type, documented: counts[type!] ?? 0 });
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
+  });
+});
+
 describe("the bundles' banner", () => {
   it('gives CommonJS code inside dependencies a working require, made on first call', () => {
     const banner = (yamlDoc.toJS() as { custom: { esbuild: { banner: { js: string } } } }).custom.esbuild
