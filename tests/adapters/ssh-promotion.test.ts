@@ -4,12 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { SshCommandRunner } from '../../local/adapters/ssh-runner.js';
 import { defaultConfig } from '../../local/config.js';
 import { manualClock } from '../../local/sandbox/manual-clock.js';
-import { failoverParams } from '../../shared/failover/names.js';
 import { checkPromotion, startPromotion } from '../../shared/failover/promote.js';
-import { parseFailoverRequest } from '../../shared/failover/request.js';
 import type { FailoverState } from '../../shared/failover/state.js';
 import { createLogger } from '../../shared/logger.js';
 import { failure } from '../helpers/failure.js';
+import { lockedFailoverState } from '../helpers/failover.js';
 import { fakeShellAppliance, type FakeShellAppliance } from '../helpers/fake-shell-appliance.js';
 import { ROOT } from '../helpers/local-world.js';
 
@@ -75,27 +74,18 @@ function setup() {
   const config = defaultConfig(ROOT);
   config.appliance = { runner: 'ssh', primary: PRIMARY, replica: REPLICA, ssh: { user: 'admin', port: 122 } };
   const clock = manualClock();
-  const lockName = failoverParams(config).lock;
-  const acquiredAt = new Date(clock.now()).toISOString();
-  const store = new Map<string, string>([
-    [lockName, JSON.stringify({ owner: EXEC.id, acquiredAt, mode: 'planned', phase: 'fencing' })],
-  ]);
-  const params = {
-    get: async (n: string) => store.get(n),
-    put: async (n: string, v: string) => void store.set(n, v),
-    delete: async (n: string) => void store.delete(n),
-  };
-  const request = parseFailoverRequest(
+  const { state, params, lockName } = lockedFailoverState(
+    config,
     {
       mode: 'planned',
       traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'github.example.com' } },
       reason: 'planned maintenance of ghes-1',
       promotionTimeoutMinutes: 45,
     },
-    config,
     EXEC,
+    new Date(clock.now()).toISOString(),
+    { phase: 'fencing' },
   );
-  const state: FailoverState = { request, lock: { name: lockName, owner: EXEC.id, acquiredAt } };
   const deps = {
     clock,
     config,
@@ -103,7 +93,7 @@ function setup() {
     log: createLogger({ level: 'error', write: () => undefined }),
     runner: new SshCommandRunner({ clock }),
   };
-  const phase = (): unknown => (JSON.parse(store.get(lockName)!) as { phase?: string }).phase;
+  const phase = (): unknown => (JSON.parse(params.store.get(lockName)!) as { phase?: string }).phase;
   return { clock, state, deps, phase };
 }
 

@@ -10,13 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { defaultConfig } from '../../local/config.js';
 import { SsmCommandRunner } from '../../shared/aws/ssm-runner.js';
 import { createLogger } from '../../shared/logger.js';
-import { failoverParams } from '../../shared/failover/names.js';
 import { checkPromotion, startPromotion } from '../../shared/failover/promote.js';
-import { parseFailoverRequest } from '../../shared/failover/request.js';
-import type { FailoverState } from '../../shared/failover/state.js';
 import { parseSupportBundleRequest } from '../../shared/support-bundle/request.js';
 import { checkBundle, startBundle } from '../../shared/support-bundle/run-bundle.js';
 import { failure } from '../helpers/failure.js';
+import { lockedFailoverState } from '../helpers/failover.js';
 import { ROOT } from '../helpers/local-world.js';
 import { fakeClock } from './fake-clock.js';
 
@@ -198,14 +196,8 @@ describe('ghe-repl-promote over SSM, detached', () => {
     const { clock, deps } = ssmDeps();
     const c = defaultConfig(ROOT);
     c.appliance = { runner: 'ssm', primary: INSTANCE, replica: REPLICA };
-    const lockName = failoverParams(c).lock;
-    const store = new Map([[lockName, JSON.stringify({ owner: EXEC.id, acquiredAt, mode: 'planned' })]]);
-    const params = {
-      get: async (n: string) => store.get(n),
-      put: async (n: string, v: string) => void store.set(n, v),
-      delete: async (n: string) => void store.delete(n),
-    };
-    const request = parseFailoverRequest(
+    const { state, params } = lockedFailoverState(
+      c,
       {
         mode: 'planned',
         traffic: { route53: { hostedZoneId: 'Z0123456789ABC', recordName: 'github.example.com' } },
@@ -213,10 +205,9 @@ describe('ghe-repl-promote over SSM, detached', () => {
         replica: { target: REPLICA, address: '10.0.2.15' },
         reason: 'planned maintenance',
       },
-      c,
       EXEC,
+      acquiredAt,
     );
-    const state: FailoverState = { request, lock: { name: lockName, owner: EXEC.id, acquiredAt } };
     return { clock, state, deps: { ...deps, config: c, params } };
   }
 

@@ -20,6 +20,7 @@ import { restoreService } from '../../shared/failover/restore.js';
 import { markLockPhase } from '../../shared/failover/lock.js';
 import { failoverParams } from '../../shared/failover/names.js';
 import { createLogger } from '../../shared/logger.js';
+import { memoryParams } from '../helpers/failover.js';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(ROOT, 'tests', 'fixtures', 'appliance', name), 'utf8');
@@ -176,12 +177,8 @@ describe('the lock phase', () => {
   it('is written only by the execution that holds the lock; otherwise nothing goes on', async () => {
     const config = defaultConfig(ROOT);
     const name = failoverParams(config).lock;
-    const store = new Map<string, string>([[name, JSON.stringify({ owner: 'arn:a', mode: 'planned' })]]);
-    const params = {
-      get: async (n: string) => store.get(n),
-      put: async (n: string, v: string) => void store.set(n, v),
-      delete: async (n: string) => void store.delete(n),
-    };
+    const params = memoryParams(new Map([[name, JSON.stringify({ owner: 'arn:a', mode: 'planned' })]]));
+    const { store } = params;
     await markLockPhase('arn:a', 'fencing', { config, params });
     expect(JSON.parse(store.get(name)!)).toEqual({ owner: 'arn:a', mode: 'planned', phase: 'fencing' });
     await expect(markLockPhase('arn:b', 'promoting', { config, params })).rejects.toMatchObject({
