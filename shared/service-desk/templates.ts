@@ -1,4 +1,5 @@
 import type { TicketRepository } from './tickets.js';
+import { PromiseCache } from '../runtime/promise-cache.js';
 
 /**
  * Outgoing mail templates: `.github/service_desk_templates/<name>.md` in the tickets repository,
@@ -71,7 +72,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
  */
 export const REPO_READ_CACHE_MS = 30_000;
 
-const repoReads = new WeakMap<object, Map<string, { at: number; value: Promise<unknown> }>>();
+const repoReads = new WeakMap<object, PromiseCache<unknown>>();
 
 /**
  * `read()` at most once per REPO_READ_CACHE_MS for `key` on this tickets client; concurrent
@@ -80,19 +81,10 @@ const repoReads = new WeakMap<object, Map<string, { at: number; value: Promise<u
 export function cachedRead<T>(client: object, key: string, read: () => Promise<T>): Promise<T> {
   let reads = repoReads.get(client);
   if (!reads) {
-    reads = new Map<string, { at: number; value: Promise<unknown> }>();
+    reads = new PromiseCache<unknown>(REPO_READ_CACHE_MS);
     repoReads.set(client, reads);
   }
-  const now = Date.now();
-  const hit = reads.get(key);
-  if (hit && now - hit.at < REPO_READ_CACHE_MS) return hit.value as Promise<T>;
-  const value = read();
-  const entry = { at: now, value };
-  reads.set(key, entry);
-  value.catch(() => {
-    if (reads.get(key) === entry) reads.delete(key);
-  });
-  return value;
+  return reads.get(key, read) as Promise<T>;
 }
 
 /** Forgets the cached repository reads of one tickets client (tests, after changing a template). */

@@ -4,6 +4,7 @@ import { githubAppRegistered, installationTokenProvider } from '../github-app/ap
 import { apiBase, requireGithubApp } from '../github-app/config.js';
 import type { ParameterStore } from '../params/parameter-store.js';
 import { RestTicketRepository, type TokenProvider } from './tickets.js';
+import { PromiseCache } from '../runtime/promise-cache.js';
 
 /** The SecureString holding the service desk's GHES token when no GitHub App is registered. */
 export const ticketTokenParameter = (parameterPrefix: string): string =>
@@ -43,22 +44,12 @@ export function ticketToken(
       );
     return value;
   };
-  // A token is for one GHES: another configured GHES URL reads it again.
-  const ghes = (): string => deps.config.githubApp?.ghesUrl ?? '';
-  let cached: { at: number; ghes: string; token: Promise<string> } | undefined;
-  const provider = (): Promise<string> => {
-    if (!cached || now() - cached.at >= TICKET_TOKEN_CACHE_MS || cached.ghes !== ghes()) {
-      const entry = { at: now(), ghes: ghes(), token: read() };
-      cached = entry;
-      entry.token.catch(() => {
-        if (cached === entry) cached = undefined;
-      });
-    }
-    return cached.token;
-  };
+  // Keyed by the GHES URL: a token is for one GHES, another configured URL reads it again.
+  const cache = new PromiseCache<string>(TICKET_TOKEN_CACHE_MS, now);
+  const provider = (): Promise<string> => cache.get(deps.config.githubApp?.ghesUrl ?? '', read);
   return Object.assign(provider, {
     forget: () => {
-      cached = undefined;
+      cache.forget();
       app = undefined;
     },
   });
